@@ -1,0 +1,75 @@
+/* arraymorph.h -- public C API of the arraymorph HDF5 VOL connector.
+ *
+ * Most programs need none of this: set HDF5_PLUGIN_PATH to the plugin folder and
+ * HDF5_VOL_CONNECTOR=arraymorph, and every H5Fcreate/H5Fopen goes through arraymorph.
+ * Programs that select the connector in code call H5Pset_fapl_arraymorph() on a file access
+ * property list. The other functions configure the connector and read its statistics; the Python
+ * package's _core module calls exactly these, so Python and HDF5 share one connector instance.
+ *
+ * Thread-safety: configuration and statistics functions may be called from any thread; they
+ * affect files opened afterwards (configuration) or report process-wide counters (statistics).
+ */
+#ifndef ARRAYMORPH_ARRAYMORPH_H
+#define ARRAYMORPH_ARRAYMORPH_H
+
+#include <stddef.h>
+#include <hdf5.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define ARRAYMORPH_API __declspec(dllexport)
+#else
+#define ARRAYMORPH_API __attribute__((visibility("default")))
+#endif
+
+/* The connector's registered name and value (HDF5_VOL_CONNECTOR=arraymorph). */
+#define ARRAYMORPH_CONNECTOR_NAME "arraymorph"
+#define ARRAYMORPH_CONNECTOR_VALUE ((H5VL_class_value_t)4242)
+
+/* Selects arraymorph on a file access property list. `url_or_config` may be NULL (use the
+ * environment), a store URL root ("s3://bucket", "az://container", "file:///dir"), or
+ * "key=value;key=value" settings as accepted by arraymorph_configure(). Returns 0 or negative
+ * with an HDF5 error pushed. */
+ARRAYMORPH_API herr_t H5Pset_fapl_arraymorph(hid_t fapl_id, const char *url_or_config);
+
+/* Registers the connector (idempotent) and returns its id, or H5I_INVALID_HID on failure. The
+ * caller must not close it. */
+ARRAYMORPH_API hid_t arraymorph_register(void);
+
+/* Library version string, e.g. "0.3.0". */
+ARRAYMORPH_API const char *arraymorph_version(void);
+
+/* Sets one process-wide setting for files opened afterwards, e.g. ("threads", "8"),
+ * ("max_inflight", "64"), ("cache_bytes", "0"), ("platform", "S3"), ("s3.bucket", "b").
+ * Returns 0, or -1 and writes a message naming the key into errbuf (if errbuf != NULL). */
+ARRAYMORPH_API int arraymorph_configure(const char *key, const char *value, char *errbuf,
+                                        size_t errbuf_len);
+
+/* Drops every explicit setting made by arraymorph_configure (back to environment + defaults). */
+ARRAYMORPH_API void arraymorph_reset_configuration(void);
+
+/* Writes the statistics as JSON into buf (NUL-terminated, truncated to len) and returns the full
+ * length needed, excluding the NUL. */
+ARRAYMORPH_API size_t arraymorph_stats_json(char *buf, size_t len);
+ARRAYMORPH_API void arraymorph_reset_stats(void);
+
+/* h5py support. h5py is compiled against HDF5's 1.10 API, whose deprecated H5Literate1,
+ * H5Ovisit1 and H5Oget_info1 refuse objects of any non-native VOL connector. The Python package
+ * routes group iteration through these two calls instead (python/arraymorph/_h5py_compat.py). */
+
+/* 1 if `id` is a file, group or dataset opened through arraymorph, 0 if not, negative on error. */
+ARRAYMORPH_API int arraymorph_is_arraymorph_object(hid_t id);
+
+/* Names of the links in the group `name` (relative to loc_id; "." for loc_id itself), in name
+ * order, each terminated by '\0', written into buf (up to len bytes). Returns the number of bytes
+ * needed for all names, or a negative value with an HDF5 error pushed. */
+ARRAYMORPH_API ssize_t arraymorph_link_names(hid_t loc_id, const char *name, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ARRAYMORPH_ARRAYMORPH_H */

@@ -1,0 +1,85 @@
+// config.hpp -- configuration of the connector and of its stores.
+//
+// Precedence, written down once (as GDAL does): explicit values (arraymorph.configure(...),
+// configure_s3(...), H5Pset_fapl_arraymorph) > environment variables > built-in defaults.
+// Environment names are the published ArrayMorph contract plus ARRAYMORPH_* knobs (DESIGN §1);
+// docs/configuration.md lists them all.
+//
+// Thread-safety: plain values; the context copies a Config when a file is opened.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "arraymorph/status.hpp"
+
+namespace arraymorph {
+
+enum class Platform { kS3, kAzure, kLocal, kMemory };
+const char* platform_name(Platform p) noexcept;
+
+struct RetryPolicy {
+  int max_attempts = 8;             // including the first
+  double initial_backoff_s = 0.05;  // first wait
+  double max_backoff_s = 5.0;       // cap of one wait
+  double jitter = 0.5;              // fraction of each wait that is randomised
+  double total_timeout_s = 60.0;    // stop retrying after this long since the first attempt
+};
+
+struct S3Config {
+  std::string bucket;
+  std::string access_key;
+  std::string secret_key;        // never logged
+  std::string session_token;     // never logged
+  std::string region = "us-east-2";
+  std::string endpoint;          // empty: AWS's regional endpoint
+  bool use_tls = true;           // forced on for AWS itself
+  bool virtual_addressing = false;  // AWS_S3_ADDRESSING_STYLE=virtual
+  bool signed_payloads = false;
+  bool anonymous = false;        // AWS_NO_SIGN_REQUEST
+  std::string ca_bundle;         // AWS_CA_BUNDLE
+  uint64_t multipart_threshold = 64ull << 20;  // bytes
+  uint64_t multipart_part_size = 16ull << 20;  // bytes
+};
+
+struct AzureConfig {
+  std::string container;
+  std::string connection_string;  // never logged
+  std::string sas_token;          // never logged
+  uint64_t block_threshold = 64ull << 20;  // bytes: above it, Put Block + Put Block List
+  uint64_t block_size = 16ull << 20;
+};
+
+struct LocalConfig {
+  std::string root;  // directory; empty: the current working directory
+};
+
+struct Config {
+  Platform platform = Platform::kLocal;
+  bool platform_explicit = false;  // STORAGE_PLATFORM was set (vs. inferred)
+  S3Config s3;
+  AzureConfig azure;
+  LocalConfig local;
+
+  int threads = 0;             // worker threads; 0 = number of cores
+  int max_inflight = 64;       // requests in flight per context
+  uint64_t cache_bytes = 256ull << 20;  // decoded-chunk cache; 0 disables
+  double connect_timeout_s = 10.0;
+  double request_timeout_s = 120.0;
+  RetryPolicy retry;
+  std::string log_level = "warning";  // error|warning|info|debug
+
+  // Reads the environment over the defaults. Unknown STORAGE_PLATFORM or a malformed number is
+  // an error naming the variable.
+  static Result<Config> from_env();
+  // Applies "key=value" settings (arraymorph.configure(...)); unknown keys are an error.
+  Status apply(const std::map<std::string, std::string>& settings);
+  int effective_threads() const;
+};
+
+// Parses "true/false/1/0/yes/no/on/off" (case-insensitive); `name` is used in the error.
+Result<bool> parse_bool(const std::string& name, const std::string& value);
+
+}  // namespace arraymorph

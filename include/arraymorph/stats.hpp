@@ -1,0 +1,47 @@
+// stats.hpp -- request and cache counters reported by arraymorph.stats().
+//
+// One Stats object per connector context, shared (via shared_ptr) by every store and cache it
+// creates. Counters are relaxed atomics: cheap to bump from any thread; a snapshot is not an
+// atomic cut across counters, which is fine for reporting.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace arraymorph {
+
+enum class OpKind { kGet = 0, kPut, kHead, kList, kDelete, kCount };
+const char* op_kind_name(OpKind k) noexcept;
+
+struct OpCounters {
+  std::atomic<uint64_t> requests{0};  // requests sent (each retry counts again)
+  std::atomic<uint64_t> bytes{0};     // payload bytes received (get) or sent (put)
+  std::atomic<uint64_t> retries{0};   // re-sent after a retryable failure
+  std::atomic<uint64_t> errors{0};    // requests that finally failed
+  std::atomic<uint64_t> not_found{0}; // get/head of a missing object (e.g. never-written chunk)
+};
+
+class Stats {
+ public:
+  OpCounters& op(OpKind k) { return ops_[static_cast<size_t>(k)]; }
+  std::atomic<uint64_t> cache_hits{0};
+  std::atomic<uint64_t> cache_misses{0};
+  std::atomic<uint64_t> max_inflight_seen{0};  // highest number of concurrent requests observed
+
+  void reset();
+  // {"get": {"requests": n, ...}, ..., "cache": {"hits": n, "misses": n}}
+  std::string to_json() const;
+  void note_inflight(uint64_t n) {
+    uint64_t cur = max_inflight_seen.load(std::memory_order_relaxed);
+    while (n > cur && !max_inflight_seen.compare_exchange_weak(cur, n, std::memory_order_relaxed)) {
+    }
+  }
+
+ private:
+  std::array<OpCounters, static_cast<size_t>(OpKind::kCount)> ops_;
+};
+
+}  // namespace arraymorph

@@ -1,0 +1,112 @@
+// store.hpp -- the ObjectStore interface every backend implements (memory, local, s3, azure).
+//
+// Modelled on zarr-python's minimal store: a handful of primitives on flat string keys, with
+// capability flags instead of methods that throw "unsupported". Keys are '/'-separated, never
+// start with '/', and are relative to the store's root (bucket / container / directory).
+//
+// Missing objects are not errors for get/head: they return std::nullopt, because a missing chunk
+// means "all fill value" (DESIGN §2). Every other failure is a Status naming the key.
+//
+// Thread-safety: every method may be called concurrently from any thread. Implementations own
+// their connections and buffers; callers own the returned bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "arraymorph/status.hpp"
+
+namespace arraymorph {
+
+using Bytes = std::vector<unsigned char>;
+
+// A byte range of an object: [offset, offset+length). length == nullopt means "to the end".
+struct ByteRange {
+  uint64_t offset = 0;
+  std::optional<uint64_t> length;
+};
+
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+  std::string etag;  // may be empty (local store)
+};
+
+struct ListPage {
+  std::vector<ObjectInfo> objects;         // keys directly matched (below prefix, before delimiter)
+  std::vector<std::string> common_prefixes;  // with a delimiter: "dir/" style prefixes, each ends in it
+  std::string next_token;                    // empty when this is the last page
+};
+
+struct StoreCapabilities {
+  bool ranged_get = true;
+  bool listing = true;
+  bool batch_delete = false;  // delete_many is one request (S3 DeleteObjects) rather than a loop
+};
+
+// Outcome of one request in a batch; `data` is nullopt when the object does not exist.
+struct GetRequest {
+  std::string key;
+  std::optional<ByteRange> range;
+};
+struct PutRequest {
+  std::string key;
+  const unsigned char* data = nullptr;  // borrowed: must stay valid until put_many returns
+  size_t size = 0;
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // Whole object or a range. A range starting past the end yields an empty Bytes.
+  virtual Result<std::optional<Bytes>> get(const std::string& key,
+                                           std::optional<ByteRange> range = std::nullopt) = 0;
+  // Durable when it returns ok (local: fsync'ed rename; cloud: 200 from the server).
+  virtual Status put(const std::string& key, const unsigned char* data, size_t size) = 0;
+  virtual Result<std::optional<ObjectInfo>> head(const std::string& key) = 0;
+  // One page of keys starting with `prefix`. With a delimiter (normally "/"), keys containing it
+  // after the prefix are rolled up into common_prefixes. Pass the previous page's next_token.
+  virtual Result<ListPage> list(const std::string& prefix, const std::string& delimiter,
+                                const std::string& token = "", size_t max_keys = 1000) = 0;
+  // Deleting a missing key is not an error.
+  virtual Status delete_many(const std::vector<std::string>& keys) = 0;
+
+  virtual StoreCapabilities capabilities() const { return {}; }
+  // "file:///root", "s3://bucket", "az://account/container": used in error messages.
+  virtual std::string describe() const = 0;
+
+  // Batch forms used by the I/O engine: all requests are issued together and may complete in any
+  // order; on_done(i, ...) is called exactly once per request, possibly from another thread, and
+  // get_many/put_many return only after every callback has returned. The defaults run the
+  // blocking calls above on the store's executor (see set_executor); network backends override
+  // them with their own event loop.
+  using GetDone = std::function<void(size_t index, Result<std::optional<Bytes>>&& result)>;
+  using PutDone = std::function<void(size_t index, Status&& status)>;
+  virtual void get_many(const std::vector<GetRequest>& requests, const GetDone& on_done);
+  virtual void put_many(const std::vector<PutRequest>& requests, const PutDone& on_done);
+
+  // Runs `n` independent tasks, at most `parallelism` at a time, and returns after all of them.
+  // Installed by the owner of the store (the connector context) to share its worker pool; when
+  // unset the batch forms run serially on the calling thread.
+  using Executor = std::function<void(size_t n, const std::function<void(size_t)>& task)>;
+  void set_executor(Executor executor) { executor_ = std::move(executor); }
+
+ protected:
+  void run_batch(size_t n, const std::function<void(size_t)>& task) const;
+
+ private:
+  Executor executor_;
+};
+
+// Lists every key under `prefix` (no delimiter), following continuation tokens.
+Result<std::vector<ObjectInfo>> list_all(ObjectStore& store, const std::string& prefix);
+// Deletes every key under `prefix`. Returns the number of keys deleted.
+Result<size_t> delete_prefix(ObjectStore& store, const std::string& prefix);
+
+}  // namespace arraymorph

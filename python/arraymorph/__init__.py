@@ -1,0 +1,404 @@
+"""arraymorph: keep HDF5 files in object stores (S3, Azure Blob, local filesystem) as Zarr v3.
+
+arraymorph is an HDF5 VOL connector. Existing h5py code runs unchanged once it is selected::
+
+    import arraymorph
+    arraymorph.enable()                  # every h5py.File now goes through arraymorph
+    import h5py
+    with h5py.File("demo.h5", "w") as f:  # a key prefix in the configured store
+        f.create_dataset("x", data=range(10), chunks=(5,))
+
+or, without touching the environment, ``arraymorph.open("file:///tmp/store/demo.h5", "w")``.
+
+The names, arguments and environment variables of ``enable``, ``get_plugin_path``,
+``configure_s3`` and ``configure_azure`` are those of the published ArrayMorph 0.2 package.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+# h5py first: its libhdf5 must be the one in the process before the plugin (linked against a
+# libhdf5 by soname) is loaded by _core, so both share one HDF5 library.
+import h5py
+
+try:
+    from . import _core
+except ImportError as exc:  # pragma: no cover - only on broken installs
+    raise ImportError(
+        f"arraymorph's compiled module could not be loaded ({exc}); reinstall arraymorph against "
+        f"the libhdf5 that h5py uses (h5py's HDF5 is {h5py.version.hdf5_version})"
+    ) from exc
+
+__all__ = [
+    "__version__",
+    "enable",
+    "get_plugin_path",
+    "configure_s3",
+    "configure_azure",
+    "configure",
+    "reset_configuration",
+    "stats",
+    "reset_stats",
+    "open",
+]
+
+__version__: str = _core.version()
+
+CONNECTOR_NAME = "arraymorph"
+_PLUGIN_DIR = Path(__file__).resolve().parent / "lib"
+_LIBHDF5_RE = re.compile(r"/libhdf5(-[0-9a-f]+)?\.so(\.[0-9.]+)?$")
+
+
+# --------------------------------------------------------------------------- HDF5 compatibility
+def _hdf5_mismatch(
+    h5py_hdf5: str, plugin_hdf5: str, loaded_libhdf5: Iterable[str] = ()
+) -> Optional[str]:
+    """Explain why the plugin cannot share h5py's libhdf5, or return None when it can.
+
+    Parameters
+    ----------
+    h5py_hdf5 : str
+        ``h5py.version.hdf5_version``, the libhdf5 h5py was built for and loaded.
+    plugin_hdf5 : str
+        The libhdf5 version the arraymorph plugin was compiled against.
+    loaded_libhdf5 : iterable of str
+        Paths of the libhdf5 files mapped in the process (``/proc/self/maps``).
+
+    Returns
+    -------
+    str or None
+        An error message naming both versions (or both files), or None if compatible.
+    """
+    fix = (
+        "arraymorph and h5py must use the same libhdf5: build h5py from source against the HDF5 "
+        "arraymorph was built with (HDF5_DIR=<prefix> pip install --no-binary=h5py h5py), or "
+        "rebuild arraymorph against h5py's HDF5"
+    )
+    # Within one major.minor series the library keeps its ABI and soname, so the dynamic loader
+    # reuses h5py's copy; across series the plugin would pull in (or miss) a second libhdf5.
+    if h5py_hdf5.split(".")[:2] != plugin_hdf5.split(".")[:2]:
+        return (
+            f"arraymorph was built for HDF5 {plugin_hdf5} but h5py uses HDF5 {h5py_hdf5}; {fix}"
+        )
+    files = sorted({os.path.realpath(p) for p in loaded_libhdf5})
+    if len(files) > 1:
+        return f"two different libhdf5 files are loaded ({' and '.join(files)}); {fix}"
+    return None
+
+
+def _loaded_libhdf5() -> list:
+    """Paths of the libhdf5 shared objects mapped in this process (Linux only; else empty)."""
+    try:
+        with builtins.open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "libhdf5" in line}
+    except OSError:
+        return []
+    return [p for p in paths if _LIBHDF5_RE.search(p)]
+
+
+_problem = _hdf5_mismatch(h5py.version.hdf5_version, _core.hdf5_build_version(), _loaded_libhdf5())
+if _problem:
+    raise ImportError(_problem)
+
+
+# --------------------------------------------------------------------------- plugin discovery
+def get_plugin_path() -> str:
+    """Return the folder holding the VOL plugin ``libarraymorph.so``.
+
+    This is the value for ``HDF5_PLUGIN_PATH`` (as in the published package).
+
+    Returns
+    -------
+    str
+        Absolute path of the ``arraymorph/lib`` folder of this installation.
+    """
+    return str(_PLUGIN_DIR)
+
+
+def _select_arraymorph(fapl: Any) -> Any:
+    """Select arraymorph (configured from the environment) on an h5py ``PropFAID``."""
+    _core.set_fapl(fapl.id, None)
+    return fapl
+
+
+def _wrap_h5py_make_fapl() -> None:
+    """Make every later ``h5py.File`` use arraymorph, although HDF5 is already initialised.
+
+    HDF5 reads ``HDF5_VOL_CONNECTOR`` once, when the library initialises (``import h5py``, which
+    this package does first). h5py builds each file's access property list in
+    ``h5py._hl.files.make_fapl``; wrapping it sets arraymorph on that list.
+    """
+    from h5py._hl import files
+
+    if getattr(files.make_fapl, "_arraymorph", False):
+        return  # idempotent: wrap once
+    original = files.make_fapl
+
+    def make_fapl(*args: Any, **kwargs: Any) -> Any:
+        return _select_arraymorph(original(*args, **kwargs))
+
+    make_fapl._arraymorph = True  # type: ignore[attr-defined]
+    make_fapl.__wrapped__ = original  # type: ignore[attr-defined]
+    make_fapl.__doc__ = original.__doc__
+    files.make_fapl = make_fapl
+
+
+def enable() -> None:
+    """Route h5py (and child processes' HDF5) through the arraymorph connector.
+
+    Sets ``HDF5_PLUGIN_PATH`` to :func:`get_plugin_path` and ``HDF5_VOL_CONNECTOR=arraymorph``
+    in ``os.environ`` (seen by HDF5 in child processes and in C code started later), and makes
+    every ``h5py.File`` opened afterwards in this process use arraymorph even though HDF5 is
+    already initialised. Calling it again has no further effect.
+    """
+    os.environ["HDF5_PLUGIN_PATH"] = get_plugin_path()
+    os.environ["HDF5_VOL_CONNECTOR"] = CONNECTOR_NAME
+    _wrap_h5py_make_fapl()
+
+
+# --------------------------------------------------------------------------- configuration
+def configure(
+    threads: Optional[int] = None,
+    max_inflight: Optional[int] = None,
+    cache_bytes: Optional[int | str] = None,
+    **more: Any,
+) -> None:
+    """Set process-wide connector settings for files opened afterwards.
+
+    Explicit settings win over environment variables, which win over defaults.
+
+    Parameters
+    ----------
+    threads : int, optional
+        Worker threads for chunk work (0: one per core). Env: ``ARRAYMORPH_THREADS``.
+    max_inflight : int, optional
+        Requests kept in flight. Env: ``ARRAYMORPH_MAX_INFLIGHT``.
+    cache_bytes : int or str, optional
+        Decoded-chunk cache size, e.g. ``268435456`` or ``"256MiB"`` (0 disables).
+        Env: ``ARRAYMORPH_CACHE_BYTES``.
+    **more
+        Any other key of the C API ``arraymorph_configure`` (``log_level="debug"``,
+        ``platform="Local"``, ``**{"local.root": "/data"}``, ...). Booleans become
+        ``"true"``/``"false"``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown key or a bad value; the message names the key.
+    """
+    settings = {"threads": threads, "max_inflight": max_inflight, "cache_bytes": cache_bytes}
+    settings.update(more)
+    _core.configure(**{k: v for k, v in settings.items() if v is not None})
+
+
+def reset_configuration() -> None:
+    """Forget every explicit setting (configure*, back to environment variables + defaults)."""
+    _core.reset_configuration()
+
+
+def configure_s3(
+    bucket: str,
+    access_key: str = "",
+    secret_key: str = "",
+    endpoint: Optional[str] = None,
+    region: str = "us-east-2",
+    use_tls: bool = False,
+    addressing_style: bool = False,
+    use_signed_payloads: bool = False,
+) -> None:
+    """Store files in an S3 (or S3-compatible) bucket.
+
+    Sets the published environment variables, exactly as ArrayMorph 0.2 does, and passes the
+    same values to the loaded connector so it also takes effect after h5py was imported.
+
+    Parameters
+    ----------
+    bucket : str
+        Bucket holding the files. Env: ``BUCKET_NAME``.
+    access_key, secret_key : str
+        Credentials. Env: ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``. When empty, the
+        values already in the environment are used; if those are missing too, ValueError.
+    endpoint : str, optional
+        S3-compatible endpoint, e.g. ``"http://127.0.0.1:8333"``. Env: ``AWS_ENDPOINT_URL_S3``
+        (only set when given). A scheme in it decides TLS for this process.
+    region : str
+        SigV4 signing region. Env: ``AWS_REGION``.
+    use_tls : bool
+        HTTPS (True) or HTTP (False) for endpoints without a scheme. Env: ``AWS_USE_TLS``
+        (``"true"``/``"false"``).
+    addressing_style : bool
+        True: path style (``endpoint/bucket/key``), False: virtual-hosted style
+        (``bucket.endpoint/key``). Env: ``AWS_S3_ADDRESSING_STYLE`` = ``"path"``/``"virtual"``.
+    use_signed_payloads : bool
+        Sign request bodies (SigV4 payload hash). Env: ``AWS_SIGNED_PAYLOADS``.
+
+    Raises
+    ------
+    ValueError
+        If no access key or secret key is given or set in the environment.
+    """
+    access_key = access_key or os.environ.get("AWS_ACCESS_KEY_ID", "")
+    secret_key = secret_key or os.environ.get("AWS_SECRET_ACCESS_KEY", "")
+    if not (access_key and secret_key):
+        raise ValueError(
+            "configure_s3() requires both 'access_key' and 'secret_key' (or AWS_ACCESS_KEY_ID "
+            "and AWS_SECRET_ACCESS_KEY in the environment)"
+        )
+    style = "path" if addressing_style else "virtual"
+    env = {
+        "STORAGE_PLATFORM": "S3",
+        "BUCKET_NAME": bucket,
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret_key,
+        "AWS_REGION": region,
+        "AWS_USE_TLS": str(bool(use_tls)).lower(),
+        "AWS_S3_ADDRESSING_STYLE": style,
+        "AWS_SIGNED_PAYLOADS": str(bool(use_signed_payloads)).lower(),
+    }
+    if endpoint:
+        env["AWS_ENDPOINT_URL_S3"] = endpoint
+    os.environ.update(env)
+    # Order matters: s3.endpoint after s3.use_tls so a scheme in the endpoint decides TLS.
+    settings = {
+        "platform": "S3",
+        "s3.bucket": bucket,
+        "s3.access_key": access_key,
+        "s3.secret_key": secret_key,
+        "s3.region": region,
+        "s3.use_tls": bool(use_tls),
+        "s3.addressing_style": style,
+        "s3.signed_payloads": bool(use_signed_payloads),
+    }
+    if endpoint:
+        settings["s3.endpoint"] = endpoint
+    _core.configure(**settings)
+
+
+def configure_azure(container: str, connection_string: Optional[str] = None) -> None:
+    """Store files in an Azure Blob Storage container.
+
+    Parameters
+    ----------
+    container : str
+        Container holding the files. Env: ``BUCKET_NAME`` (as in the published package).
+    connection_string : str, optional
+        Storage account connection string. Env: ``AZURE_STORAGE_CONNECTION_STRING``; when
+        None, the value already in the environment is used.
+
+    Raises
+    ------
+    ValueError
+        If no connection string is given or set in the environment.
+    """
+    connection_string = connection_string or os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
+    if not connection_string:
+        raise ValueError(
+            "configure_azure() requires a 'connection_string' (or "
+            "AZURE_STORAGE_CONNECTION_STRING in the environment)"
+        )
+    os.environ.update(
+        {
+            "STORAGE_PLATFORM": "Azure",
+            "BUCKET_NAME": container,
+            "AZURE_STORAGE_CONNECTION_STRING": connection_string,
+        }
+    )
+    _core.configure(
+        **{
+            "platform": "Azure",
+            "azure.container": container,
+            "azure.connection_string": connection_string,
+        }
+    )
+
+
+# --------------------------------------------------------------------------- statistics
+def stats() -> dict:
+    """Return the connector's request and cache counters.
+
+    Returns
+    -------
+    dict
+        ``{"get"|"put"|"head"|"list"|"delete": {"requests", "bytes", "retries", "errors",
+        "not_found"}, "cache": {"hits", "misses"}, "max_inflight_seen": int}``; counts since
+        the process started or the last :func:`reset_stats`, over every file.
+    """
+    return _core.stats()
+
+
+def reset_stats() -> None:
+    """Set every counter reported by :func:`stats` to zero."""
+    _core.reset_stats()
+
+
+# --------------------------------------------------------------------------- open
+def _settings_string(settings: dict) -> Optional[str]:
+    """``{"threads": 4, "s3.use_tls": True}`` -> ``"threads=4;s3.use_tls=true"`` (None if empty)."""
+    if not settings:
+        return None
+    parts = []
+    for key, value in settings.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if ";" in text or ";" in key or "=" in key:
+            raise ValueError(f"setting {key!r}: ';' and '=' cannot be passed through open()")
+        parts.append(f"{key}={text}")
+    return ";".join(parts)
+
+
+def open(url: str, mode: str = "r", **settings: Any) -> h5py.File:  # noqa: A001 - public API
+    """Open or create a file through arraymorph, without environment variables.
+
+    Parameters
+    ----------
+    url : str
+        ``s3://bucket/key.h5``, ``az://container/key.h5``, ``file:///dir/key.h5`` or a plain
+        name (a key prefix in the configured store).
+    mode : {"r", "r+", "w", "w-", "x", "a"}
+        h5py's meaning: read only; read/write, must exist; create, truncating; create, fail if
+        it exists (``w-`` and ``x``); read/write if it exists, create otherwise.
+    **settings
+        Connector settings for this file only (keys as in :func:`configure`).
+
+    Returns
+    -------
+    h5py.File
+        A regular h5py file object bound to the arraymorph connector.
+
+    Raises
+    ------
+    ValueError
+        For an invalid mode.
+    OSError
+        (FileNotFoundError, FileExistsError, ...) when the file cannot be opened or created.
+    """
+    from h5py import h5f, h5p
+
+    fapl = h5p.create(h5p.FILE_ACCESS)
+    _core.set_fapl(fapl.id, _settings_string(settings))
+    name = os.fsencode(url)
+    if mode == "r":
+        fid = h5f.open(name, h5f.ACC_RDONLY, fapl=fapl)
+    elif mode == "r+":
+        fid = h5f.open(name, h5f.ACC_RDWR, fapl=fapl)
+    elif mode in ("w-", "x"):
+        fid = h5f.create(name, h5f.ACC_EXCL, fapl=fapl)
+    elif mode == "w":
+        fid = h5f.create(name, h5f.ACC_TRUNC, fapl=fapl)
+    elif mode == "a":
+        try:
+            fid = h5f.open(name, h5f.ACC_RDWR, fapl=fapl)
+        except OSError as open_error:
+            # Missing file: create it. If creating fails as well (it exists but cannot be
+            # opened), the open error is the one that explains the problem.
+            try:
+                fid = h5f.create(name, h5f.ACC_EXCL, fapl=fapl)
+            except OSError:
+                raise open_error from None
+    else:
+        raise ValueError(f"invalid mode {mode!r}; must be one of r, r+, w, w-, x, a")
+    return h5py.File(fid)

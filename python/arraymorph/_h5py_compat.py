@@ -1,0 +1,142 @@
+"""Make h5py's group iteration work on arraymorph files.
+
+h5py (up to at least 3.16) is compiled against HDF5's 1.10 API. There, ``H5Literate``,
+``H5Ovisit``, ``H5Lvisit`` and ``H5Oget_info`` resolve to their deprecated ``*1`` forms, which
+HDF5 1.14 refuses for objects of any non-native VOL connector ("... is only meant to be used
+with the native VOL connector"; h5py issue #2316). Reading and writing data, creating groups and
+datasets, ``len()`` and ``del`` do not use them and work unchanged.
+
+This module wraps the few high-level h5py methods that depend on those calls (iteration,
+membership tests, ``get(getclass/getlink)``, ``visit*``, hashing and equality) so that, for
+objects opened through arraymorph only, they use arraymorph's own link listing
+(``arraymorph_link_names`` in the C API). Objects of native files take h5py's original path.
+It is installed once, when ``arraymorph`` is imported.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+import h5py
+from h5py._hl import base as _base
+from h5py._hl import group as _group
+
+_MARK = "_arraymorph_compat"
+
+
+def _owned(obj, core) -> bool:
+    try:
+        return bool(core.is_arraymorph_object(obj.id.id))
+    except Exception:
+        return False
+
+
+def _names(group, core, name="."):
+    with h5py._objects.phil:
+        return core.link_names(group.id.id, name)
+
+
+def _walk(group, core, prefix=""):
+    """Depth-first, name-ordered relative paths below ``group`` (as H5Ovisit orders them)."""
+    for name in _names(group, core, prefix or "."):
+        path = posixpath.join(prefix, name) if prefix else name
+        yield path
+        obj = group.get(path)
+        if isinstance(obj, _group.Group):
+            yield from _walk(group, core, path)
+
+
+def install(core) -> None:
+    """Wrap h5py's Group/HLObject methods for arraymorph objects (idempotent)."""
+    Group = _group.Group
+    HLObject = _base.HLObject
+    if getattr(Group, _MARK, False):
+        return
+
+    orig_iter = Group.__iter__
+    orig_reversed = Group.__reversed__
+    orig_contains = Group.__contains__
+    orig_get = Group.get
+    orig_visit = Group.visit
+    orig_visititems = Group.visititems
+    orig_hash = HLObject.__hash__
+    orig_eq = HLObject.__eq__
+
+    def __iter__(self):
+        if not _owned(self, core):
+            yield from orig_iter(self)
+            return
+        yield from _names(self, core)
+
+    def __reversed__(self):
+        if not _owned(self, core):
+            yield from orig_reversed(self)
+            return
+        yield from reversed(_names(self, core))
+
+    def __contains__(self, name):
+        if not _owned(self, core):
+            return orig_contains(self, name)
+        if isinstance(name, bytes):
+            name = name.decode("utf-8")
+        if not isinstance(name, str):
+            return orig_contains(self, name)
+        if name in ("/", "."):
+            return True
+        with h5py._objects.phil:
+            try:
+                return bool(self.id.links.exists(self._e(name), lapl=self._lapl))
+            except (KeyError, ValueError, RuntimeError):
+                return False
+
+    def get(self, name, default=None, getclass=False, getlink=False):
+        if not (getclass or getlink) or not _owned(self, core):
+            return orig_get(self, name, default, getclass, getlink)
+        if name not in self:
+            return default
+        if getlink:  # arraymorph stores hard links only (for now)
+            return h5py.HardLink if getclass else h5py.HardLink()
+        obj = self[name]
+        return type(obj)
+
+    def visit(self, func):
+        if not _owned(self, core):
+            return orig_visit(self, func)
+        for path in _walk(self, core):
+            r = func(path)
+            if r is not None:
+                return r
+        return None
+
+    def visititems(self, func):
+        if not _owned(self, core):
+            return orig_visititems(self, func)
+        for path in _walk(self, core):
+            r = func(path, self[path])
+            if r is not None:
+                return r
+        return None
+
+    def __hash__(self):
+        if not _owned(self, core):
+            return orig_hash(self)
+        return hash((self.file.filename, self.name))
+
+    def __eq__(self, other):
+        if not _owned(self, core) or not hasattr(other, "id") or not _owned(other, core):
+            return orig_eq(self, other)
+        with h5py._objects.phil:
+            return type(self) is type(other) and (self.file.filename, self.name) == (other.file.filename, other.name)
+
+    Group.__iter__ = __iter__
+    Group.__reversed__ = __reversed__
+    Group.__contains__ = __contains__
+    Group.get = get
+    Group.visit = visit
+    Group.visititems = visititems
+    if hasattr(Group, "visit_links"):
+        Group.visit_links = visit
+        Group.visititems_links = lambda self, func: visititems(self, lambda p, o: func(p, h5py.HardLink()))
+    HLObject.__hash__ = __hash__
+    HLObject.__eq__ = __eq__
+    setattr(Group, _MARK, True)

@@ -1,0 +1,155 @@
+// core_module.cpp -- arraymorph._core: Python bindings of the public C API (arraymorph.h).
+//
+// Everything goes through the exported C functions of libarraymorph.so, never through the static
+// core library: this module links the very plugin file HDF5 loads from HDF5_PLUGIN_PATH, so
+// configuration and statistics set here are the ones the connector uses (one instance per
+// process). The module holds no state of its own.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "arraymorph/arraymorph.h"
+
+namespace nb = nanobind;
+
+namespace {
+
+// Collects the descriptions on HDF5's default error stack (outermost first) and clears it, so a
+// failed H5* call becomes one readable Python message instead of silence (h5py turns HDF5's
+// automatic error printing off).
+std::string take_hdf5_errors() {
+  std::vector<std::string> parts;
+  auto walker = [](unsigned, const H5E_error2_t* err, void* data) -> herr_t {
+    auto* out = static_cast<std::vector<std::string>*>(data);
+    if (err != nullptr && err->desc != nullptr && *err->desc != '\0') out->emplace_back(err->desc);
+    return 0;
+  };
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walker, &parts);
+  H5Eclear2(H5E_DEFAULT);
+  std::string msg;
+  for (const std::string& p : parts) {
+    if (!msg.empty()) msg += ": ";
+    msg += p;
+  }
+  return msg;
+}
+
+// Python value -> the string arraymorph_configure() parses. bool is tested before int because
+// Python's bool is an int subclass ("True" would otherwise become "1", which also parses, but the
+// canonical spelling keeps error messages readable).
+std::string to_setting(const nb::handle& value) {
+  if (nb::isinstance<nb::bool_>(value)) return nb::cast<bool>(value) ? "true" : "false";
+  if (nb::isinstance<nb::str>(value)) return nb::cast<std::string>(value);
+  return nb::cast<std::string>(nb::str(value));
+}
+
+void configure_one(const std::string& key, const std::string& value) {
+  char errbuf[1024] = {0};
+  if (arraymorph_configure(key.c_str(), value.c_str(), errbuf, sizeof errbuf) != 0) {
+    std::string msg = errbuf[0] != '\0' ? errbuf : "invalid setting '" + key + "'";
+    throw nb::value_error(msg.c_str());
+  }
+}
+
+void configure(const nb::kwargs& settings) {
+  for (auto [key, value] : settings) {
+    configure_one(nb::cast<std::string>(key), to_setting(value));
+  }
+}
+
+std::string stats_json() {
+  // The required size is returned, so one retry with the exact size always suffices even if a
+  // counter grew a digit in between (the loop covers that race).
+  std::string buf(1024, '\0');
+  for (;;) {
+    const size_t need = arraymorph_stats_json(buf.data(), buf.size());
+    if (need < buf.size()) {
+      buf.resize(need);
+      return buf;
+    }
+    buf.assign(need + 64, '\0');
+  }
+}
+
+nb::object stats() { return nb::module_::import_("json").attr("loads")(stats_json()); }
+
+void set_fapl(int64_t fapl_id, const std::optional<std::string>& url_or_config) {
+  const char* arg = url_or_config ? url_or_config->c_str() : nullptr;
+  if (H5Pset_fapl_arraymorph(static_cast<hid_t>(fapl_id), arg) < 0) {
+    std::string msg = take_hdf5_errors();
+    throw std::runtime_error("H5Pset_fapl_arraymorph failed" + (msg.empty() ? "" : ": " + msg));
+  }
+}
+
+int64_t register_connector() {
+  const hid_t id = arraymorph_register();
+  if (id == H5I_INVALID_HID) {
+    std::string msg = take_hdf5_errors();
+    throw std::runtime_error("arraymorph_register failed" + (msg.empty() ? "" : ": " + msg));
+  }
+  return static_cast<int64_t>(id);
+}
+
+// Whether a file access property list selects the arraymorph connector. (H5VLget_connector_name
+// takes an object id, not a connector id, so the connector classes are compared instead.)
+bool fapl_uses_arraymorph(int64_t fapl_id) {
+  hid_t vol_id = H5I_INVALID_HID;
+  if (H5Pget_vol_id(static_cast<hid_t>(fapl_id), &vol_id) < 0) {
+    throw std::runtime_error("H5Pget_vol_id failed: " + take_hdf5_errors());
+  }
+  bool same = false;
+  if (H5VLis_connector_registered_by_name(ARRAYMORPH_CONNECTOR_NAME) > 0) {
+    const hid_t ours = H5VLget_connector_id_by_name(ARRAYMORPH_CONNECTOR_NAME);
+    int cmp = 1;
+    if (ours >= 0 && H5VLcmp_connector_cls(&cmp, vol_id, ours) >= 0) same = (cmp == 0);
+    if (ours >= 0) H5VLclose(ours);
+  }
+  H5VLclose(vol_id);
+  take_hdf5_errors();  // a failed comparison just means "no"
+  return same;
+}
+
+// The libhdf5 version this module (and the plugin, same build) was compiled against.
+std::string hdf5_build_version() {
+  return std::to_string(H5_VERS_MAJOR) + "." + std::to_string(H5_VERS_MINOR) + "." +
+         std::to_string(H5_VERS_RELEASE);
+}
+
+// The libhdf5 actually bound in this process (normally the one h5py loaded first).
+std::string hdf5_runtime_version() {
+  unsigned maj = 0, min = 0, rel = 0;
+  H5get_libversion(&maj, &min, &rel);
+  return std::to_string(maj) + "." + std::to_string(min) + "." + std::to_string(rel);
+}
+
+}  // namespace
+
+NB_MODULE(_core, m) {
+  m.doc() = "Bindings of the arraymorph C API; use the arraymorph package instead.";
+  m.def("version", [] { return std::string(arraymorph_version()); },
+        "Version string of the loaded libarraymorph.");
+  m.def("configure", &configure,
+        "configure(**settings): apply process-wide settings; raises ValueError naming the key.");
+  m.def("reset_configuration", [] { arraymorph_reset_configuration(); },
+        "Drop every explicit setting (back to environment + defaults).");
+  m.def("stats_json", &stats_json, "Request/cache counters as a JSON string.");
+  m.def("stats", &stats, "Request/cache counters as a dict.");
+  m.def("reset_stats", [] { arraymorph_reset_stats(); }, "Zero every counter.");
+  m.def("set_fapl", &set_fapl, nb::arg("fapl_id"), nb::arg("url_or_config").none() = nb::none(),
+        "Select arraymorph on a file access property list (H5Pset_fapl_arraymorph).");
+  m.def("register", &register_connector, "Register the connector; returns its HDF5 id.");
+  m.def("fapl_uses_arraymorph", &fapl_uses_arraymorph, nb::arg("fapl_id"),
+        "Whether a file access property list selects the arraymorph connector.");
+  m.def("hdf5_build_version", &hdf5_build_version,
+        "libhdf5 version the plugin was compiled against.");
+  m.def("hdf5_runtime_version", &hdf5_runtime_version,
+        "libhdf5 version bound in this process.");
+}

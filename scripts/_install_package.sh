@@ -1,0 +1,24 @@
+# _install_package.sh -- sourced by test.sh and quickstart.sh; defines install_package.
+#
+# install_package ON|OFF: runs bootstrap.sh (cached), sources its env.sh, then builds and installs
+# the arraymorph package into the bootstrapped venv, with the C++ unit tests (ON) or without
+# (OFF). ARRAYMORPH_PIP_ARGS adds pip arguments (e.g. "-C cmake.build-type=Debug"). Exports
+# ARRAYMORPH_BUILD_DIR. Returns non-zero at the first failing step.
+#
+# Why these pip flags: --no-deps keeps pip from replacing our h5py (built against the
+# bootstrapped libhdf5) with a wheel that bundles another libhdf5; --no-build-isolation builds
+# with the venv's nanobind/scikit-build-core; a persistent build dir (build/py) makes re-runs
+# incremental.
+install_package() {
+  local testing=${1:-ON} root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || return 1
+  bash "$root/scripts/bootstrap.sh" || return 1
+  # shellcheck disable=SC1091
+  source "${ARRAYMORPH_CACHE:-$HOME/.cache/arraymorph}/env.sh" || return 1
+  export ARRAYMORPH_BUILD_DIR="$root/build/py"
+  echo "== building and installing arraymorph (build dir: build/py, C++ tests: $testing)"
+  # shellcheck disable=SC2086
+  (cd "$root" && python -m pip install -q --no-deps --no-build-isolation --force-reinstall \
+      -C build-dir="$ARRAYMORPH_BUILD_DIR" -C cmake.define.BUILD_TESTING="$testing" \
+      ${ARRAYMORPH_PIP_ARGS:-} . 2> >(grep -v -e "is ignored: it is neither" -e "^DEPRECATION" >&2))
+}

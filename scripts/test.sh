@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# test.sh -- THE test command (README, .ci/run): sets everything up, builds, runs every suite.
+#
+#   bash scripts/test.sh            # bootstrap (cached), build + install, ctest, pytest
+#   PYTEST_ARGS="-k open" bash scripts/test.sh
+#
+# Every step runs even if an earlier one failed (one run shows all failures); the exit status is
+# non-zero if any step failed. pytest's "no tests collected" (exit 5) counts as a failure.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+# shellcheck source=_install_package.sh
+source scripts/_install_package.sh
+install_package ON || { echo "FAILED: bootstrap/build/install"; exit 1; }
+
+failed=()
+
+echo "== C++ unit tests (ctest)"
+ctest --test-dir "$ARRAYMORPH_BUILD_DIR" --output-on-failure -j "$(nproc)" || failed+=(ctest)
+
+echo "== Python tests (pytest)"
+# shellcheck disable=SC2086
+python -m pytest tests/python -q -p no:cacheprovider ${PYTEST_ARGS:-}
+rc=$?
+((rc == 0)) || failed+=("pytest (exit $rc)")
+
+# MPI suites (issue: MPI) plug in here, e.g.
+# echo "== MPI tests"
+# mpiexec -n 2 python -m pytest --with-mpi tests/mpi -q -p no:cacheprovider || failed+=(mpi)
+
+if ((${#failed[@]})); then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "ALL TESTS PASSED"

@@ -1,0 +1,51 @@
+// stats.cpp -- reset and JSON rendering of the request/cache counters.
+#include "arraymorph/stats.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace arraymorph {
+
+const char* op_kind_name(OpKind k) noexcept {
+  switch (k) {
+    case OpKind::kGet: return "get";
+    case OpKind::kPut: return "put";
+    case OpKind::kHead: return "head";
+    case OpKind::kList: return "list";
+    case OpKind::kDelete: return "delete";
+    case OpKind::kCount: break;
+  }
+  return "unknown";
+}
+
+void Stats::reset() {
+  for (auto& c : ops_) {
+    c.requests.store(0, std::memory_order_relaxed);
+    c.bytes.store(0, std::memory_order_relaxed);
+    c.retries.store(0, std::memory_order_relaxed);
+    c.errors.store(0, std::memory_order_relaxed);
+    c.not_found.store(0, std::memory_order_relaxed);
+  }
+  cache_hits.store(0, std::memory_order_relaxed);
+  cache_misses.store(0, std::memory_order_relaxed);
+  max_inflight_seen.store(0, std::memory_order_relaxed);
+}
+
+std::string Stats::to_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    const OpCounters& c = ops_[i];
+    j[op_kind_name(static_cast<OpKind>(i))] = {
+        {"requests", c.requests.load(std::memory_order_relaxed)},
+        {"bytes", c.bytes.load(std::memory_order_relaxed)},
+        {"retries", c.retries.load(std::memory_order_relaxed)},
+        {"errors", c.errors.load(std::memory_order_relaxed)},
+        {"not_found", c.not_found.load(std::memory_order_relaxed)},
+    };
+  }
+  j["cache"] = {{"hits", cache_hits.load(std::memory_order_relaxed)},
+                {"misses", cache_misses.load(std::memory_order_relaxed)}};
+  j["max_inflight_seen"] = max_inflight_seen.load(std::memory_order_relaxed);
+  return j.dump();
+}
+
+}  // namespace arraymorph

@@ -1,0 +1,58 @@
+// http_types.hpp -- HTTP value types shared by the transport, the signers and the store drivers.
+//
+// Plain values with no I/O: signers (s3/sigv4, azure/shared_key) read and add headers on an
+// HttpRequest; drivers build requests and parse HttpResponses; transports move them.
+// Header names are kept as given; lookups are case-insensitive.
+//
+// Thread-safety: value types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace arraymorph::http {
+
+using Header = std::pair<std::string, std::string>;
+using Headers = std::vector<Header>;
+
+// Case-insensitive lookup; nullopt when absent.
+std::optional<std::string> find_header(const Headers& headers, const std::string& name);
+// Replaces every header of that name (case-insensitive) with one value.
+void set_header(Headers& headers, const std::string& name, std::string value);
+
+struct HttpRequest {
+  std::string method = "GET";  // GET PUT HEAD DELETE POST
+  std::string url;             // absolute, already percent-encoded: scheme://host[:port]/path?query
+  Headers headers;
+  // Body: borrowed pointer (zero-copy for chunk PUTs) or owned bytes; `body_data()` picks.
+  const unsigned char* body_ptr = nullptr;
+  size_t body_size = 0;
+  std::string owned_body;
+
+  const unsigned char* body_data() const {
+    return body_ptr ? body_ptr : reinterpret_cast<const unsigned char*>(owned_body.data());
+  }
+  size_t body_length() const { return body_ptr ? body_size : owned_body.size(); }
+};
+
+struct HttpResponse {
+  long status = 0;  // 0: no response (transport error; see TransportError)
+  Headers headers;
+  std::vector<unsigned char> body;
+  std::string body_string() const { return std::string(body.begin(), body.end()); }
+};
+
+// Failure below HTTP (connection refused, reset, timeout, TLS). `retryable` per DESIGN §3.
+struct TransportError {
+  std::string message;  // names the endpoint, never credentials
+  bool retryable = true;
+};
+
+// Percent-encodes per RFC 3986 (unreserved characters kept). With keep_slash, '/' is kept
+// (object key paths); without it '/' is encoded (query values, SigV4 canonical query).
+std::string uri_encode(const std::string& s, bool keep_slash);
+
+}  // namespace arraymorph::http

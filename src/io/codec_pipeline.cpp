@@ -1,0 +1,140 @@
+// codec_pipeline.cpp -- see codec_pipeline.hpp.
+#include "io/codec_pipeline.hpp"
+
+#include <zlib.h>
+
+#include <cstring>
+#ifdef ARRAYMORPH_WITH_ZSTD
+#include <zstd.h>
+#endif
+
+namespace arraymorph::io {
+namespace {
+
+using Buf = std::vector<unsigned char>;
+
+Result<Buf> gzip_encode(const Buf& in, int level) {
+  z_stream zs{};
+  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    return internal_error("zlib deflateInit2 failed");
+  Buf out(deflateBound(&zs, in.size()) + 32);
+  zs.next_in = const_cast<unsigned char*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = out.data();
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) return internal_error("gzip compression failed");
+  out.resize(zs.total_out);
+  return out;
+}
+
+Result<Buf> gzip_decode(const Buf& in, size_t expected) {
+  z_stream zs{};
+  // 32 + 15: accept both gzip and zlib headers (zarr-python writes gzip; HDF5 deflate is zlib).
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) return internal_error("zlib inflateInit2 failed");
+  Buf out(expected);
+  zs.next_in = const_cast<unsigned char*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = out.data();
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = inflate(&zs, Z_FINISH);
+  size_t produced = zs.total_out;
+  inflateEnd(&zs);
+  if (rc != Z_STREAM_END || produced != expected)
+    return io_error("gzip chunk is corrupt or has the wrong size (" + std::to_string(produced) +
+                    " bytes, expected " + std::to_string(expected) + ")");
+  return out;
+}
+
+#ifdef ARRAYMORPH_WITH_ZSTD
+Result<Buf> zstd_encode(const Buf& in, int level) {
+  Buf out(ZSTD_compressBound(in.size()));
+  size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), level);
+  if (ZSTD_isError(n)) return internal_error(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+  out.resize(n);
+  return out;
+}
+Result<Buf> zstd_decode(const Buf& in, size_t expected) {
+  Buf out(expected);
+  size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
+  if (ZSTD_isError(n) || n != expected)
+    return io_error("zstd chunk is corrupt or has the wrong size");
+  return out;
+}
+#endif
+
+// numcodecs' Shuffle: byte k of every element goes to plane k.
+Buf shuffle(const Buf& in, size_t elem) {
+  if (elem <= 1) return in;
+  Buf out(in.size());
+  size_t n = in.size() / elem;
+  for (size_t i = 0; i < n; ++i)
+    for (size_t b = 0; b < elem; ++b) out[b * n + i] = in[i * elem + b];
+  std::memcpy(out.data() + n * elem, in.data() + n * elem, in.size() - n * elem);
+  return out;
+}
+Buf unshuffle(const Buf& in, size_t elem) {
+  if (elem <= 1) return in;
+  Buf out(in.size());
+  size_t n = in.size() / elem;
+  for (size_t i = 0; i < n; ++i)
+    for (size_t b = 0; b < elem; ++b) out[i * elem + b] = in[b * n + i];
+  std::memcpy(out.data() + n * elem, in.data() + n * elem, in.size() - n * elem);
+  return out;
+}
+
+size_t shuffle_elem(const model::Codec& c, const model::ArrayMeta& meta) {
+  return c.configuration.value("elementsize", meta.element_size);
+}
+
+}  // namespace
+
+Status check_codecs(const std::vector<model::Codec>& codecs) {
+  for (const auto& c : codecs) {
+    if (c.name == "bytes" || c.name == "gzip" || c.name == "numcodecs.shuffle") continue;
+#ifdef ARRAYMORPH_WITH_ZSTD
+    if (c.name == "zstd") continue;
+#endif
+    return unsupported("codec '" + c.name + "'");
+  }
+  return ok_status();
+}
+
+Result<Buf> encode_chunk(const model::ArrayMeta& meta, Buf raw) {
+  for (const auto& c : meta.codecs) {
+    if (c.name == "bytes") continue;
+    Result<Buf> r = Buf();
+    if (c.name == "gzip") r = gzip_encode(raw, c.configuration.value("level", 6));
+    else if (c.name == "numcodecs.shuffle") r = shuffle(raw, shuffle_elem(c, meta));
+#ifdef ARRAYMORPH_WITH_ZSTD
+    else if (c.name == "zstd") r = zstd_encode(raw, c.configuration.value("level", 3));
+#endif
+    else return unsupported("codec '" + c.name + "'");
+    if (!r.ok()) return r.status();
+    raw = std::move(r).value();
+  }
+  return raw;
+}
+
+Result<Buf> decode_chunk(const model::ArrayMeta& meta, Buf stored) {
+  const size_t expected = meta.chunk_bytes();
+  for (auto it = meta.codecs.rbegin(); it != meta.codecs.rend(); ++it) {
+    const auto& c = *it;
+    if (c.name == "bytes") continue;
+    Result<Buf> r = Buf();
+    if (c.name == "gzip") r = gzip_decode(stored, expected);
+    else if (c.name == "numcodecs.shuffle") r = unshuffle(stored, shuffle_elem(c, meta));
+#ifdef ARRAYMORPH_WITH_ZSTD
+    else if (c.name == "zstd") r = zstd_decode(stored, expected);
+#endif
+    else return unsupported("codec '" + c.name + "'");
+    if (!r.ok()) return r.status();
+    stored = std::move(r).value();
+  }
+  if (stored.size() != expected)
+    return io_error("chunk has " + std::to_string(stored.size()) + " bytes, expected " + std::to_string(expected));
+  return stored;
+}
+
+}  // namespace arraymorph::io

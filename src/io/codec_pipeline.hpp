@@ -1,0 +1,25 @@
+// codec_pipeline.hpp -- encodes/decodes one chunk through an array's Zarr v3 codec chain.
+//
+// Chunks are kept in memory as C-order elements in the *file* byte order (the bytes codec's
+// endian), so the "bytes" codec itself is the identity here; bytes->bytes codecs (gzip, zstd,
+// numcodecs.shuffle) transform the buffer. Unknown codecs are an error naming the codec, never
+// silently stored raw.
+//
+// Thread-safety: pure functions over their arguments; safe on worker threads.
+#pragma once
+
+#include <vector>
+
+#include "arraymorph/status.hpp"
+#include "model/zarr_metadata.hpp"
+
+namespace arraymorph::io {
+
+// True when every codec of the chain is known to this build.
+Status check_codecs(const std::vector<model::Codec>& codecs);
+// raw (chunk_bytes long) -> stored object bytes
+Result<std::vector<unsigned char>> encode_chunk(const model::ArrayMeta& meta, std::vector<unsigned char> raw);
+// stored object bytes -> raw chunk (exactly meta.chunk_bytes() long, or an error)
+Result<std::vector<unsigned char>> decode_chunk(const model::ArrayMeta& meta, std::vector<unsigned char> stored);
+
+}  // namespace arraymorph::io

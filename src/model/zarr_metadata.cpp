@@ -1,0 +1,364 @@
+// zarr_metadata.cpp -- zarr.json (de)serialization; see zarr_metadata.hpp and docs/format.md.
+#include "model/zarr_metadata.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace arraymorph::model {
+namespace {
+
+bool is_float_type(const std::string& t) { return t == "float16" || t == "float32" || t == "float64"; }
+bool is_complex_type(const std::string& t) { return t == "complex64" || t == "complex128"; }
+bool is_signed_type(const std::string& t) { return t.rfind("int", 0) == 0; }
+bool is_unsigned_type(const std::string& t) { return t.rfind("uint", 0) == 0; }
+
+// Copies `n` bytes of a little-endian value into the element's byte order.
+void store_ordered(unsigned char* dst, const unsigned char* le, size_t n, bool big_endian) {
+  for (size_t i = 0; i < n; ++i) dst[i] = big_endian ? le[n - 1 - i] : le[i];
+}
+void load_ordered(unsigned char* le, const unsigned char* src, size_t n, bool big_endian) {
+  for (size_t i = 0; i < n; ++i) le[i] = big_endian ? src[n - 1 - i] : src[i];
+}
+
+// IEEE half <-> double, enough for fill values.
+double half_to_double(uint16_t h) {
+  int sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  double v;
+  if (exp == 0) v = std::ldexp(mant, -24);
+  else if (exp == 31) v = mant ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+  else v = std::ldexp(mant + 1024, exp - 25);
+  return sign ? -v : v;
+}
+uint16_t double_to_half(double d) {
+  uint16_t sign = std::signbit(d) ? 0x8000 : 0;
+  if (std::isnan(d)) return 0x7e00;
+  d = std::fabs(d);
+  if (std::isinf(d) || d >= 65520.0) return sign | 0x7c00;
+  if (d < std::ldexp(1.0, -24)) return sign;
+  int e;
+  double m = std::frexp(d, &e);  // d = m * 2^e, m in [0.5, 1)
+  int exp = e + 14;
+  if (exp <= 0) return sign | static_cast<uint16_t>(std::lround(std::ldexp(d, 24)));
+  uint16_t mant = static_cast<uint16_t>(std::lround((m * 2 - 1) * 1024));
+  if (mant == 1024) { mant = 0; ++exp; }
+  if (exp >= 31) return sign | 0x7c00;
+  return sign | static_cast<uint16_t>(exp << 10) | mant;
+}
+
+Result<double> json_to_double(const json& j, const std::string& what) {
+  if (j.is_number()) return j.get<double>();
+  if (j.is_string()) {
+    const auto s = j.get<std::string>();
+    if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
+    if (s == "Infinity") return std::numeric_limits<double>::infinity();
+    if (s == "-Infinity") return -std::numeric_limits<double>::infinity();
+  }
+  return invalid_argument("fill_value " + j.dump() + " is not a valid " + what);
+}
+json double_to_json(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  return v;
+}
+
+Status encode_float(unsigned char* out, double v, size_t size, bool big_endian) {
+  unsigned char le[8];
+  if (size == 2) {
+    uint16_t h = double_to_half(v);
+    std::memcpy(le, &h, 2);
+  } else if (size == 4) {
+    float f = static_cast<float>(v);
+    std::memcpy(le, &f, 4);
+  } else if (size == 8) {
+    std::memcpy(le, &v, 8);
+  } else {
+    return invalid_argument("unsupported float size " + std::to_string(size));
+  }
+  store_ordered(out, le, size, big_endian);
+  return ok_status();
+}
+double decode_float(const unsigned char* in, size_t size, bool big_endian) {
+  unsigned char le[8] = {0};
+  load_ordered(le, in, size, big_endian);
+  if (size == 2) {
+    uint16_t h;
+    std::memcpy(&h, le, 2);
+    return half_to_double(h);
+  }
+  if (size == 4) {
+    float f;
+    std::memcpy(&f, le, 4);
+    return f;
+  }
+  double d;
+  std::memcpy(&d, le, 8);
+  return d;
+}
+
+json codecs_to_json(const std::vector<Codec>& codecs) {
+  json out = json::array();
+  for (const auto& c : codecs) {
+    json e = {{"name", c.name}};
+    if (!c.configuration.empty()) e["configuration"] = c.configuration;
+    out.push_back(e);
+  }
+  return out;
+}
+
+}  // namespace
+
+uint64_t ArrayMeta::chunk_elements() const {
+  uint64_t n = 1;
+  for (auto c : chunk_shape) n *= c;
+  return n;
+}
+
+bool ArrayMeta::uncompressed() const {
+  for (const auto& c : codecs)
+    if (c.name != "bytes") return false;
+  return true;
+}
+
+size_t zarr_type_size(const std::string& t) {
+  if (t == "bool" || t == "int8" || t == "uint8") return 1;
+  if (t == "int16" || t == "uint16" || t == "float16") return 2;
+  if (t == "int32" || t == "uint32" || t == "float32") return 4;
+  if (t == "int64" || t == "uint64" || t == "float64" || t == "complex64") return 8;
+  if (t == "complex128") return 16;
+  if (t.size() > 1 && t[0] == 'r') {
+    try {
+      size_t bits = std::stoul(t.substr(1));
+      if (bits % 8 == 0 && bits > 0) return bits / 8;
+    } catch (...) {
+    }
+  }
+  return 0;
+}
+
+Result<std::vector<unsigned char>> fill_json_to_bytes(const json& fill, const std::string& t,
+                                                      size_t size, bool big_endian) {
+  std::vector<unsigned char> out(size, 0);
+  if (fill.is_null()) return out;
+  if (t == "bool") {
+    if (!fill.is_boolean()) return invalid_argument("fill_value " + fill.dump() + " is not a bool");
+    out[0] = fill.get<bool>() ? 1 : 0;
+    return out;
+  }
+  if (is_signed_type(t) || is_unsigned_type(t)) {
+    if (!fill.is_number_integer()) {
+      // zarr-python writes integer fill values as numbers; tolerate 0.0-style floats.
+      if (fill.is_number_float() && std::floor(fill.get<double>()) == fill.get<double>()) {
+        return fill_json_to_bytes(json(static_cast<int64_t>(fill.get<double>())), t, size, big_endian);
+      }
+      return invalid_argument("fill_value " + fill.dump() + " is not an integer for " + t);
+    }
+    unsigned char le[8] = {0};
+    if (is_unsigned_type(t)) {
+      uint64_t v = fill.get<uint64_t>();
+      std::memcpy(le, &v, 8);
+    } else {
+      int64_t v = fill.get<int64_t>();
+      std::memcpy(le, &v, 8);
+    }
+    store_ordered(out.data(), le, size, big_endian);
+    return out;
+  }
+  if (is_float_type(t)) {
+    if (fill.is_string() && fill.get<std::string>().rfind("0x", 0) == 0) {
+      uint64_t bits = std::stoull(fill.get<std::string>().substr(2), nullptr, 16);
+      unsigned char le[8];
+      std::memcpy(le, &bits, 8);
+      store_ordered(out.data(), le, size, big_endian);
+      return out;
+    }
+    auto d = json_to_double(fill, t);
+    if (!d.ok()) return d.status();
+    check(encode_float(out.data(), *d, size, big_endian));
+    return out;
+  }
+  if (is_complex_type(t)) {
+    if (!fill.is_array() || fill.size() != 2) return invalid_argument("fill_value " + fill.dump() + " is not [re, im]");
+    size_t half = size / 2;
+    for (size_t k = 0; k < 2; ++k) {
+      auto d = json_to_double(fill[k], t);
+      if (!d.ok()) return d.status();
+      check(encode_float(out.data() + k * half, *d, half, big_endian));
+    }
+    return out;
+  }
+  // Raw bytes ("rN") and extension types: an array of byte values, or a base64 string.
+  if (fill.is_array() && fill.size() == size) {
+    for (size_t i = 0; i < size; ++i) out[i] = static_cast<unsigned char>(fill[i].get<int>());
+    return out;
+  }
+  if (fill.is_number_integer() && fill.get<int64_t>() == 0) return out;
+  return invalid_argument("cannot interpret fill_value " + fill.dump() + " for data type " + t);
+}
+
+Result<json> fill_bytes_to_json(const unsigned char* bytes, const std::string& t, size_t size,
+                                bool big_endian) {
+  if (t == "bool") return json(bytes[0] != 0);
+  if (is_signed_type(t) || is_unsigned_type(t)) {
+    unsigned char le[8] = {0};
+    load_ordered(le, bytes, size, big_endian);
+    if (is_unsigned_type(t)) {
+      uint64_t v = 0;
+      std::memcpy(&v, le, 8);
+      return json(v);
+    }
+    int64_t v = 0;
+    std::memcpy(&v, le, 8);
+    // sign-extend
+    if (size < 8 && (le[size - 1] & 0x80)) v |= ~((int64_t(1) << (8 * size)) - 1);
+    return json(v);
+  }
+  if (is_float_type(t)) return double_to_json(decode_float(bytes, size, big_endian));
+  if (is_complex_type(t)) {
+    size_t half = size / 2;
+    return json::array({double_to_json(decode_float(bytes, half, big_endian)),
+                        double_to_json(decode_float(bytes + half, half, big_endian))});
+  }
+  json arr = json::array();
+  for (size_t i = 0; i < size; ++i) arr.push_back(static_cast<int>(bytes[i]));
+  return arr;
+}
+
+json to_zarr_json(const Node& node) {
+  json doc = {{"zarr_format", 3}, {"node_type", node.kind == NodeKind::kGroup ? "group" : "array"}};
+  json attrs = node.attributes.is_object() ? node.attributes : json::object();
+  json h5 = node.hdf5.is_object() ? node.hdf5 : json::object();
+  h5["format"] = kFormatVersion;
+  if (node.array) {
+    const ArrayMeta& a = *node.array;
+    doc["shape"] = a.shape;
+    doc["data_type"] = a.data_type;
+    doc["chunk_grid"] = {{"name", "regular"}, {"configuration", {{"chunk_shape", a.chunk_shape}}}};
+    doc["chunk_key_encoding"] = {{"name", "default"}, {"configuration", {{"separator", "/"}}}};
+    doc["fill_value"] = a.fill_value;
+    doc["codecs"] = codecs_to_json(a.codecs);
+    if (a.max_shape) h5["maxshape"] = *a.max_shape;
+    if (a.contiguous) h5["layout"] = "contiguous";
+    if (!a.hdf5_type.empty()) h5["datatype"] = a.hdf5_type;
+    if (!a.fill_defined) h5["fill_defined"] = false;
+  }
+  attrs[kHdf5Key] = h5;
+  doc["attributes"] = attrs;
+  if (node.consolidated) {
+    doc["consolidated_metadata"] = {
+        {"kind", "inline"}, {"must_understand", false}, {"metadata", *node.consolidated}};
+  }
+  return doc;
+}
+
+Result<Node> from_zarr_json(const json& doc, const std::string& where) {
+  auto bad = [&](const std::string& why) { return io_error("invalid Zarr metadata in '" + where + "': " + why); };
+  if (!doc.is_object()) return bad("not a JSON object");
+  if (doc.value("zarr_format", 0) != 3) return bad("zarr_format is not 3 (only Zarr v3 is supported)");
+  Node node;
+  const std::string type = doc.value("node_type", "");
+  if (type == "group") node.kind = NodeKind::kGroup;
+  else if (type == "array") node.kind = NodeKind::kArray;
+  else return bad("node_type '" + type + "' is neither 'group' nor 'array'");
+  if (doc.contains("attributes") && doc["attributes"].is_object()) {
+    node.attributes = doc["attributes"];
+    if (node.attributes.contains(kHdf5Key)) {
+      node.hdf5 = node.attributes[kHdf5Key];
+      node.attributes.erase(kHdf5Key);
+      if (!node.hdf5.is_object()) node.hdf5 = json::object();
+    }
+  }
+  if (doc.contains("consolidated_metadata") && doc["consolidated_metadata"].is_object() &&
+      doc["consolidated_metadata"].contains("metadata")) {
+    node.consolidated = doc["consolidated_metadata"]["metadata"];
+  }
+  if (node.kind == NodeKind::kGroup) return node;
+
+  try {
+    ArrayMeta a;
+    a.shape = doc.at("shape").get<std::vector<uint64_t>>();
+    a.data_type = doc.at("data_type").is_string() ? doc.at("data_type").get<std::string>()
+                                                  : doc.at("data_type").value("name", "");
+    const json& grid = doc.at("chunk_grid");
+    if (grid.value("name", "") != "regular") return bad("only the regular chunk grid is supported");
+    a.chunk_shape = grid.at("configuration").at("chunk_shape").get<std::vector<uint64_t>>();
+    if (a.chunk_shape.size() != a.shape.size()) return bad("chunk_shape rank differs from shape rank");
+    for (auto c : a.chunk_shape)
+      if (c == 0) return bad("chunk_shape has a zero extent");
+    if (doc.contains("chunk_key_encoding")) {
+      const json& enc = doc["chunk_key_encoding"];
+      std::string sep = enc.contains("configuration") ? enc["configuration"].value("separator", "/") : "/";
+      if (enc.value("name", "default") != "default" || sep != "/")
+        return bad("only the default chunk key encoding with '/' separator is supported");
+    }
+    for (const auto& c : doc.at("codecs")) {
+      Codec codec;
+      codec.name = c.is_string() ? c.get<std::string>() : c.at("name").get<std::string>();
+      if (c.is_object() && c.contains("configuration")) codec.configuration = c["configuration"];
+      if (codec.name == "bytes") a.big_endian = codec.configuration.value("endian", "little") == "big";
+      a.codecs.push_back(std::move(codec));
+    }
+    a.element_size = zarr_type_size(a.data_type);
+    if (node.hdf5.contains("maxshape")) a.max_shape = node.hdf5["maxshape"].get<std::vector<int64_t>>();
+    a.contiguous = node.hdf5.value("layout", "") == "contiguous";
+    a.hdf5_type = node.hdf5.value("datatype", "");
+    a.fill_defined = node.hdf5.value("fill_defined", true);
+    node.hdf5.erase("maxshape");
+    node.hdf5.erase("layout");
+    node.hdf5.erase("datatype");
+    node.hdf5.erase("fill_defined");
+    a.fill_value = doc.value("fill_value", json());
+    if (a.element_size) {
+      auto fb = fill_json_to_bytes(a.fill_value, a.data_type, a.element_size, a.big_endian);
+      if (!fb.ok()) return fb.status().with_context("'" + where + "'");
+      a.fill_bytes = std::move(fb).value();
+    }
+    node.array = std::move(a);
+  } catch (const json::exception& e) {
+    return bad(e.what());
+  }
+  return node;
+}
+
+Result<Node> parse_zarr_json(const std::string& text, const std::string& where) {
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return io_error("'" + where + "' is not valid JSON");
+  return from_zarr_json(doc, where);
+}
+
+static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string base64_encode(const unsigned char* data, size_t size) {
+  std::string out;
+  out.reserve((size + 2) / 3 * 4);
+  for (size_t i = 0; i < size; i += 3) {
+    uint32_t v = uint32_t(data[i]) << 16;
+    if (i + 1 < size) v |= uint32_t(data[i + 1]) << 8;
+    if (i + 2 < size) v |= data[i + 2];
+    out += kB64[(v >> 18) & 63];
+    out += kB64[(v >> 12) & 63];
+    out += i + 1 < size ? kB64[(v >> 6) & 63] : '=';
+    out += i + 2 < size ? kB64[v & 63] : '=';
+  }
+  return out;
+}
+
+Result<std::vector<unsigned char>> base64_decode(const std::string& text) {
+  std::vector<unsigned char> out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char ch : text) {
+    if (ch == '=' || ch == '\n' || ch == '\r') continue;
+    const char* p = std::strchr(kB64, ch);
+    if (!p || !ch) return invalid_argument("invalid base64 text");
+    acc = (acc << 6) | uint32_t(p - kB64);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<unsigned char>((acc >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+}  // namespace arraymorph::model

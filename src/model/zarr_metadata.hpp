@@ -1,0 +1,84 @@
+// zarr_metadata.hpp -- in-memory form of one Zarr v3 node (group or array) plus the `_hdf5` extras,
+// and its (de)serialization to `zarr.json` (docs/format.md, format version kFormatVersion).
+//
+// Pure data: no HDF5 ids, no I/O. The VOL layer converts HDF5 types/property lists to and from
+// these structs (src/vol/type_map.cpp); the I/O layer reads ArrayMeta to plan chunk access.
+//
+// Thread-safety: value types; a Node shared between threads must not be mutated.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "arraymorph/status.hpp"
+
+namespace arraymorph::model {
+
+using json = nlohmann::json;
+
+// Version of the arraymorph layout written into `attributes._hdf5.format` (docs/format.md).
+inline constexpr int kFormatVersion = 1;
+// Reserved attribute holding what Zarr cannot express.
+inline constexpr const char* kHdf5Key = "_hdf5";
+
+enum class NodeKind { kGroup, kArray };
+
+// One codec of the chain, e.g. {"name":"bytes","configuration":{"endian":"little"}}.
+struct Codec {
+  std::string name;
+  json configuration = json::object();
+};
+
+struct ArrayMeta {
+  std::vector<uint64_t> shape;        // current extent, elements
+  std::vector<uint64_t> chunk_shape;  // elements; same rank as shape
+  std::string data_type;              // Zarr v3 name: "int32", "float64", "bool", "r64", ...
+  size_t element_size = 0;            // bytes of one stored element
+  bool big_endian = false;            // bytes codec endian
+  json fill_value;                    // Zarr JSON form
+  std::vector<unsigned char> fill_bytes;  // fill value as one stored element (file byte order)
+  std::vector<Codec> codecs;          // full chain incl. "bytes"
+  // _hdf5 extras
+  std::optional<std::vector<int64_t>> max_shape;  // -1 = unlimited; nullopt = same as shape
+  bool contiguous = false;            // created without chunks= (HDF5 contiguous layout)
+  std::string hdf5_type;              // base64 of H5Tencode of the file type ("" = derive)
+  bool fill_defined = true;           // user set / default (HDF5's H5D_FILL_VALUE_*)
+
+  uint64_t chunk_elements() const;    // product of chunk_shape (1 for rank 0)
+  uint64_t chunk_bytes() const { return chunk_elements() * element_size; }
+  size_t rank() const { return shape.size(); }
+  // True when only the bytes codec is present (chunks are raw, byte ranges map to elements).
+  bool uncompressed() const;
+};
+
+struct Node {
+  NodeKind kind = NodeKind::kGroup;
+  json attributes = json::object();  // user attributes (without _hdf5)
+  json hdf5 = json::object();        // the _hdf5 extras other than array fields
+  std::optional<ArrayMeta> array;    // set iff kind == kArray
+  // Consolidated metadata of the subtree ("a", "a/b" -> node JSON), root only, when present.
+  std::optional<json> consolidated;
+};
+
+// Serializes to the zarr.json document. Consolidated metadata is emitted when node.consolidated.
+json to_zarr_json(const Node& node);
+// Parses a zarr.json document; `where` names the key in error messages.
+Result<Node> from_zarr_json(const json& doc, const std::string& where);
+Result<Node> parse_zarr_json(const std::string& text, const std::string& where);
+
+// Fill value <-> bytes for a Zarr core data type (little/big endian per meta.big_endian).
+Result<std::vector<unsigned char>> fill_json_to_bytes(const json& fill, const std::string& data_type,
+                                                      size_t element_size, bool big_endian);
+Result<json> fill_bytes_to_json(const unsigned char* bytes, const std::string& data_type,
+                                size_t element_size, bool big_endian);
+// Size in bytes of a Zarr core data type ("int16" -> 2, "r24" -> 3); 0 when unknown.
+size_t zarr_type_size(const std::string& data_type);
+
+std::string base64_encode(const unsigned char* data, size_t size);
+Result<std::vector<unsigned char>> base64_decode(const std::string& text);
+
+}  // namespace arraymorph::model

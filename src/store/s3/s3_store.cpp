@@ -1,0 +1,559 @@
+// s3_store.cpp -- the S3 ObjectStore: request building, retries, error mapping, batch forms.
+#include "store/s3/s3_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+
+#include "http/curl_transport.hpp"
+#include "store/s3/s3_credentials.hpp"
+#include "store/s3/s3_xml.hpp"
+
+namespace arraymorph::s3 {
+
+using http::HttpResponse;
+using http::Outcome;
+using http::TransportError;
+
+// One logical request: the unsigned request plus its retry state. Shared with the callbacks of
+// the transport and the timer until `done` has run.
+struct S3Store::Call {
+  OpKind op = OpKind::kGet;
+  std::string key;  // for messages ("" for bucket-level requests)
+  http::HttpRequest request;
+  std::string payload_hash;
+  int attempts = 0;
+  std::chrono::steady_clock::time_point first_sent;
+  std::function<void(Outcome&&)> done;
+};
+
+namespace {
+
+// Collects completions from any thread and hands them to the waiting caller, in arrival order.
+template <typename T>
+class CompletionQueue {
+ public:
+  void push(size_t index, T&& value) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      items_.emplace_back(index, std::move(value));
+    }
+    cv_.notify_one();
+  }
+  std::pair<size_t, T> pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !items_.empty(); });
+    auto item = std::move(items_.front());
+    items_.pop_front();
+    return item;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<size_t, T>> items_;
+};
+
+const HttpResponse* response_of(const Outcome& o) { return std::get_if<HttpResponse>(&o); }
+
+}  // namespace
+
+S3Store::S3Store(S3StoreOptions options, std::shared_ptr<http::HttpTransport> transport,
+                 std::shared_ptr<Stats> stats)
+    : options_(std::move(options)),
+      transport_(std::move(transport)),
+      stats_(stats ? std::move(stats) : std::make_shared<Stats>()),
+      rng_(std::random_device{}()),
+      timer_(std::make_unique<http::RetryTimer>()) {
+  if (!options_.clock) options_.clock = [] { return std::time(nullptr); };
+  options_.multipart_part_size = std::max<uint64_t>(options_.multipart_part_size, 5ull << 20);
+}
+
+S3Store::~S3Store() { timer_.reset(); }
+
+StoreCapabilities S3Store::capabilities() const {
+  StoreCapabilities c;
+  c.ranged_get = true;
+  c.listing = true;
+  c.batch_delete = true;
+  return c;
+}
+
+std::string S3Store::target(const std::string& key) const {
+  return "s3://" + options_.bucket + (key.empty() ? "" : "/" + key);
+}
+
+std::shared_ptr<S3Store::Call> S3Store::make_call(OpKind op, std::string method,
+                                                  const std::string& key, std::string url) const {
+  auto c = std::make_shared<Call>();
+  c->op = op;
+  c->key = key;
+  c->request.method = std::move(method);
+  c->request.url = std::move(url);
+  c->payload_hash = options_.signed_payloads ? kEmptyPayloadSha256 : kUnsignedPayload;
+  return c;
+}
+
+void S3Store::set_body(Call& call, const unsigned char* data, size_t size) const {
+  call.request.body_ptr = data;
+  call.request.body_size = size;
+  if (options_.signed_payloads) call.payload_hash = sha256_hex(data, size);
+}
+
+void S3Store::set_owned_body(Call& call, std::string body) const {
+  call.request.body_ptr = nullptr;
+  call.request.owned_body = std::move(body);
+  if (options_.signed_payloads) call.payload_hash = sha256_hex(call.request.owned_body);
+}
+
+void S3Store::send(const std::shared_ptr<Call>& call) {
+  if (call->attempts == 0) call->first_sent = std::chrono::steady_clock::now();
+  ++call->attempts;
+  http::HttpRequest req = call->request;  // the body stays borrowed; only headers are copied
+  SigningOptions so;
+  so.region = options_.region;
+  so.service = "s3";
+  so.now = options_.clock();  // fresh date on every attempt
+  so.payload_hash = call->payload_hash;
+  sign_request(req, options_.credentials, so);
+  stats_->op(call->op).requests.fetch_add(1, std::memory_order_relaxed);
+  transport_->issue(std::move(req),
+                    [this, call](Outcome&& o) { on_outcome(call, std::move(o)); });
+}
+
+void S3Store::on_outcome(const std::shared_ptr<Call>& call, Outcome&& outcome) {
+  const RetryPolicy& p = options_.retry;
+  if (http::is_retryable(outcome) && call->attempts < p.max_attempts) {
+    double delay;
+    {
+      std::lock_guard<std::mutex> lock(rng_mu_);
+      std::uniform_real_distribution<double> u(0.0, 1.0);
+      delay = http::backoff_for_attempt(call->attempts, p.initial_backoff_s, p.max_backoff_s,
+                                        p.jitter, [&] { return u(rng_); });
+    }
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                         call->first_sent).count();
+    if (elapsed + delay <= p.total_timeout_s) {
+      stats_->op(call->op).retries.fetch_add(1, std::memory_order_relaxed);
+      // Keep the last outcome so a cancelled retry can still report what went wrong.
+      auto last = std::make_shared<Outcome>(std::move(outcome));
+      timer_->schedule(delay, [this, call, last](bool cancelled) {
+        if (cancelled) {
+          call->done(std::move(*last));
+        } else {
+          send(call);
+        }
+      });
+      return;
+    }
+  }
+  call->done(std::move(outcome));
+}
+
+Outcome S3Store::run(const std::shared_ptr<Call>& call) {
+  std::promise<Outcome> p;
+  auto f = p.get_future();
+  call->done = [&p](Outcome&& o) { p.set_value(std::move(o)); };
+  send(call);
+  return f.get();
+}
+
+Status S3Store::failure(const Call& call, const Outcome& outcome) const {
+  stats_->op(call.op).errors.fetch_add(1, std::memory_order_relaxed);
+  const std::string what = std::string("S3 ") + call.request.method + " " + target(call.key);
+  const std::string tries =
+      call.attempts > 1 ? " (after " + std::to_string(call.attempts) + " attempts)" : "";
+  if (const auto* err = std::get_if<TransportError>(&outcome)) {
+    return Status(Code::kUnavailable,
+                  what + " failed" + tries + ": " + err->message + " [endpoint " +
+                      options_.endpoint.describe() + "]",
+                  err->retryable);
+  }
+  const HttpResponse& r = std::get<HttpResponse>(outcome);
+  const S3ErrorInfo info = parse_error(r.body_string());
+  std::string detail = "HTTP " + std::to_string(r.status);
+  if (!info.code.empty()) detail += " " + info.code;
+  if (!info.message.empty()) detail += " (" + info.message + ")";
+  const std::string base = what + ": " + detail + tries;
+
+  if (info.code == "NoSuchBucket")
+    return Status(Code::kNotFound, "S3 bucket '" + options_.bucket + "' does not exist at " +
+                                       options_.endpoint.describe() + " (" + what + ": " + detail +
+                                       "); create it or fix BUCKET_NAME");
+  if (r.status == 403 || r.status == 401) {
+    std::string hint;
+    if (info.code == "SignatureDoesNotMatch")
+      hint = "the secret access key (AWS_SECRET_ACCESS_KEY) is probably wrong, or the region "
+             "(AWS_REGION) does not match the bucket";
+    else if (info.code == "InvalidAccessKeyId")
+      hint = "the access key id (AWS_ACCESS_KEY_ID) is not known to the server";
+    else if (info.code == "RequestTimeTooSkewed" || info.code == "RequestExpired")
+      hint = "this machine's clock differs too much from the server's; fix the clock (NTP)";
+    else if (info.code == "AccessDenied")
+      hint = "the credentials are valid but not allowed to access bucket '" + options_.bucket +
+             "'" + (call.key.empty() ? "" : " key '" + call.key + "'") +
+             " (check the bucket policy / IAM permissions)";
+    else
+      hint = "check the access key and secret (wrong key), this machine's clock (clock skew) and "
+             "AWS_REGION (region mismatch)";
+    return Status(Code::kPermissionDenied,
+                  "access denied: " + base + " -- bucket '" + options_.bucket + "'" +
+                      (call.key.empty() ? "" : ", key '" + call.key + "'") + ": " + hint);
+  }
+  if (r.status == 301 || info.code == "AuthorizationHeaderMalformed" ||
+      info.code == "PermanentRedirect" || info.code == "IllegalLocationConstraintException") {
+    return Status(Code::kInvalidArgument,
+                  base + ": the bucket is probably in another region than AWS_REGION='" +
+                      options_.region + "'");
+  }
+  if (http::is_retryable_status(r.status)) return Status(Code::kUnavailable, base, true);
+  if (r.status == 404) return Status(Code::kNotFound, base);
+  if (r.status == 400) return Status(Code::kInvalidArgument, base);
+  return Status(Code::kIo, base);
+}
+
+// ---------------------------------------------------------------------------------------- get
+
+void S3Store::async_get(const std::string& key, std::optional<ByteRange> range, GetCallback done) {
+  const bool empty_range = range && range->length && *range->length == 0;
+  auto call = make_call(empty_range ? OpKind::kHead : OpKind::kGet, empty_range ? "HEAD" : "GET",
+                        key, object_url(options_.endpoint, options_.bucket, key));
+  if (range && !empty_range) {
+    std::string spec = "bytes=" + std::to_string(range->offset) + "-";
+    if (range->length) spec += std::to_string(range->offset + *range->length - 1);
+    call->request.headers.emplace_back("Range", spec);
+  }
+  Call* raw = call.get();
+  call->done = [this, raw, range, empty_range, done = std::move(done)](Outcome&& o) {
+    const HttpResponse* r = response_of(o);
+    OpCounters& counters = stats_->op(raw->op);
+    if (r && r->status == 404 && parse_error(r->body_string()).code != "NoSuchBucket") {
+      counters.not_found.fetch_add(1, std::memory_order_relaxed);
+      return done(std::optional<Bytes>());
+    }
+    Result<std::optional<Bytes>> result = Status();
+    if (r && r->status == 416) {
+      result = std::optional<Bytes>(Bytes());  // range starts past the end
+    } else if (r && (r->status == 200 || r->status == 206)) {
+      if (empty_range) {
+        result = std::optional<Bytes>(Bytes());
+      } else if (r->status == 200 && range && (range->offset > 0 || range->length)) {
+        // The server ignored Range: cut the range out of the whole object.
+        const Bytes& all = r->body;
+        const size_t b = static_cast<size_t>(std::min<uint64_t>(range->offset, all.size()));
+        size_t e = all.size();
+        if (range->length) e = static_cast<size_t>(std::min<uint64_t>(b + *range->length, e));
+        result = std::optional<Bytes>(Bytes(all.begin() + static_cast<std::ptrdiff_t>(b),
+                                            all.begin() + static_cast<std::ptrdiff_t>(e)));
+      } else {
+        result = std::optional<Bytes>(std::move(std::get<HttpResponse>(o).body));
+      }
+      counters.bytes.fetch_add(result.value()->size(), std::memory_order_relaxed);
+    } else {
+      result = failure(*raw, o);
+    }
+    done(std::move(result));
+  };
+  send(call);
+}
+
+Result<std::optional<Bytes>> S3Store::get(const std::string& key, std::optional<ByteRange> range) {
+  std::promise<Result<std::optional<Bytes>>> p;
+  auto f = p.get_future();
+  async_get(key, range, [&p](Result<std::optional<Bytes>>&& r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+void S3Store::get_many(const std::vector<GetRequest>& requests, const GetDone& on_done) {
+  CompletionQueue<Result<std::optional<Bytes>>> q;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    async_get(requests[i].key, requests[i].range,
+              [&q, i](Result<std::optional<Bytes>>&& r) { q.push(i, std::move(r)); });
+  }
+  for (size_t n = 0; n < requests.size(); ++n) {
+    auto [i, r] = q.pop();
+    on_done(i, std::move(r));
+  }
+}
+
+// ---------------------------------------------------------------------------------------- put
+
+void S3Store::async_put(const std::string& key, const unsigned char* data, size_t size,
+                        StatusCallback done) {
+  auto call = make_call(OpKind::kPut, "PUT", key, object_url(options_.endpoint, options_.bucket, key));
+  set_body(*call, data, size);
+  Call* raw = call.get();
+  call->done = [this, raw, size, done = std::move(done)](Outcome&& o) {
+    const HttpResponse* r = response_of(o);
+    Status s;
+    if (r && r->status == 200) {
+      stats_->op(OpKind::kPut).bytes.fetch_add(size, std::memory_order_relaxed);
+    } else {
+      s = failure(*raw, o);
+    }
+    done(std::move(s));
+  };
+  send(call);
+}
+
+Status S3Store::put(const std::string& key, const unsigned char* data, size_t size) {
+  if (size > options_.multipart_threshold) return put_multipart(key, data, size);
+  std::promise<Status> p;
+  auto f = p.get_future();
+  async_put(key, data, size, [&p](Status&& s) { p.set_value(std::move(s)); });
+  return f.get();
+}
+
+Status S3Store::put_multipart(const std::string& key, const unsigned char* data, size_t size) {
+  const auto url = [&](const QueryParams& q) {
+    return object_url(options_.endpoint, options_.bucket, key, q);
+  };
+  // 1. Initiate.
+  auto init = make_call(OpKind::kPut, "POST", key, url({{"uploads", ""}}));
+  Outcome o = run(init);
+  const HttpResponse* r = response_of(o);
+  if (!r || r->status != 200) return failure(*init, o).with_context("starting multipart upload");
+  auto upload_id = parse_initiate_multipart(r->body_string());
+  if (!upload_id.ok()) return upload_id.status().with_context("S3 PUT " + target(key));
+
+  // 2. All parts at once; each completion records its ETag.
+  const uint64_t part = options_.multipart_part_size;
+  const size_t nparts = static_cast<size_t>((size + part - 1) / part);
+  std::vector<std::pair<int, std::string>> etags(nparts);
+  CompletionQueue<Status> q;
+  for (size_t i = 0; i < nparts; ++i) {
+    const int number = static_cast<int>(i + 1);
+    auto c = make_call(OpKind::kPut, "PUT", key,
+                       url({{"partNumber", std::to_string(number)}, {"uploadId", *upload_id}}));
+    const size_t off = static_cast<size_t>(i * part);
+    const size_t len = static_cast<size_t>(std::min<uint64_t>(part, size - off));
+    set_body(*c, data + off, len);
+    Call* raw = c.get();
+    c->done = [this, raw, i, number, len, &etags, &q](Outcome&& out) {
+      const HttpResponse* pr = response_of(out);
+      Status s;
+      if (pr && pr->status == 200) {
+        etags[i] = {number, http::find_header(pr->headers, "ETag").value_or("")};
+        stats_->op(OpKind::kPut).bytes.fetch_add(len, std::memory_order_relaxed);
+      } else {
+        s = failure(*raw, out);
+      }
+      q.push(i, std::move(s));
+    };
+    send(c);
+  }
+  Status first_error;
+  for (size_t n = 0; n < nparts; ++n) {
+    auto [i, s] = q.pop();
+    if (!s.ok() && first_error.ok()) first_error = s.with_context("part " + std::to_string(i + 1));
+  }
+
+  // 3. Complete (or abort so no orphaned parts keep costing storage).
+  if (first_error.ok()) {
+    auto done = make_call(OpKind::kPut, "POST", key, url({{"uploadId", *upload_id}}));
+    set_owned_body(*done, build_complete_multipart(etags));
+    done->request.headers.emplace_back("Content-Type", "application/xml");
+    o = run(done);
+    r = response_of(o);
+    // S3 may answer 200 and still report an error in the body.
+    if (r && r->status == 200 && parse_error(r->body_string()).code.empty()) return Status();
+    first_error = failure(*done, o).with_context("completing multipart upload");
+  }
+  auto abort = make_call(OpKind::kDelete, "DELETE", key, url({{"uploadId", *upload_id}}));
+  run(abort);
+  return first_error;
+}
+
+void S3Store::put_many(const std::vector<PutRequest>& requests, const PutDone& on_done) {
+  CompletionQueue<Status> q;
+  std::vector<size_t> large;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const PutRequest& r = requests[i];
+    if (r.size > options_.multipart_threshold) {
+      large.push_back(i);
+      continue;
+    }
+    async_put(r.key, r.data, r.size, [&q, i](Status&& s) { q.push(i, std::move(s)); });
+  }
+  // Large objects: their parts go out in parallel while the small PUTs are in flight.
+  for (size_t i : large) on_done(i, put_multipart(requests[i].key, requests[i].data, requests[i].size));
+  for (size_t n = large.size(); n < requests.size(); ++n) {
+    auto [i, s] = q.pop();
+    on_done(i, std::move(s));
+  }
+}
+
+// ---------------------------------------------------------------------------------------- head
+
+Result<std::optional<ObjectInfo>> S3Store::head(const std::string& key) {
+  auto call = make_call(OpKind::kHead, "HEAD", key, object_url(options_.endpoint, options_.bucket, key));
+  Outcome o = run(call);
+  const HttpResponse* r = response_of(o);
+  if (r && r->status == 404) {
+    stats_->op(OpKind::kHead).not_found.fetch_add(1, std::memory_order_relaxed);
+    return std::optional<ObjectInfo>();
+  }
+  if (!r || r->status != 200) return failure(*call, o);
+  ObjectInfo info;
+  info.key = key;
+  info.size = std::strtoull(http::find_header(r->headers, "Content-Length").value_or("0").c_str(),
+                            nullptr, 10);
+  std::string etag = http::find_header(r->headers, "ETag").value_or("");
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  info.etag = etag;
+  return std::optional<ObjectInfo>(std::move(info));
+}
+
+// ---------------------------------------------------------------------------------------- list
+
+Result<ListPage> S3Store::list(const std::string& prefix, const std::string& delimiter,
+                               const std::string& token, size_t max_keys) {
+  QueryParams q{{"list-type", "2"}, {"prefix", prefix}};
+  if (!delimiter.empty()) q.emplace_back("delimiter", delimiter);
+  q.emplace_back("max-keys", std::to_string(std::clamp<size_t>(max_keys, 1, 1000)));
+  if (!token.empty()) q.emplace_back("continuation-token", token);
+  auto call = make_call(OpKind::kList, "GET", "", object_url(options_.endpoint, options_.bucket, "", q));
+  Outcome o = run(call);
+  const HttpResponse* r = response_of(o);
+  if (!r || r->status != 200) return failure(*call, o).with_context("listing prefix '" + prefix + "'");
+  auto parsed = parse_list_objects_v2(r->body_string());
+  if (!parsed.ok()) return parsed.status().with_context("S3 LIST " + target(prefix));
+  stats_->op(OpKind::kList).bytes.fetch_add(r->body.size(), std::memory_order_relaxed);
+  ListPage page;
+  for (auto& obj : parsed->objects) page.objects.push_back({std::move(obj.key), obj.size, std::move(obj.etag)});
+  page.common_prefixes = std::move(parsed->common_prefixes);
+  if (parsed->is_truncated) page.next_token = std::move(parsed->next_continuation_token);
+  if (!options_.endpoint.is_aws && !page.common_prefixes.empty()) {
+    auto kept = drop_empty_prefixes(page.common_prefixes);
+    if (!kept.ok()) return kept.status();
+    page.common_prefixes = std::move(*kept);
+  }
+  return page;
+}
+
+Result<std::vector<std::string>> S3Store::drop_empty_prefixes(const std::vector<std::string>& prefixes) {
+  // Filer-backed servers (SeaweedFS) keep a directory after its last object is deleted and still
+  // report it as a CommonPrefix; AWS never does. One max-keys=1 listing per prefix, all at once,
+  // tells which prefixes still hold an object.
+  CompletionQueue<Result<bool>> q;
+  for (size_t i = 0; i < prefixes.size(); ++i) {
+    auto call = make_call(OpKind::kList, "GET", "",
+                          object_url(options_.endpoint, options_.bucket, "",
+                                     {{"list-type", "2"}, {"prefix", prefixes[i]}, {"max-keys", "1"}}));
+    Call* raw = call.get();
+    call->done = [this, raw, i, &q](Outcome&& o) {
+      const HttpResponse* r = response_of(o);
+      if (!r || r->status != 200) return q.push(i, Result<bool>(failure(*raw, o)));
+      auto parsed = parse_list_objects_v2(r->body_string());
+      if (!parsed.ok()) return q.push(i, Result<bool>(parsed.status()));
+      q.push(i, Result<bool>(!parsed->objects.empty()));
+    };
+    send(call);
+  }
+  std::vector<char> keep(prefixes.size(), 0);
+  Status first;
+  for (size_t n = 0; n < prefixes.size(); ++n) {
+    auto [i, r] = q.pop();
+    if (!r.ok()) {
+      if (first.ok()) first = r.status();
+    } else {
+      keep[i] = r.value();
+    }
+  }
+  if (!first.ok()) return first;
+  std::vector<std::string> out;
+  for (size_t i = 0; i < prefixes.size(); ++i)
+    if (keep[i]) out.push_back(prefixes[i]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------- delete
+
+Status S3Store::delete_many(const std::vector<std::string>& keys) {
+  constexpr size_t kBatch = 1000;  // DeleteObjects limit
+  const size_t nbatches = (keys.size() + kBatch - 1) / kBatch;
+  CompletionQueue<Status> q;
+  for (size_t b = 0; b < nbatches; ++b) {
+    std::vector<std::string> batch(keys.begin() + static_cast<std::ptrdiff_t>(b * kBatch),
+                                   keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), (b + 1) * kBatch)));
+    auto call = make_call(OpKind::kDelete, "POST", "",
+                          object_url(options_.endpoint, options_.bucket, "", {{"delete", ""}}));
+    set_owned_body(*call, build_delete_request(batch));
+    const std::string& body = call->request.owned_body;
+    call->request.headers.emplace_back(
+        "Content-MD5", md5_base64(reinterpret_cast<const unsigned char*>(body.data()), body.size()));
+    call->request.headers.emplace_back("Content-Type", "application/xml");
+    Call* raw = call.get();
+    call->done = [this, raw, b, &q](Outcome&& o) {
+      const HttpResponse* r = response_of(o);
+      Status s;
+      if (!r || r->status != 200) {
+        s = failure(*raw, o);
+      } else if (auto res = parse_delete_result(r->body_string()); !res.ok()) {
+        s = res.status();
+      } else {
+        for (const auto& e : res->errors) {
+          if (e.code == "NoSuchKey") continue;  // deleting a missing key is not an error
+          stats_->op(OpKind::kDelete).errors.fetch_add(1, std::memory_order_relaxed);
+          s = Status(e.code == "AccessDenied" ? Code::kPermissionDenied : Code::kIo,
+                     "S3 DELETE " + target(e.key) + ": " + e.code + " (" + e.message + ")");
+          break;
+        }
+      }
+      q.push(b, std::move(s));
+    };
+    send(call);
+  }
+  Status first;
+  for (size_t n = 0; n < nbatches; ++n) {
+    auto [b, s] = q.pop();
+    if (!s.ok() && first.ok()) first = std::move(s);
+  }
+  return first;
+}
+
+}  // namespace arraymorph::s3
+
+// -------------------------------------------------------------------------------- the factory
+
+namespace arraymorph {
+
+Result<std::shared_ptr<ObjectStore>> make_s3_store(const Config& config, const std::string& bucket,
+                                                   std::shared_ptr<Stats> stats) {
+  if (bucket.empty())
+    return invalid_argument("no S3 bucket: set BUCKET_NAME or open an s3://bucket/key URL");
+  if (bucket.find('/') != std::string::npos)
+    return invalid_argument("invalid S3 bucket name '" + bucket + "' (contains '/')");
+  auto endpoint = s3::resolve_endpoint(config.s3);
+  if (!endpoint.ok()) return endpoint.status();
+  auto creds = s3::resolve_credentials(config.s3, s3::process_env());
+  if (!creds.ok()) return creds.status();
+  if (!stats) stats = std::make_shared<Stats>();
+
+  http::TransportOptions t;
+  t.max_inflight = std::max(1, config.max_inflight);
+  t.connect_timeout_s = config.connect_timeout_s;
+  t.request_timeout_s = config.request_timeout_s;
+  t.ca_bundle = config.s3.ca_bundle;
+  t.verify_tls = endpoint->verify_tls;
+  std::weak_ptr<Stats> weak = stats;
+  t.on_active = [weak](size_t n) {
+    if (auto s = weak.lock()) s->note_inflight(n);
+  };
+
+  s3::S3StoreOptions o;
+  o.bucket = bucket;
+  o.endpoint = *endpoint;
+  o.credentials = *creds;
+  o.region = config.s3.region.empty() ? "us-east-1" : config.s3.region;
+  o.signed_payloads = config.s3.signed_payloads;
+  o.multipart_threshold = config.s3.multipart_threshold;
+  o.multipart_part_size = config.s3.multipart_part_size;
+  o.retry = config.retry;
+  return std::shared_ptr<ObjectStore>(
+      std::make_shared<s3::S3Store>(std::move(o), http::make_curl_transport(t), std::move(stats)));
+}
+
+}  // namespace arraymorph

@@ -1,0 +1,80 @@
+// s3_xml.hpp -- the XML S3 speaks: a small tolerant reader of our own plus the few documents we
+// parse (ListObjectsV2, Error, InitiateMultipartUpload, DeleteObjects result) and build
+// (Delete request, CompleteMultipartUpload).
+//
+// The reader understands elements, attributes (skipped), text, the five predefined entities and
+// numeric character references, CDATA, comments, processing instructions and DOCTYPE. Namespace
+// prefixes are dropped from element names. It never throws: malformed input yields a
+// kIo Status (with a short excerpt) or, where partial data is fine, what could be read.
+//
+// Thread-safety: pure functions on values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "arraymorph/status.hpp"
+
+namespace arraymorph::s3 {
+
+struct XmlNode {
+  std::string name;  // local name (prefix stripped)
+  std::string text;  // decoded character data directly inside this element
+  std::vector<XmlNode> children;
+
+  const XmlNode* child(const std::string& n) const;
+  std::vector<const XmlNode*> children_named(const std::string& n) const;
+  // Text of the first child called n, or "" when absent.
+  std::string child_text(const std::string& n) const;
+};
+
+// Parses a document and returns its root element.
+Result<XmlNode> parse_xml(const std::string& text);
+// "&lt;a&amp;b&#x41;&#66;" -> "<a&bAB"; unknown entities are kept literally.
+std::string decode_entities(const std::string& s);
+// Escapes & < > " ' for element text.
+std::string escape_xml(const std::string& s);
+
+struct ListedObject {
+  std::string key;
+  uint64_t size = 0;
+  std::string etag;  // without quotes
+};
+struct ListObjectsResult {
+  std::vector<ListedObject> objects;
+  std::vector<std::string> common_prefixes;
+  bool is_truncated = false;
+  std::string next_continuation_token;
+};
+Result<ListObjectsResult> parse_list_objects_v2(const std::string& body);
+
+struct S3ErrorInfo {
+  std::string code;     // "NoSuchKey", "SignatureDoesNotMatch", ... ("" when the body has none)
+  std::string message;
+  std::string bucket_name;  // some servers name it
+  std::string request_id;
+};
+// Tolerant: an empty or non-XML body gives an empty S3ErrorInfo.
+S3ErrorInfo parse_error(const std::string& body);
+
+Result<std::string> parse_initiate_multipart(const std::string& body);  // the UploadId
+
+struct DeleteError {
+  std::string key;
+  std::string code;
+  std::string message;
+};
+struct DeleteObjectsResult {
+  std::vector<std::string> deleted;
+  std::vector<DeleteError> errors;
+};
+Result<DeleteObjectsResult> parse_delete_result(const std::string& body);
+
+// <Delete><Quiet>true</Quiet><Object><Key>..</Key></Object>...</Delete>
+std::string build_delete_request(const std::vector<std::string>& keys);
+// parts: (part number, ETag as returned by UploadPart, quotes included)
+std::string build_complete_multipart(const std::vector<std::pair<int, std::string>>& parts);
+
+}  // namespace arraymorph::s3

@@ -1,0 +1,43 @@
+// store_factory.hpp -- turns an HDF5 file name into (store, key prefix).
+//
+// Accepted names:
+//   "demo.h5", "runs/demo.h5"   a key in the configured store (Config::platform and its bucket,
+//                               container or local root)
+//   "/abs/dir/demo.h5"          with the Local platform only: that file path (like file://)
+//   "s3://bucket/a/b.h5"        S3 (and S3-compatible) bucket + key
+//   "az://container/a.h5"       Azure Blob container + key
+//   "file:///abs/dir/a.h5"      local directory /abs/dir, key "a.h5"; "file:///abs/dir/" names
+//                               the directory itself (empty key)
+//   "mem://space/a.h5"          in-process memory store named "space"
+// "s3://bucket" / "az://container" / "mem://space" without a key name the store root (empty
+// key). URLs are used literally (no percent-decoding), as the AWS CLI does for s3:// URLs.
+//
+// Memory stores: every open_store() of the same "mem://space" sees the same objects for the
+// life of the process, so tests can close and reopen a file. This registry is arraymorph's one
+// allowed process-wide mutable state; each opener still gets its own store object (own Stats
+// and executor) over the shared objects.
+//
+// Thread-safety: both functions may be called concurrently.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "arraymorph/config.hpp"
+#include "arraymorph/stats.hpp"
+#include "arraymorph/status.hpp"
+#include "arraymorph/store.hpp"
+
+namespace arraymorph {
+
+struct StoreLocation {
+  Platform platform = Platform::kLocal;
+  std::string root;  // bucket, container, directory (absolute) or memory space name
+  std::string key;   // the file's key prefix; no leading/trailing '/'; may be empty
+};
+
+Result<StoreLocation> resolve_location(const std::string& name, const Config& config);
+Result<std::shared_ptr<ObjectStore>> open_store(const StoreLocation& loc, const Config& config,
+                                                std::shared_ptr<Stats> stats);
+
+}  // namespace arraymorph

@@ -1,0 +1,215 @@
+// dataset.cpp -- the dataset VOL class: create/open/close, queries, resize.
+//
+// A dataset is a Zarr v3 array node; its HDF5 datatype, max shape, layout and fill value travel
+// in `_hdf5` (type_map.cpp). Data movement is in dataset_io.cpp.
+#include <algorithm>
+
+#include "io/chunk_io.hpp"
+#include "io/codec_pipeline.hpp"
+#include "model/chunk_key.hpp"
+#include "vol/callbacks.hpp"
+#include "vol/objects.hpp"
+#include "vol/type_map.hpp"
+
+namespace arraymorph::vol {
+namespace {
+
+bool make_parents(hid_t lcpl) {
+  unsigned flag = 0;
+  if (lcpl >= 0 && lcpl != H5P_DEFAULT) H5Pget_create_intermediate_group(lcpl, &flag);
+  return flag != 0;
+}
+
+std::string dims_str(const std::vector<uint64_t>& v) {
+  std::string s = "(";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + (v.size() == 1 ? ",)" : ")");
+}
+
+// After a shrink, HDF5 forgets data outside the new extent: drop chunks that lie wholly outside,
+// and reset the outside part of chunks that straddle the new boundary to the fill value.
+void discard_outside(DatasetObject& d, const std::vector<uint64_t>& old_shape) {
+  model::ArrayMeta& meta = *d.node->array;
+  const auto& shape = meta.shape;
+  const auto& cs = meta.chunk_shape;
+  const size_t rank = shape.size();
+  model::Hierarchy& tree = *d.file->tree;
+  ObjectStore& store = tree.store();
+  const std::string prefix = tree.key_prefix(d.path) + "/c/";
+  auto keys = check(list_all(store, prefix));
+  std::vector<std::string> drop;
+  for (const auto& info : keys) {
+    std::vector<uint64_t> coords;
+    std::string rest = info.key.substr(prefix.size());
+    size_t i = 0;
+    try {
+      while (i <= rest.size() && coords.size() < rank) {
+        size_t j = rest.find('/', i);
+        if (j == std::string::npos) j = rest.size();
+        coords.push_back(std::stoull(rest.substr(i, j - i)));
+        i = j + 1;
+      }
+    } catch (...) {
+      continue;  // not a chunk key of ours
+    }
+    if (coords.size() != rank) continue;
+    bool outside = false, straddles = false;
+    for (size_t k = 0; k < rank; ++k) {
+      if (coords[k] * cs[k] >= shape[k]) outside = true;
+      else if ((coords[k] + 1) * cs[k] > shape[k] && old_shape[k] > shape[k]) straddles = true;
+    }
+    if (outside) {
+      drop.push_back(info.key);
+      continue;
+    }
+    if (!straddles) continue;
+    auto got = check(store.get(info.key));
+    if (!got) continue;
+    auto raw = check(io::decode_chunk(meta, std::move(*got)));
+    // Reset every element whose global index is outside the new extent.
+    const uint64_t n = meta.chunk_elements();
+    std::vector<uint64_t> idx(rank);
+    for (uint64_t e = 0; e < n; ++e) {
+      uint64_t rem = e;
+      bool out = false;
+      for (size_t k = rank; k-- > 0;) {
+        idx[k] = rem % cs[k];
+        rem /= cs[k];
+        if (coords[k] * cs[k] + idx[k] >= shape[k]) out = true;
+      }
+      if (out) io::fill_elements(meta, raw.data() + e * meta.element_size, 1);
+    }
+    auto enc = check(io::encode_chunk(meta, std::move(raw)));
+    check(store.put(info.key, enc.data(), enc.size()));
+  }
+  check(store.delete_many(drop));
+}
+
+}  // namespace
+
+void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t lcpl, hid_t type,
+                     hid_t space, hid_t dcpl, hid_t dapl, hid_t, void**) {
+  Object* o = as_object(obj);
+  o->file->require_writable("create a dataset");
+  if (!name) throw Error(unsupported("anonymous datasets (H5Dcreate_anon)"));
+  std::string path = check(model::join_path(resolve_path(*o, loc), name));
+
+  model::ArrayMeta meta;
+  H5S_class_t sc = H5Sget_simple_extent_type(space);
+  if (sc == H5S_NULL) throw Error(unsupported("datasets with a null dataspace (H5S_NULL)"));
+  if (sc == H5S_SIMPLE) {
+    int rank = H5Sget_simple_extent_ndims(space);
+    std::vector<hsize_t> dims(rank), maxd(rank);
+    H5Sget_simple_extent_dims(space, dims.data(), maxd.data());
+    meta.shape.assign(dims.begin(), dims.end());
+    bool differs = false;
+    std::vector<int64_t> ms(rank);
+    for (int i = 0; i < rank; ++i) {
+      ms[i] = maxd[i] == H5S_UNLIMITED ? -1 : static_cast<int64_t>(maxd[i]);
+      differs = differs || maxd[i] != dims[i];
+    }
+    if (differs) meta.max_shape = ms;
+  }
+  describe_type(type, meta);
+  apply_dcpl(dcpl, type, meta);
+  if (meta.contiguous && meta.max_shape)
+    throw Error(invalid_argument("a dataset with a max shape different from its shape must be chunked (as in HDF5)"));
+
+  model::Node node;
+  node.kind = model::NodeKind::kArray;
+  node.array = std::move(meta);
+  check(o->file->tree->create(path, std::move(node), make_parents(lcpl)));
+  return make_dataset_object(o->file, path, check(o->file->tree->get(path)), dapl);
+}
+
+void* dataset_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t dapl, hid_t, void**) {
+  Object* o = as_object(obj);
+  std::string path = check(model::join_path(resolve_path(*o, loc), name ? name : "."));
+  auto node = check(o->file->tree->get(path));
+  if (node->kind != model::NodeKind::kArray) throw Error(invalid_argument("'" + path + "' is a group, not a dataset"));
+  check(io::check_codecs(node->array->codecs).with_context("dataset '" + path + "'"));
+  return make_dataset_object(o->file, path, node, dapl);
+}
+
+herr_t dataset_get(void* obj, H5VL_dataset_get_args_t* args, hid_t, void**) {
+  DatasetObject* d = as_dataset(obj);
+  switch (args->op_type) {
+    case H5VL_DATASET_GET_DAPL:
+      args->args.get_dapl.dapl_id = H5Pcopy(d->dapl);
+      return 0;
+    case H5VL_DATASET_GET_DCPL:
+      args->args.get_dcpl.dcpl_id = H5Pcopy(d->dcpl);
+      return 0;
+    case H5VL_DATASET_GET_SPACE:
+      args->args.get_space.space_id = H5Scopy(d->space);
+      return 0;
+    case H5VL_DATASET_GET_SPACE_STATUS:
+      *args->args.get_space_status.status = H5D_SPACE_STATUS_ALLOCATED;
+      return 0;
+    case H5VL_DATASET_GET_STORAGE_SIZE: {
+      // Bytes of the chunk objects actually stored (one LIST of the dataset's chunks).
+      auto objs = check(list_all(d->file->tree->store(), d->file->tree->key_prefix(d->path) + "/c"));
+      hsize_t total = 0;
+      for (const auto& i : objs) total += i.size;
+      *args->args.get_storage_size.storage_size = total;
+      return 0;
+    }
+    case H5VL_DATASET_GET_TYPE:
+      args->args.get_type.type_id = H5Tcopy(d->type);
+      return 0;
+  }
+  throw Error(unsupported("dataset get operation " + std::to_string(args->op_type)));
+}
+
+herr_t dataset_specific(void* obj, H5VL_dataset_specific_args_t* args, hid_t, void**) {
+  DatasetObject* d = as_dataset(obj);
+  switch (args->op_type) {
+    case H5VL_DATASET_SET_EXTENT: {
+      d->file->require_writable("resize a dataset");
+      model::ArrayMeta& meta = *d->node->array;
+      const size_t rank = meta.rank();
+      if (meta.contiguous) throw Error(invalid_argument("only chunked datasets can be resized (as in HDF5)"));
+      std::vector<uint64_t> want(args->args.set_extent.size, args->args.set_extent.size + rank);
+      for (size_t i = 0; i < rank; ++i) {
+        int64_t m = meta.max_shape ? (*meta.max_shape)[i] : static_cast<int64_t>(meta.shape[i]);
+        if (m >= 0 && want[i] > static_cast<uint64_t>(m))
+          throw Error(invalid_argument("new shape " + dims_str(want) + " of '" + d->path + "' exceeds its maxshape"));
+      }
+      std::vector<uint64_t> old = meta.shape;
+      meta.shape = want;
+      std::vector<hsize_t> dims(want.begin(), want.end());
+      H5Sclose(d->space);
+      std::vector<hsize_t> maxd(dims);
+      if (meta.max_shape)
+        for (size_t i = 0; i < rank; ++i)
+          maxd[i] = (*meta.max_shape)[i] < 0 ? H5S_UNLIMITED : static_cast<hsize_t>((*meta.max_shape)[i]);
+      d->space = H5Screate_simple(static_cast<int>(rank), dims.data(), maxd.data());
+      bool shrank = false;
+      for (size_t i = 0; i < rank; ++i) shrank = shrank || want[i] < old[i];
+      if (shrank) discard_outside(*d, old);
+      d->file->tree->mark_dirty(d->path);
+      check(d->file->tree->flush(false));
+      return 0;
+    }
+    case H5VL_DATASET_FLUSH:
+      if (d->file->writable()) check(d->file->tree->flush(false));
+      return 0;
+    case H5VL_DATASET_REFRESH:
+      return 0;
+  }
+  throw Error(unsupported("dataset specific operation " + std::to_string(args->op_type)));
+}
+
+herr_t dataset_optional(void*, H5VL_optional_args_t* args, hid_t, void**) {
+  throw Error(unsupported("native dataset operation #" + std::to_string(args->op_type) +
+                          " (e.g. direct chunk I/O or chunk queries of the native format)"));
+}
+
+herr_t dataset_close(void* obj, hid_t, void**) {
+  std::unique_ptr<DatasetObject> d(as_dataset(obj));
+  auto f = d->file;
+  if (f->closed && f->writable() && f->tree->modified()) check(f->tree->flush(true));
+  return 0;
+}
+
+}  // namespace arraymorph::vol

@@ -1,0 +1,195 @@
+// file.cpp -- the file VOL class: H5Fcreate/H5Fopen/H5Fclose and file queries.
+//
+// An arraymorph "file" is a key prefix holding a Zarr v3 hierarchy (docs/format.md). Modes keep
+// HDF5's meaning: H5F_ACC_TRUNC removes every object under the prefix, H5F_ACC_EXCL fails when
+// the file exists, opening a missing file fails with errno 2 in the message (h5py turns that into
+// FileNotFoundError), read-only files refuse every change.
+#include <atomic>
+#include <cstring>
+
+#include "common/connector_state.hpp"
+#include "store/store_factory.hpp"
+#include "vol/callbacks.hpp"
+#include "vol/connector_info.hpp"
+#include "vol/objects.hpp"
+
+namespace arraymorph::vol {
+namespace {
+
+std::atomic<unsigned long> g_next_fileno{1};
+
+std::shared_ptr<FileShared> make_shared_file(const char* name, hid_t fapl, hid_t fcpl) {
+  if (!name || !*name) throw Error(invalid_argument("empty file name"));
+  auto& state = ConnectorState::instance();
+  Config config = check(state.effective_config(settings_from_fapl(fapl)));
+  StoreLocation loc = check(arraymorph::resolve_location(name, config));
+  if (loc.key.empty()) throw Error(invalid_argument("file name '" + std::string(name) + "' names no key inside the store"));
+  auto store = check(state.store(loc, config));
+  auto f = std::make_shared<FileShared>();
+  f->name = name;
+  f->url = store->describe() + "/" + loc.key;
+  f->config = config;
+  f->pool = state.pool(config);
+  f->tree = std::make_unique<model::Hierarchy>(store, loc.key);
+  f->fileno = g_next_fileno++;
+  f->fapl = (fapl >= 0 && fapl != H5P_DEFAULT) ? H5Pcopy(fapl) : H5Pcreate(H5P_FILE_ACCESS);
+  f->fcpl = (fcpl >= 0 && fcpl != H5P_DEFAULT) ? H5Pcopy(fcpl) : H5Pcreate(H5P_FILE_CREATE);
+  return f;
+}
+
+void* new_file_object(std::shared_ptr<FileShared> f) {
+  auto* obj = new Object(Kind::kFile, f, "/");
+  f->file_object = obj;
+  return obj;
+}
+
+// Counts (and optionally lists) open ids of this file whose types are in `types`.
+struct ObjIdsQuery {
+  FileShared* file;
+  unsigned types;
+  size_t max;
+  hid_t* out;
+  size_t count;
+};
+
+herr_t visit_id(hid_t id, void* udata) {
+  auto* q = static_cast<ObjIdsQuery*>(udata);
+  char name[32] = {0};
+  hid_t conn = H5VLget_connector_id(id);
+  if (conn < 0) return 0;
+  H5VLget_connector_name(id, name, sizeof name);
+  H5VLclose(conn);
+  if (std::strcmp(name, "arraymorph") != 0) return 0;
+  auto* o = static_cast<Object*>(H5VLobject(id));
+  if (!o || o->file.get() != q->file) return 0;
+  if (q->out && q->count < q->max) q->out[q->count] = id;
+  ++q->count;
+  return 0;
+}
+
+size_t collect_ids(FileShared* f, unsigned types, size_t max, hid_t* out) {
+  ObjIdsQuery q{f, types, max, out, 0};
+  H5E_BEGIN_TRY {
+    if (types & H5F_OBJ_FILE) H5Iiterate(H5I_FILE, visit_id, &q);
+    if (types & H5F_OBJ_DATASET) H5Iiterate(H5I_DATASET, visit_id, &q);
+    if (types & H5F_OBJ_GROUP) H5Iiterate(H5I_GROUP, visit_id, &q);
+    if (types & H5F_OBJ_DATATYPE) H5Iiterate(H5I_DATATYPE, visit_id, &q);
+    if (types & H5F_OBJ_ATTR) H5Iiterate(H5I_ATTR, visit_id, &q);
+  }
+  H5E_END_TRY
+  return q.count;
+}
+
+}  // namespace
+
+void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_t, void**) {
+  auto f = make_shared_file(name, fapl, fcpl);
+  if (flags & H5F_ACC_EXCL) {
+    if (check(f->tree->file_exists()))
+      throw Error(Status(Code::kAlreadyExists, "file '" + std::string(name) + "' already exists in " +
+                                                   f->tree->store().describe() + " (errno = 17)"));
+  }
+  check(f->tree->create_truncate());
+  f->intent = H5F_ACC_RDWR;
+  return new_file_object(f);
+}
+
+void* file_open(const char* name, unsigned flags, hid_t fapl, hid_t, void**) {
+  auto f = make_shared_file(name, fapl, H5P_DEFAULT);
+  check(f->tree->open());
+  f->intent = (flags & H5F_ACC_RDWR) ? H5F_ACC_RDWR : H5F_ACC_RDONLY;
+  return new_file_object(f);
+}
+
+herr_t file_get(void* obj, H5VL_file_get_args_t* args, hid_t, void**) {
+  Object* o = as_object(obj);
+  FileShared& f = *o->file;
+  switch (args->op_type) {
+    case H5VL_FILE_GET_CONT_INFO: {
+      auto* info = args->args.get_cont_info.info;
+      info->feature_flags = 0;
+      info->token_size = H5O_MAX_TOKEN_SIZE;
+      info->blob_id_size = 0;
+      return 0;
+    }
+    case H5VL_FILE_GET_FAPL:
+      args->args.get_fapl.fapl_id = H5Pcopy(f.fapl);
+      return 0;
+    case H5VL_FILE_GET_FCPL:
+      args->args.get_fcpl.fcpl_id = H5Pcopy(f.fcpl);
+      return 0;
+    case H5VL_FILE_GET_FILENO:
+      *args->args.get_fileno.fileno = f.fileno;
+      return 0;
+    case H5VL_FILE_GET_INTENT:
+      *args->args.get_intent.flags = f.intent;
+      return 0;
+    case H5VL_FILE_GET_NAME: {
+      auto& a = args->args.get_name;
+      if (a.file_name_len) *a.file_name_len = f.name.size();
+      if (a.buf && a.buf_size > 0) {
+        size_t n = std::min(a.buf_size - 1, f.name.size());
+        std::memcpy(a.buf, f.name.data(), n);
+        a.buf[n] = '\0';
+      }
+      return 0;
+    }
+    case H5VL_FILE_GET_OBJ_COUNT:
+      *args->args.get_obj_count.count = collect_ids(&f, args->args.get_obj_count.types, 0, nullptr);
+      return 0;
+    case H5VL_FILE_GET_OBJ_IDS: {
+      auto& a = args->args.get_obj_ids;
+      *a.count = std::min(collect_ids(&f, a.types, a.max_objs, a.oid_list), a.max_objs);
+      return 0;
+    }
+  }
+  throw Error(unsupported("file get operation " + std::to_string(args->op_type)));
+}
+
+herr_t file_specific(void* obj, H5VL_file_specific_args_t* args, hid_t, void**) {
+  switch (args->op_type) {
+    case H5VL_FILE_FLUSH: {
+      FileShared& f = *as_object(obj)->file;
+      if (f.writable()) check(f.tree->flush(true));
+      return 0;
+    }
+    case H5VL_FILE_IS_ACCESSIBLE: {
+      auto& a = args->args.is_accessible;
+      auto f = make_shared_file(a.filename, a.fapl_id, H5P_DEFAULT);
+      *a.accessible = check(f->tree->file_exists());
+      return 0;
+    }
+    case H5VL_FILE_DELETE: {
+      auto& a = args->args.del;
+      auto f = make_shared_file(a.filename, a.fapl_id, H5P_DEFAULT);
+      if (!check(f->tree->file_exists()))
+        throw Error(not_found("file '" + std::string(a.filename) + "' does not exist (errno = 2)"));
+      check(delete_prefix(f->tree->store(), f->tree->file_key() + "/").status());
+      return 0;
+    }
+    case H5VL_FILE_IS_EQUAL: {
+      auto& a = args->args.is_equal;
+      *a.same_file = as_object(obj)->file == as_object(a.obj2)->file;
+      return 0;
+    }
+    case H5VL_FILE_REOPEN:
+      throw Error(unsupported("H5Freopen"));
+  }
+  throw Error(unsupported("file specific operation " + std::to_string(args->op_type)));
+}
+
+herr_t file_optional(void*, H5VL_optional_args_t* args, hid_t, void**) {
+  throw Error(unsupported("native file operation #" + std::to_string(args->op_type) +
+                          " (H5F* calls specific to the native HDF5 file format)"));
+}
+
+herr_t file_close(void* obj, hid_t, void**) {
+  std::unique_ptr<Object> o(as_object(obj));
+  auto f = o->file;
+  if (f->file_object == o.get()) f->file_object = nullptr;
+  f->closed = true;
+  if (f->writable() && f->tree->modified()) check(f->tree->flush(true));
+  return 0;
+}
+
+}  // namespace arraymorph::vol

@@ -1,0 +1,86 @@
+// group.cpp -- the group VOL class: H5Gcreate/H5Gopen/H5Gget_info/H5Gclose.
+//
+// A group is a Zarr v3 group node ("<file>/<path>/zarr.json"). Intermediate groups are created
+// when the link creation property list asks for it (h5py always does).
+#include "vol/callbacks.hpp"
+#include "vol/objects.hpp"
+
+namespace arraymorph::vol {
+namespace {
+
+bool make_parents(hid_t lcpl) {
+  unsigned flag = 0;
+  if (lcpl >= 0 && lcpl != H5P_DEFAULT) H5Pget_create_intermediate_group(lcpl, &flag);
+  return flag != 0;
+}
+
+}  // namespace
+
+void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t lcpl, hid_t, hid_t, hid_t,
+                   void**) {
+  Object* o = as_object(obj);
+  o->file->require_writable("create a group");
+  std::string base = resolve_path(*o, loc);
+  // H5Gcreate_anon passes no name: arraymorph cannot store objects without a link.
+  if (!name) throw Error(unsupported("anonymous groups (H5Gcreate_anon)"));
+  std::string path = check(model::join_path(base, name));
+  model::Node node;
+  node.kind = model::NodeKind::kGroup;
+  check(o->file->tree->create(path, node, make_parents(lcpl)));
+  return new Object(Kind::kGroup, o->file, path);
+}
+
+void* group_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t, hid_t, void**) {
+  Object* o = as_object(obj);
+  std::string path = check(model::join_path(resolve_path(*o, loc), name ? name : "."));
+  auto node = check(o->file->tree->get(path));
+  if (node->kind != model::NodeKind::kGroup) throw Error(invalid_argument("'" + path + "' is a dataset, not a group"));
+  return new Object(Kind::kGroup, o->file, path);
+}
+
+herr_t group_get(void* obj, H5VL_group_get_args_t* args, hid_t, void**) {
+  Object* o = as_object(obj);
+  switch (args->op_type) {
+    case H5VL_GROUP_GET_GCPL:
+      args->args.get_gcpl.gcpl_id = H5Pcreate(H5P_GROUP_CREATE);
+      return 0;
+    case H5VL_GROUP_GET_INFO: {
+      std::string path = resolve_path(*o, &args->args.get_info.loc_params);
+      auto kids = check(o->file->tree->children(path));
+      H5G_info_t* info = args->args.get_info.ginfo;
+      info->storage_type = H5G_STORAGE_TYPE_COMPACT;
+      info->nlinks = kids.size();
+      info->max_corder = 0;
+      info->mounted = false;
+      return 0;
+    }
+  }
+  throw Error(unsupported("group get operation " + std::to_string(args->op_type)));
+}
+
+herr_t group_specific(void* obj, H5VL_group_specific_args_t* args, hid_t, void**) {
+  switch (args->op_type) {
+    case H5VL_GROUP_FLUSH: {
+      FileShared& f = *as_object(obj)->file;
+      if (f.writable()) check(f.tree->flush(false));
+      return 0;
+    }
+    case H5VL_GROUP_REFRESH:
+      return 0;
+    case H5VL_GROUP_MOUNT:
+    case H5VL_GROUP_UNMOUNT:
+      throw Error(unsupported("mounting files (H5Fmount/H5Funmount)"));
+  }
+  throw Error(unsupported("group specific operation " + std::to_string(args->op_type)));
+}
+
+herr_t group_optional(void*, H5VL_optional_args_t* args, hid_t, void**) {
+  throw Error(unsupported("native group operation #" + std::to_string(args->op_type)));
+}
+
+herr_t group_close(void* obj, hid_t, void**) {
+  delete as_object(obj);
+  return 0;
+}
+
+}  // namespace arraymorph::vol

@@ -1,0 +1,57 @@
+// link_names_api.cpp -- the h5py-support entry points of the public C API (arraymorph.h):
+// ownership test and link listing for ids HDF5 handed out for arraymorph objects.
+#include <cstring>
+#include <string>
+
+#include "arraymorph/arraymorph.h"
+#include "vol/objects.hpp"
+#include "vol/trampoline.hpp"
+
+namespace arraymorph::vol {
+namespace {
+
+Object* owned_object(hid_t id) {
+  hid_t conn = H5VLget_connector_id(id);
+  if (conn < 0) return nullptr;
+  char name[32] = {0};
+  H5VLget_connector_name(id, name, sizeof name);
+  H5VLclose(conn);
+  if (std::strcmp(name, ARRAYMORPH_CONNECTOR_NAME) != 0) return nullptr;
+  return static_cast<Object*>(H5VLobject(id));
+}
+
+}  // namespace
+}  // namespace arraymorph::vol
+
+extern "C" {
+
+int arraymorph_is_arraymorph_object(hid_t id) {
+  int r = 0;
+  H5E_BEGIN_TRY { r = arraymorph::vol::owned_object(id) != nullptr ? 1 : 0; }
+  H5E_END_TRY
+  return r;
+}
+
+ssize_t arraymorph_link_names(hid_t loc_id, const char* name, char* buf, size_t len) {
+  using namespace arraymorph;
+  try {
+    vol::Object* o = nullptr;
+    H5E_BEGIN_TRY { o = vol::owned_object(loc_id); }
+    H5E_END_TRY
+    if (!o) throw Error(invalid_argument("id is not an object opened through arraymorph"));
+    std::string group = check(model::join_path(o->path, name ? name : "."));
+    auto kids = check(o->file->tree->children(group));
+    std::string out;
+    for (const auto& k : kids) {
+      out += k;
+      out.push_back('\0');
+    }
+    if (buf && len) std::memcpy(buf, out.data(), std::min(len, out.size()));
+    return static_cast<ssize_t>(out.size());
+  } catch (...) {
+    vol::push_current_exception();
+    return -1;
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,155 @@
+// object.cpp -- the object VOL class: H5Oopen, H5Oget_info, H5Iget_name, H5Ovisit, tokens.
+#include <H5VLconnector_passthru.h>
+
+#include <cstring>
+
+#include "vol/callbacks.hpp"
+#include "vol/objects.hpp"
+#include "vol/registration.hpp"
+
+namespace arraymorph::vol {
+namespace {
+
+void* open_path(const std::shared_ptr<FileShared>& f, const std::string& path, H5I_type_t* type, hid_t dapl) {
+  auto node = check(f->tree->get(path));
+  if (node->kind == model::NodeKind::kGroup) {
+    if (type) *type = H5I_GROUP;
+    return new Object(Kind::kGroup, f, path);
+  }
+  if (type) *type = H5I_DATASET;
+  return make_dataset_object(f, path, node, dapl);
+}
+
+herr_t visit(const std::shared_ptr<FileShared>& f, const std::string& root, const std::string& path,
+             H5_iter_order_t order, unsigned fields, H5O_iterate2_t op, void* op_data, hid_t oid) {
+  std::string rel = path == root ? "." : (root == "/" ? path.substr(1) : path.substr(root.size() + 1));
+  H5O_info2_t info;
+  object_info(*f, path, &info);
+  (void)fields;
+  herr_t rc = op(oid, rel.c_str(), &info, op_data);
+  if (rc != 0) return rc;
+  if (info.type != H5O_TYPE_GROUP) return 0;
+  auto kids = check(f->tree->children(path));
+  if (order == H5_ITER_DEC) std::reverse(kids.begin(), kids.end());
+  for (const auto& k : kids) {
+    rc = visit(f, root, path == "/" ? "/" + k : path + "/" + k, order, fields, op, op_data, oid);
+    if (rc != 0) return rc;
+  }
+  return 0;
+}
+
+}  // namespace
+
+hid_t register_object(const std::shared_ptr<FileShared>& file, const std::string& path) {
+  H5I_type_t type = H5I_GROUP;
+  void* obj = open_path(file, path, &type, H5P_DEFAULT);
+  hid_t id = H5VLwrap_register(obj, type);
+  if (id < 0) {
+    delete static_cast<Object*>(obj);
+    throw Error(internal_error("cannot register an id for '" + path + "'"));
+  }
+  return id;
+}
+
+void object_info(FileShared& f, const std::string& path, H5O_info2_t* info) {
+  auto node = check(f.tree->get(path));
+  std::memset(info, 0, sizeof *info);
+  info->fileno = f.fileno;
+  info->token = f.token_for(path);
+  info->type = node->kind == model::NodeKind::kGroup ? H5O_TYPE_GROUP : H5O_TYPE_DATASET;
+  info->rc = 1;
+  info->num_attrs = node->attributes.is_object() ? node->attributes.size() : 0;
+}
+
+void* object_open(void* obj, const H5VL_loc_params_t* loc, H5I_type_t* opened_type, hid_t, void**) {
+  Object* o = as_object(obj);
+  return open_path(o->file, resolve_path(*o, loc), opened_type, H5P_DEFAULT);
+}
+
+herr_t object_copy(void*, const H5VL_loc_params_t*, const char*, void*, const H5VL_loc_params_t*, const char*, hid_t,
+                   hid_t, hid_t, void**) {
+  throw Error(unsupported("copying objects (H5Ocopy)"));
+}
+
+herr_t object_get(void* obj, const H5VL_loc_params_t* loc, H5VL_object_get_args_t* args, hid_t, void**) {
+  Object* o = as_object(obj);
+  switch (args->op_type) {
+    case H5VL_OBJECT_GET_FILE: {
+      auto& f = o->file;
+      if (!f->file_object) f->file_object = new Object(Kind::kFile, f, "/");
+      *args->args.get_file.file = f->file_object;
+      return 0;
+    }
+    case H5VL_OBJECT_GET_NAME: {
+      const std::string path = resolve_path(*o, loc);
+      auto& a = args->args.get_name;
+      if (a.name_len) *a.name_len = path.size();
+      if (a.buf && a.buf_size > 0) {
+        size_t n = std::min(a.buf_size - 1, path.size());
+        std::memcpy(a.buf, path.data(), n);
+        a.buf[n] = '\0';
+      }
+      return 0;
+    }
+    case H5VL_OBJECT_GET_TYPE: {
+      auto node = check(o->file->tree->get(resolve_path(*o, loc)));
+      *args->args.get_type.obj_type = node->kind == model::NodeKind::kGroup ? H5O_TYPE_GROUP : H5O_TYPE_DATASET;
+      return 0;
+    }
+    case H5VL_OBJECT_GET_INFO:
+      object_info(*o->file, resolve_path(*o, loc), args->args.get_info.oinfo);
+      return 0;
+  }
+  throw Error(unsupported("object get operation " + std::to_string(args->op_type)));
+}
+
+herr_t object_specific(void* obj, const H5VL_loc_params_t* loc, H5VL_object_specific_args_t* args, hid_t, void**) {
+  Object* o = as_object(obj);
+  switch (args->op_type) {
+    case H5VL_OBJECT_CHANGE_REF_COUNT:
+      return 0;  // objects live while a link names them; there is no separate reference count
+    case H5VL_OBJECT_EXISTS:
+      *args->args.exists.exists = check(o->file->tree->exists(resolve_path(*o, loc)));
+      return 0;
+    case H5VL_OBJECT_LOOKUP: {
+      const std::string path = resolve_path(*o, loc);
+      check(o->file->tree->get(path).status());
+      *args->args.lookup.token_ptr = o->file->token_for(path);
+      return 0;
+    }
+    case H5VL_OBJECT_VISIT: {
+      auto& a = args->args.visit;
+      if (a.idx_type == H5_INDEX_CRT_ORDER)
+        throw Error(unsupported("visiting by creation order (arraymorph does not track link creation order)"));
+      const std::string root = resolve_path(*o, loc);
+      hid_t oid = register_object(o->file, root);
+      herr_t rc;
+      try {
+        rc = visit(o->file, root, root, a.order, a.fields, a.op, a.op_data, oid);
+      } catch (...) {
+        H5Idec_ref(oid);
+        throw;
+      }
+      H5Idec_ref(oid);
+      return rc;
+    }
+    case H5VL_OBJECT_FLUSH:
+      if (o->file->writable()) check(o->file->tree->flush(false));
+      return 0;
+    case H5VL_OBJECT_REFRESH:
+      return 0;
+  }
+  throw Error(unsupported("object specific operation " + std::to_string(args->op_type)));
+}
+
+herr_t object_optional(void*, const H5VL_loc_params_t*, H5VL_optional_args_t* args, hid_t, void**) {
+  throw Error(unsupported("native object operation #" + std::to_string(args->op_type) +
+                          " (e.g. object comments or native object headers)"));
+}
+
+herr_t token_cmp(void*, const H5O_token_t* t1, const H5O_token_t* t2, int* cmp) {
+  *cmp = std::memcmp(t1, t2, sizeof(H5O_token_t));
+  return 0;
+}
+
+}  // namespace arraymorph::vol

@@ -1,0 +1,77 @@
+// objects.hpp -- what the `void*` HDF5 hands back to arraymorph points at.
+//
+// Every VOL object is a heap-allocated `Object` (file, group, dataset); HDF5 owns the pointer
+// between create/open and close. All objects of one open file share a `FileShared` (the store,
+// the node tree, the settings captured at open), which lives until the last object closes, so a
+// dataset may outlive its file id as HDF5 allows.
+//
+// Only src/vol/ sees these types. Thread-safety: HDF5 calls callbacks from one thread at a time.
+#pragma once
+
+#include <H5VLconnector.h>
+#include <hdf5.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "arraymorph/config.hpp"
+#include "model/hierarchy.hpp"
+#include "sched/thread_pool.hpp"
+
+namespace arraymorph::vol {
+
+struct FileShared {
+  std::string name;   // as given to H5Fcreate/H5Fopen (reported by H5Fget_name)
+  std::string url;    // resolved location, for messages: "file:///root/demo.h5"
+  Config config;
+  std::shared_ptr<ThreadPool> pool;
+  std::unique_ptr<model::Hierarchy> tree;
+  unsigned intent = H5F_ACC_RDONLY;
+  unsigned long fileno = 0;
+  hid_t fapl = H5I_INVALID_HID;
+  hid_t fcpl = H5I_INVALID_HID;
+  bool closed = false;  // the file id was closed; remaining objects flush on their own close
+  struct Object* file_object = nullptr;  // the one VOL file object HDF5 holds an id for
+  std::map<std::string, std::string> token_paths;  // token bytes -> path (H5Oopen_by_token)
+
+  // Object tokens: 16 bytes, a hash of the path (stable across opens) recorded for lookups.
+  H5O_token_t token_for(const std::string& path);
+  std::string path_for(const H5O_token_t& token) const;  // throws NotFound
+
+  bool writable() const { return (intent & H5F_ACC_RDWR) != 0; }
+  void require_writable(const std::string& what) const;
+  ~FileShared();
+};
+
+enum class Kind { kFile, kGroup, kDataset };
+
+struct Object {
+  Kind kind;
+  std::shared_ptr<FileShared> file;
+  std::string path;  // absolute HDF5 path of the object ("/" for the file)
+  Object(Kind k, std::shared_ptr<FileShared> f, std::string p) : kind(k), file(std::move(f)), path(std::move(p)) {}
+  virtual ~Object() = default;
+};
+
+struct DatasetObject : Object {
+  std::shared_ptr<model::Node> node;  // metadata (shared with the tree)
+  hid_t type = H5I_INVALID_HID;       // file datatype
+  hid_t space = H5I_INVALID_HID;      // current extent + max dims
+  hid_t dcpl = H5I_INVALID_HID;
+  hid_t dapl = H5I_INVALID_HID;
+  DatasetObject(std::shared_ptr<FileShared> f, std::string p) : Object(Kind::kDataset, std::move(f), std::move(p)) {}
+  ~DatasetObject() override;
+};
+
+inline Object* as_object(void* p) { return static_cast<Object*>(p); }
+DatasetObject* as_dataset(void* p);  // throws when p is not a dataset
+
+// The absolute path named by (obj, loc_params); by-self gives the object's own path.
+std::string resolve_path(const Object& obj, const H5VL_loc_params_t* loc);
+
+// Builds the in-memory dataset object for a node (type, space, dcpl from metadata).
+DatasetObject* make_dataset_object(std::shared_ptr<FileShared> file, const std::string& path,
+                                   std::shared_ptr<model::Node> node, hid_t dapl);
+
+}  // namespace arraymorph::vol

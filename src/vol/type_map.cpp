@@ -1,0 +1,249 @@
+// type_map.cpp -- see type_map.hpp.
+#include "vol/type_map.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "io/codec_pipeline.hpp"
+
+namespace arraymorph::vol {
+namespace {
+
+constexpr H5Z_filter_t kZstdFilter = 32015;  // registered HDF5 filter id of zstd (hdf5plugin)
+
+bool float_layout_is_ieee(hid_t type, size_t size) {
+  size_t spos, epos, esize, mpos, msize;
+  if (H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0) return false;
+  if (H5Tget_offset(type) != 0 || H5Tget_precision(type) != 8 * size) return false;
+  switch (size) {
+    case 2: return spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10;
+    case 4: return spos == 31 && epos == 23 && esize == 8 && mpos == 0 && msize == 23;
+    case 8: return spos == 63 && epos == 52 && esize == 11 && mpos == 0 && msize == 52;
+    default: return false;
+  }
+}
+
+// h5py's bool: an enum on a 1-byte integer with FALSE=0, TRUE=1.
+bool is_h5py_bool(hid_t type) {
+  if (H5Tget_class(type) != H5T_ENUM || H5Tget_size(type) != 1 || H5Tget_nmembers(type) != 2) return false;
+  bool ok = true;
+  for (unsigned i = 0; i < 2 && ok; ++i) {
+    char* name = H5Tget_member_name(type, i);
+    signed char v = -1;
+    H5Tget_member_value(type, i, &v);
+    ok = name && ((std::strcmp(name, "FALSE") == 0 && v == 0) || (std::strcmp(name, "TRUE") == 0 && v == 1));
+    H5free_memory(name);
+  }
+  return ok;
+}
+
+// h5py's complex: a compound {r, i} of two equal IEEE floats.
+bool is_h5py_complex(hid_t type, size_t size) {
+  if (H5Tget_class(type) != H5T_COMPOUND || H5Tget_nmembers(type) != 2 || (size != 8 && size != 16)) return false;
+  bool ok = true;
+  for (unsigned i = 0; i < 2 && ok; ++i) {
+    char* name = H5Tget_member_name(type, i);
+    hid_t mt = H5Tget_member_type(type, i);
+    ok = name && std::strcmp(name, i == 0 ? "r" : "i") == 0 && H5Tget_class(mt) == H5T_FLOAT &&
+         float_layout_is_ieee(mt, size / 2) && H5Tget_member_offset(type, i) == i * size / 2 &&
+         H5Tget_order(mt) == H5Tget_order(H5Tget_member_type(type, 0));
+    H5Tclose(mt);
+    H5free_memory(name);
+  }
+  return ok;
+}
+
+std::string encode_type(hid_t type) {
+  size_t n = 0;
+  if (H5Tencode(type, nullptr, &n) < 0) throw Error(io_error("cannot serialise the HDF5 datatype"));
+  std::vector<unsigned char> buf(n);
+  if (H5Tencode(type, buf.data(), &n) < 0) throw Error(io_error("cannot serialise the HDF5 datatype"));
+  return model::base64_encode(buf.data(), n);
+}
+
+hid_t copy_order(hid_t base, bool big_endian) {
+  hid_t t = H5Tcopy(base);
+  H5Tset_order(t, big_endian ? H5T_ORDER_BE : H5T_ORDER_LE);
+  return t;
+}
+
+}  // namespace
+
+void describe_type(hid_t type, model::ArrayMeta& meta) {
+  const H5T_class_t cls = H5Tget_class(type);
+  const size_t size = H5Tget_size(type);
+  if (cls == H5T_NO_CLASS || size == 0) throw Error(invalid_argument("invalid datatype"));
+  if (H5Tdetect_class(type, H5T_VLEN) > 0 || H5Tis_variable_str(type) > 0)
+    throw Error(unsupported("variable-length datatypes (strings or sequences) in datasets"));
+  if (H5Tdetect_class(type, H5T_REFERENCE) > 0) throw Error(unsupported("reference datatypes"));
+  meta.element_size = size;
+  meta.big_endian = false;
+  std::string name;
+  if (cls == H5T_INTEGER && (size == 1 || size == 2 || size == 4 || size == 8) &&
+      H5Tget_precision(type) == 8 * size && H5Tget_offset(type) == 0) {
+    name = (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(8 * size);
+    meta.big_endian = H5Tget_order(type) == H5T_ORDER_BE;
+  } else if (cls == H5T_FLOAT && float_layout_is_ieee(type, size)) {
+    name = "float" + std::to_string(8 * size);
+    meta.big_endian = H5Tget_order(type) == H5T_ORDER_BE;
+  } else if (is_h5py_bool(type)) {
+    name = "bool";
+  } else if (is_h5py_complex(type, size)) {
+    name = "complex" + std::to_string(8 * size);
+    hid_t mt = H5Tget_member_type(type, 0);
+    meta.big_endian = H5Tget_order(mt) == H5T_ORDER_BE;
+    H5Tclose(mt);
+  } else {
+    name = "r" + std::to_string(8 * size);  // exact type kept in _hdf5.datatype
+  }
+  meta.data_type = name;
+  meta.hdf5_type = encode_type(type);
+}
+
+hid_t type_from_meta(const model::ArrayMeta& meta) {
+  if (!meta.hdf5_type.empty()) {
+    auto bytes = model::base64_decode(meta.hdf5_type);
+    if (bytes.ok()) {
+      hid_t t = H5Tdecode(bytes.value().data());
+      if (t >= 0) return t;
+    }
+    throw Error(io_error("the stored HDF5 datatype (_hdf5.datatype) is corrupt"));
+  }
+  const std::string& n = meta.data_type;
+  const bool be = meta.big_endian;
+  if (n == "int8") return copy_order(H5T_STD_I8LE, be);
+  if (n == "int16") return copy_order(H5T_STD_I16LE, be);
+  if (n == "int32") return copy_order(H5T_STD_I32LE, be);
+  if (n == "int64") return copy_order(H5T_STD_I64LE, be);
+  if (n == "uint8") return copy_order(H5T_STD_U8LE, be);
+  if (n == "uint16") return copy_order(H5T_STD_U16LE, be);
+  if (n == "uint32") return copy_order(H5T_STD_U32LE, be);
+  if (n == "uint64") return copy_order(H5T_STD_U64LE, be);
+  if (n == "float16") return copy_order(H5T_IEEE_F16LE, be);
+  if (n == "float32") return copy_order(H5T_IEEE_F32LE, be);
+  if (n == "float64") return copy_order(H5T_IEEE_F64LE, be);
+  if (n == "bool") {
+    hid_t t = H5Tenum_create(H5T_NATIVE_INT8);
+    signed char f = 0, tr = 1;
+    H5Tenum_insert(t, "FALSE", &f);
+    H5Tenum_insert(t, "TRUE", &tr);
+    return t;
+  }
+  if (n == "complex64" || n == "complex128") {
+    const size_t half = n == "complex64" ? 4 : 8;
+    hid_t ft = copy_order(half == 4 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, be);
+    hid_t t = H5Tcreate(H5T_COMPOUND, 2 * half);
+    H5Tinsert(t, "r", 0, ft);
+    H5Tinsert(t, "i", half, ft);
+    H5Tclose(ft);
+    return t;
+  }
+  if (meta.element_size > 0 && n.size() > 1 && n[0] == 'r') return H5Tcreate(H5T_OPAQUE, meta.element_size);
+  throw Error(unsupported("Zarr data type '" + n + "'"));
+}
+
+std::vector<uint64_t> default_chunk_shape(const std::vector<uint64_t>& shape, size_t element_size) {
+  // Objects of at most ~4 MiB: large enough to amortise request latency, small enough that a
+  // partial read or a read-modify-write stays cheap. Halve dimensions round-robin (as h5py does
+  // for auto-chunking) until the chunk fits.
+  constexpr uint64_t kTarget = 4ull << 20;
+  std::vector<uint64_t> c(shape.size());
+  for (size_t d = 0; d < shape.size(); ++d) c[d] = std::max<uint64_t>(shape[d], 1);
+  if (c.empty()) return c;
+  size_t d = 0;
+  for (;;) {
+    uint64_t bytes = element_size;
+    for (auto v : c) bytes *= v;
+    if (bytes <= kTarget) break;
+    bool any = false;
+    for (size_t k = 0; k < c.size() && !any; ++k) any = c[k] > 1;
+    if (!any) break;
+    while (c[d % c.size()] <= 1) ++d;
+    c[d % c.size()] = (c[d % c.size()] + 1) / 2;
+    ++d;
+  }
+  return c;
+}
+
+void apply_dcpl(hid_t dcpl, hid_t type, model::ArrayMeta& meta) {
+  const size_t rank = meta.shape.size();
+  H5D_layout_t layout = dcpl >= 0 && dcpl != H5P_DEFAULT ? H5Pget_layout(dcpl) : H5D_CONTIGUOUS;
+  if (layout == H5D_VIRTUAL) throw Error(unsupported("virtual datasets (H5D_VIRTUAL layout)"));
+  if (layout == H5D_CHUNKED && rank > 0) {
+    std::vector<hsize_t> dims(rank);
+    if (H5Pget_chunk(dcpl, static_cast<int>(rank), dims.data()) != static_cast<int>(rank))
+      throw Error(invalid_argument("chunk dimensions do not match the dataset's rank"));
+    meta.chunk_shape.assign(dims.begin(), dims.end());
+    meta.contiguous = false;
+  } else {
+    meta.chunk_shape = default_chunk_shape(meta.shape, meta.element_size);
+    meta.contiguous = true;
+  }
+
+  // Fill value, in the file type's representation.
+  meta.fill_bytes.assign(meta.element_size, 0);
+  meta.fill_defined = true;
+  if (dcpl >= 0 && dcpl != H5P_DEFAULT) {
+    H5D_fill_value_t st = H5D_FILL_VALUE_DEFAULT;
+    H5Pfill_value_defined(dcpl, &st);
+    if (st == H5D_FILL_VALUE_USER_DEFINED) {
+      std::vector<unsigned char> buf(std::max<size_t>(meta.element_size, H5Tget_size(type)));
+      if (H5Pget_fill_value(dcpl, type, buf.data()) < 0)
+        throw Error(invalid_argument("cannot convert the fill value to the dataset's datatype"));
+      std::memcpy(meta.fill_bytes.data(), buf.data(), meta.element_size);
+    } else if (st == H5D_FILL_VALUE_UNDEFINED) {
+      meta.fill_defined = false;
+    }
+  }
+  auto fj = model::fill_bytes_to_json(meta.fill_bytes.data(), meta.data_type, meta.element_size, meta.big_endian);
+  meta.fill_value = fj.ok() ? fj.value() : model::json(0);
+
+  // Filters -> codecs (after the bytes codec, in HDF5's pipeline order).
+  meta.codecs.clear();
+  model::Codec bytes{"bytes", model::json::object()};
+  if (meta.element_size > 1 && meta.data_type[0] != 'r')
+    bytes.configuration = {{"endian", meta.big_endian ? "big" : "little"}};
+  meta.codecs.push_back(bytes);
+  int nfilters = dcpl >= 0 && dcpl != H5P_DEFAULT ? H5Pget_nfilters(dcpl) : 0;
+  for (int i = 0; i < nfilters; ++i) {
+    unsigned flags = 0, cd[16] = {0}, filter_config = 0;
+    size_t ncd = 16;
+    char fname[128] = {0};
+    H5Z_filter_t id = H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &ncd, cd, sizeof fname, fname, &filter_config);
+    if (id == H5Z_FILTER_DEFLATE) {
+      meta.codecs.push_back({"gzip", {{"level", ncd > 0 ? cd[0] : 6}}});
+    } else if (id == H5Z_FILTER_SHUFFLE) {
+      meta.codecs.push_back({"numcodecs.shuffle", {{"elementsize", meta.element_size}}});
+    } else if (id == kZstdFilter) {
+      meta.codecs.push_back({"zstd", {{"level", ncd > 0 ? static_cast<int>(cd[0]) : 3}, {"checksum", false}}});
+    } else {
+      throw Error(unsupported("HDF5 filter " + std::to_string(id) + (fname[0] ? std::string(" (") + fname + ")" : std::string()) +
+                              "; supported filters: gzip/deflate, shuffle, zstd"));
+    }
+  }
+  check(io::check_codecs(meta.codecs));
+}
+
+hid_t dcpl_from_meta(const model::ArrayMeta& meta, hid_t type) {
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (!meta.contiguous && !meta.shape.empty()) {
+    std::vector<hsize_t> dims(meta.chunk_shape.begin(), meta.chunk_shape.end());
+    H5Pset_chunk(dcpl, static_cast<int>(dims.size()), dims.data());
+    for (const auto& c : meta.codecs) {
+      if (c.name == "gzip") H5Pset_deflate(dcpl, c.configuration.value("level", 6u));
+      else if (c.name == "numcodecs.shuffle") H5Pset_shuffle(dcpl);
+      else if (c.name == "zstd") {
+        unsigned level = static_cast<unsigned>(c.configuration.value("level", 3));
+        H5Pset_filter(dcpl, kZstdFilter, H5Z_FLAG_OPTIONAL, 1, &level);
+      }
+    }
+  }
+  if (meta.fill_defined && meta.fill_bytes.size() == H5Tget_size(type)) {
+    H5Pset_fill_value(dcpl, type, meta.fill_bytes.data());
+  }
+  return dcpl;
+}
+
+}  // namespace arraymorph::vol

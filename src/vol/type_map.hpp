@@ -1,0 +1,31 @@
+// type_map.hpp -- HDF5 datatypes <-> Zarr v3 data types, and HDF5 creation properties <->
+// arraymorph array metadata.
+//
+// Zarr core types cover bool, (u)int8-64, float16/32/64 and complex64/128; every other HDF5 type
+// is stored as raw bytes ("r<bits>") with its exact HDF5 description (H5Tencode, base64) in
+// `_hdf5.datatype`, so HDF5 round trips are exact. Byte order goes to the bytes codec.
+//
+// Thread-safety: calls H5T/H5P functions: HDF5 calling thread only.
+#pragma once
+
+#include <hdf5.h>
+
+#include "model/zarr_metadata.hpp"
+
+namespace arraymorph::vol {
+
+// Fills data_type, element_size, big_endian, hdf5_type from an HDF5 file type. Throws for types
+// arraymorph cannot store (variable-length data, references) with a message naming the type.
+void describe_type(hid_t type, model::ArrayMeta& meta);
+// The HDF5 file datatype for stored metadata (from _hdf5.datatype, else from data_type).
+hid_t type_from_meta(const model::ArrayMeta& meta);
+
+// Dataset creation: chunk shape, fill value and filters -> meta (shape already set).
+void apply_dcpl(hid_t dcpl, hid_t type, model::ArrayMeta& meta);
+// A DCPL describing meta (layout, chunks, fill value, filters) for H5Dget_create_plist.
+hid_t dcpl_from_meta(const model::ArrayMeta& meta, hid_t type);
+
+// Default chunk shape for datasets created without chunks= (docs/format.md "contiguous").
+std::vector<uint64_t> default_chunk_shape(const std::vector<uint64_t>& shape, size_t element_size);
+
+}  // namespace arraymorph::vol

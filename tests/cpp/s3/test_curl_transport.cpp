@@ -1,0 +1,332 @@
+// test_curl_transport.cpp -- the libcurl transport against a raw loopback socket server written
+// here: bodies and headers both ways, keep-alive reuse, a sliding window of concurrent requests,
+// refused connections and timeouts.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http/curl_transport.hpp"
+#include "http/transport.hpp"
+
+using namespace arraymorph::http;
+
+namespace {
+
+struct Seen {
+  int connection;
+  std::string method, path, body;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+
+// Minimal HTTP/1.1 server: one thread per connection, keep-alive. Paths: "/slow" answers after
+// 200 ms, "/hang" never answers, "/close" drops the connection, anything else echoes.
+class LoopbackServer {
+ public:
+  LoopbackServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    ::listen(fd_, 64);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+  ~LoopbackServer() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    acceptor_.join();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (int c : conns_) ::shutdown(c, SHUT_RDWR);
+    }
+    for (auto& t : workers_) t.join();
+  }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  int connections() const { return accepted_.load(); }
+  int max_concurrent() const { return max_concurrent_.load(); }
+  std::vector<Seen> seen() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return seen_;
+  }
+
+ private:
+  void accept_loop() {
+    while (!stop_) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      const int id = accepted_.fetch_add(1);
+      std::lock_guard<std::mutex> lock(mu_);
+      conns_.push_back(c);
+      workers_.emplace_back([this, c, id] { serve(c, id); });
+    }
+  }
+
+  void serve(int c, int id) {
+    std::string buf;
+    char tmp[65536];
+    for (;;) {
+      size_t end;
+      while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
+        const ssize_t n = ::recv(c, tmp, sizeof tmp, 0);
+        if (n <= 0) return finish(c);
+        buf.append(tmp, static_cast<size_t>(n));
+      }
+      Seen s;
+      s.connection = id;
+      const std::string head = buf.substr(0, end);
+      buf.erase(0, end + 4);
+      size_t line_end = head.find("\r\n");
+      const std::string first = head.substr(0, line_end);
+      s.method = first.substr(0, first.find(' '));
+      s.path = first.substr(first.find(' ') + 1, first.rfind(' ') - first.find(' ') - 1);
+      while (line_end != std::string::npos && line_end < head.size()) {
+        const size_t next = head.find("\r\n", line_end + 2);
+        const std::string line = head.substr(line_end + 2, next == std::string::npos ? std::string::npos : next - line_end - 2);
+        const size_t colon = line.find(':');
+        if (colon != std::string::npos) {
+          std::string name = line.substr(0, colon);
+          for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          const size_t v = line.find_first_not_of(' ', colon + 1);
+          s.headers[name] = v == std::string::npos ? "" : line.substr(v);
+        }
+        line_end = next;
+      }
+      const size_t clen = s.headers.count("content-length") ? std::stoul(s.headers["content-length"]) : 0;
+      while (buf.size() < clen) {
+        const ssize_t n = ::recv(c, tmp, sizeof tmp, 0);
+        if (n <= 0) return finish(c);
+        buf.append(tmp, static_cast<size_t>(n));
+      }
+      s.body = buf.substr(0, clen);
+      buf.erase(0, clen);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        seen_.push_back(s);
+      }
+      if (s.path == "/close") return finish(c);
+      if (s.path == "/hang") {
+        while (!stop_) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        return finish(c);
+      }
+      const int now = ++concurrent_;
+      int prev = max_concurrent_.load();
+      while (now > prev && !max_concurrent_.compare_exchange_weak(prev, now)) {
+      }
+      if (s.path == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      --concurrent_;
+      const std::string body = s.method == "HEAD" ? "" : "echo " + s.method + " " + s.path + " " + std::to_string(s.body.size());
+      std::string resp = "HTTP/1.1 " + std::string(s.path == "/missing" ? "404 Not Found" : "200 OK") +
+                         "\r\nX-Test: yes\r\nContent-Length: " +
+                         std::to_string(s.method == "HEAD" ? 42 : body.size()) + "\r\n\r\n" + body;
+      if (::send(c, resp.data(), resp.size(), MSG_NOSIGNAL) < 0) return finish(c);
+    }
+  }
+  void finish(int c) { ::close(c); }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0}, concurrent_{0}, max_concurrent_{0};
+  std::mutex mu_;
+  std::vector<int> conns_;
+  std::vector<std::thread> workers_;
+  std::vector<Seen> seen_;
+  std::thread acceptor_;
+};
+
+HttpResponse ok_response(Outcome&& o) {
+  if (auto* e = std::get_if<TransportError>(&o)) FAIL("transport error: " << e->message);
+  return std::get<HttpResponse>(std::move(o));
+}
+
+}  // namespace
+
+TEST_CASE("GET, PUT, POST, HEAD, DELETE with headers and bodies") {
+  LoopbackServer server;
+  auto t = make_curl_transport({});
+  HttpRequest get;
+  get.url = server.url("/a%20b/c?x=1");
+  get.headers = {{"Range", "bytes=0-9"}, {"x-amz-empty", ""}};
+  auto r = ok_response(issue_and_wait(*t, get));
+  CHECK(r.status == 200);
+  CHECK(r.body_string() == "echo GET /a%20b/c?x=1 0");
+  CHECK(find_header(r.headers, "x-test") == "yes");
+
+  std::string big(1 << 20, 'z');
+  big[12345] = 'q';
+  HttpRequest put;
+  put.method = "PUT";
+  put.url = server.url("/put");
+  put.body_ptr = reinterpret_cast<const unsigned char*>(big.data());
+  put.body_size = big.size();
+  r = ok_response(issue_and_wait(*t, put));
+  CHECK(r.body_string() == "echo PUT /put 1048576");
+
+  HttpRequest post;
+  post.method = "POST";
+  post.url = server.url("/bucket?delete=");
+  post.owned_body = "<Delete/>";
+  r = ok_response(issue_and_wait(*t, post));
+  CHECK(r.body_string() == "echo POST /bucket?delete= 9");
+
+  HttpRequest head;
+  head.method = "HEAD";
+  head.url = server.url("/h");
+  r = ok_response(issue_and_wait(*t, head));
+  CHECK(r.status == 200);
+  CHECK(r.body.empty());
+  CHECK(find_header(r.headers, "content-length") == "42");
+
+  HttpRequest del;
+  del.method = "DELETE";
+  del.url = server.url("/missing");
+  r = ok_response(issue_and_wait(*t, del));
+  CHECK(r.status == 404);
+
+  const auto seen = server.seen();
+  REQUIRE(seen.size() == 5);
+  CHECK(seen[0].headers.at("range") == "bytes=0-9");
+  CHECK(seen[0].headers.count("x-amz-empty") == 1);
+  CHECK(seen[1].body == big);
+  CHECK(seen[1].headers.count("expect") == 0);  // no 100-continue round trip
+  CHECK(seen[2].method == "POST");
+  CHECK(seen[2].body == "<Delete/>");
+  CHECK(seen[3].method == "HEAD");
+  CHECK(seen[4].method == "DELETE");
+}
+
+TEST_CASE("keep-alive: sequential requests reuse one connection") {
+  LoopbackServer server;
+  auto t = make_curl_transport({});
+  for (int i = 0; i < 10; ++i) {
+    HttpRequest r;
+    r.url = server.url("/k" + std::to_string(i));
+    CHECK(ok_response(issue_and_wait(*t, r)).status == 200);
+  }
+  CHECK(server.connections() == 1);
+}
+
+TEST_CASE("sliding window: max_inflight requests run concurrently, the rest queue") {
+  LoopbackServer server;
+  TransportOptions o;
+  o.max_inflight = 4;
+  std::atomic<size_t> max_active{0};
+  o.on_active = [&](size_t n) {
+    size_t cur = max_active.load();
+    while (n > cur && !max_active.compare_exchange_weak(cur, n)) {
+    }
+  };
+  auto t = make_curl_transport(o);
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0, ok = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 12; ++i) {
+    HttpRequest r;
+    r.url = server.url("/slow");
+    t->issue(r, [&](Outcome&& out) {
+      std::lock_guard<std::mutex> lock(mu);
+      ++done;
+      ok += std::holds_alternative<HttpResponse>(out) && std::get<HttpResponse>(out).status == 200;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return done == 12; }));
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(ok == 12);
+  CHECK(server.max_concurrent() > 1);
+  CHECK(server.max_concurrent() <= 4);
+  CHECK(max_active.load() == 4);
+  CHECK(server.connections() <= 4);
+  // 12 requests of 200 ms, 4 at a time: about 3 rounds, far below 12 serial ones.
+  CHECK(took >= 0.55);
+  CHECK(took < 2.0);
+}
+
+TEST_CASE("connection refused names host:port and is not retryable") {
+  int port;
+  {
+    LoopbackServer probe;  // take a free port, then close it
+    port = std::stoi(probe.url("").substr(std::string("http://127.0.0.1:").size()));
+  }
+  auto t = make_curl_transport({});
+  HttpRequest r;
+  r.url = "http://127.0.0.1:" + std::to_string(port) + "/bucket/key";
+  const auto t0 = std::chrono::steady_clock::now();
+  Outcome o = issue_and_wait(*t, r);
+  REQUIRE(std::holds_alternative<TransportError>(o));
+  const auto& e = std::get<TransportError>(o);
+  CHECK(e.message.find("127.0.0.1:" + std::to_string(port)) != std::string::npos);
+  CHECK(e.message.find("connection refused") != std::string::npos);
+  CHECK_FALSE(e.retryable);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+}
+
+TEST_CASE("timeouts and dropped connections are retryable transport errors") {
+  LoopbackServer server;
+  TransportOptions o;
+  o.request_timeout_s = 0.3;
+  auto t = make_curl_transport(o);
+  HttpRequest hang;
+  hang.url = server.url("/hang");
+  Outcome a = issue_and_wait(*t, hang);
+  REQUIRE(std::holds_alternative<TransportError>(a));
+  CHECK(std::get<TransportError>(a).retryable);
+  CHECK(std::get<TransportError>(a).message.find("timed out") != std::string::npos);
+  HttpRequest drop;
+  drop.url = server.url("/close");
+  Outcome b = issue_and_wait(*t, drop);
+  REQUIRE(std::holds_alternative<TransportError>(b));
+  CHECK(std::get<TransportError>(b).retryable);
+}
+
+TEST_CASE("destroying the transport fails queued requests exactly once") {
+  LoopbackServer server;
+  std::atomic<int> calls{0}, errors{0};
+  {
+    TransportOptions o;
+    o.max_inflight = 1;
+    o.request_timeout_s = 30;
+    auto t = make_curl_transport(o);
+    for (int i = 0; i < 5; ++i) {
+      HttpRequest r;
+      r.url = server.url("/hang");
+      t->issue(r, [&](Outcome&& out) {
+        ++calls;
+        errors += std::holds_alternative<TransportError>(out);
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(calls == 5);
+  CHECK(errors == 5);
+}
+
+TEST_CASE("host_port_of fills default ports") {
+  CHECK(host_port_of("http://127.0.0.1:8333/b/k") == "127.0.0.1:8333");
+  CHECK(host_port_of("https://s3.us-east-2.amazonaws.com/b") == "s3.us-east-2.amazonaws.com:443");
+  CHECK(host_port_of("http://example.com?x") == "example.com:80");
+  CHECK(host_port_of("http://[::1]/x") == "[::1]:80");
+}

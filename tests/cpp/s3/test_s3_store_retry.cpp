@@ -1,0 +1,152 @@
+// test_s3_store_retry.cpp -- the S3 store's retry loop and error mapping over a scripted fake
+// transport that records every request: retryable failures are re-sent re-signed with a fresh
+// date, final failures and 404s map as issue 5 says, stats count it all.
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "store/s3/s3_store.hpp"
+
+using namespace arraymorph;
+using namespace arraymorph::http;
+
+namespace {
+
+// Answers each request with the next scripted outcome, from its own thread like a real transport.
+class ScriptedTransport : public HttpTransport {
+ public:
+  explicit ScriptedTransport(std::deque<Outcome> script) : script_(std::move(script)) {}
+  void issue(HttpRequest request, ResponseHandler handler) override {
+    Outcome o;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      requests.push_back(request);
+      o = script_.empty() ? Outcome(TransportError{"script exhausted", false}) : script_.front();
+      if (!script_.empty()) script_.pop_front();
+    }
+    std::thread([h = std::move(handler), o = std::move(o)]() mutable { h(std::move(o)); }).detach();
+  }
+  std::vector<HttpRequest> requests;
+
+ private:
+  std::mutex mu_;
+  std::deque<Outcome> script_;
+};
+
+HttpResponse response(long status, std::string body = "", Headers headers = {}) {
+  HttpResponse r;
+  r.status = status;
+  r.body.assign(body.begin(), body.end());
+  r.headers = std::move(headers);
+  return r;
+}
+
+std::shared_ptr<s3::S3Store> make_store(std::shared_ptr<ScriptedTransport> t,
+                                        std::shared_ptr<Stats> stats) {
+  s3::S3StoreOptions o;
+  o.bucket = "bkt";
+  S3Config c;
+  c.endpoint = "http://127.0.0.1:9000";
+  c.use_tls = false;
+  o.endpoint = s3::resolve_endpoint(c).value();
+  o.credentials = {"AKID", "SECRET", "", false};
+  o.retry.initial_backoff_s = 0.01;
+  o.retry.max_backoff_s = 0.02;
+  o.retry.max_attempts = 4;
+  auto clock = std::make_shared<std::time_t>(1369353600);
+  o.clock = [clock] { return (*clock)++; };  // one second later at every signing
+  return std::make_shared<s3::S3Store>(std::move(o), std::move(t), std::move(stats));
+}
+
+}  // namespace
+
+TEST_CASE("503 SlowDown and a reset are retried, re-signed with a fresh date") {
+  auto t = std::make_shared<ScriptedTransport>(std::deque<Outcome>{
+      response(503, "<Error><Code>SlowDown</Code></Error>"), TransportError{"reset", true},
+      response(206, "abc")});
+  auto stats = std::make_shared<Stats>();
+  auto store = make_store(t, stats);
+  auto r = store->get("a b/c", ByteRange{10, 3});
+  REQUIRE(r.ok());
+  REQUIRE(r->has_value());
+  CHECK(**r == Bytes{'a', 'b', 'c'});
+  REQUIRE(t->requests.size() == 3);
+  CHECK(t->requests[0].url == "http://127.0.0.1:9000/bkt/a%20b/c");
+  CHECK(find_header(t->requests[0].headers, "Range") == "bytes=10-12");
+  CHECK(find_header(t->requests[0].headers, "x-amz-date") == "20130524T000000Z");
+  CHECK(find_header(t->requests[2].headers, "x-amz-date") == "20130524T000002Z");
+  CHECK(find_header(t->requests[0].headers, "Authorization") !=
+        find_header(t->requests[2].headers, "Authorization"));
+  CHECK(stats->op(OpKind::kGet).requests == 3);
+  CHECK(stats->op(OpKind::kGet).retries == 2);
+  CHECK(stats->op(OpKind::kGet).errors == 0);
+  CHECK(stats->op(OpKind::kGet).bytes == 3);
+}
+
+TEST_CASE("retries stop after max_attempts with a retryable Unavailable status") {
+  std::deque<Outcome> script(6, Outcome(response(500)));
+  auto t = std::make_shared<ScriptedTransport>(script);
+  auto stats = std::make_shared<Stats>();
+  auto store = make_store(t, stats);
+  auto s = store->put("k", reinterpret_cast<const unsigned char*>("x"), 1);
+  CHECK(s.code() == Code::kUnavailable);
+  CHECK(s.retryable());
+  CHECK(s.message().find("s3://bkt/k") != std::string::npos);
+  CHECK(s.message().find("after 4 attempts") != std::string::npos);
+  CHECK(t->requests.size() == 4);
+  CHECK(stats->op(OpKind::kPut).errors == 1);
+  CHECK(stats->op(OpKind::kPut).retries == 3);
+}
+
+TEST_CASE("403 is final, names bucket and key, never the secret") {
+  auto t = std::make_shared<ScriptedTransport>(std::deque<Outcome>{
+      response(403, "<Error><Code>RequestTimeTooSkewed</Code><Message>skew</Message></Error>")});
+  auto store = make_store(t, nullptr);
+  auto r = store->get("x/y");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kPermissionDenied);
+  CHECK(r.status().message().find("'bkt'") != std::string::npos);
+  CHECK(r.status().message().find("'x/y'") != std::string::npos);
+  CHECK(r.status().message().find("clock") != std::string::npos);
+  CHECK(r.status().message().find("SECRET") == std::string::npos);
+  CHECK(t->requests.size() == 1);
+}
+
+TEST_CASE("NoSuchKey is nullopt, NoSuchBucket an error, 416 empty bytes") {
+  auto t = std::make_shared<ScriptedTransport>(std::deque<Outcome>{
+      response(404, "<Error><Code>NoSuchKey</Code></Error>"),
+      response(404, "<Error><Code>NoSuchBucket</Code></Error>"),
+      response(416, "<Error><Code>InvalidRange</Code></Error>"), response(404)});
+  auto stats = std::make_shared<Stats>();
+  auto store = make_store(t, stats);
+  auto a = store->get("missing");
+  REQUIRE(a.ok());
+  CHECK_FALSE(a->has_value());
+  auto b = store->get("k");
+  REQUIRE_FALSE(b.ok());
+  CHECK(b.status().code() == Code::kNotFound);
+  CHECK(b.status().message().find("bucket 'bkt' does not exist") != std::string::npos);
+  auto c = store->get("k", ByteRange{1000, 10});
+  REQUIRE(c.ok());
+  REQUIRE(c->has_value());
+  CHECK((*c)->empty());
+  auto d = store->head("missing");
+  REQUIRE(d.ok());
+  CHECK_FALSE(d->has_value());
+  CHECK(stats->op(OpKind::kGet).not_found == 1);
+  CHECK(stats->op(OpKind::kHead).not_found == 1);
+}
+
+TEST_CASE("DeleteObjects: one POST ?delete with Content-MD5, NoSuchKey errors ignored") {
+  auto t = std::make_shared<ScriptedTransport>(std::deque<Outcome>{response(
+      200, "<DeleteResult><Error><Key>b</Key><Code>NoSuchKey</Code></Error></DeleteResult>")});
+  auto store = make_store(t, nullptr);
+  CHECK(store->delete_many({"a", "b"}).ok());
+  REQUIRE(t->requests.size() == 1);
+  CHECK(t->requests[0].method == "POST");
+  CHECK(t->requests[0].url == "http://127.0.0.1:9000/bkt?delete=");
+  CHECK(find_header(t->requests[0].headers, "Content-MD5").has_value());
+  CHECK(t->requests[0].owned_body.find("<Key>b</Key>") != std::string::npos);
+}
