@@ -105,6 +105,12 @@ _problem = _hdf5_mismatch(h5py.version.hdf5_version, _core.hdf5_build_version(),
 if _problem:
     raise ImportError(_problem)
 
+# h5py's group iteration uses HDF5 1.10 APIs that refuse non-native VOL objects; route it through
+# arraymorph's own link listing for arraymorph objects (see _h5py_compat).
+from . import _h5py_compat  # noqa: E402
+
+_h5py_compat.install(_core)
+
 
 # --------------------------------------------------------------------------- plugin discovery
 def get_plugin_path() -> str:

@@ -7,6 +7,7 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
 
 #include <hdf5.h>
 
@@ -117,6 +118,37 @@ bool fapl_uses_arraymorph(int64_t fapl_id) {
   return same;
 }
 
+// h5py support (see python/arraymorph/_h5py_compat.py): whether an HDF5 id belongs to arraymorph.
+bool is_arraymorph_object(int64_t id) {
+  const int r = arraymorph_is_arraymorph_object(static_cast<hid_t>(id));
+  if (r < 0) throw std::runtime_error("arraymorph_is_arraymorph_object: " + take_hdf5_errors());
+  return r > 0;
+}
+
+// Link names of group `name` (relative to loc_id), in name order. The C call returns the size
+// needed; a second call with that size gets them all (looping in case the group grew between).
+std::vector<std::string> link_names(int64_t loc_id, const std::string& name) {
+  std::string buf(4096, '\0');
+  for (;;) {
+    const ssize_t need =
+        arraymorph_link_names(static_cast<hid_t>(loc_id), name.c_str(), buf.data(), buf.size());
+    if (need < 0) throw std::runtime_error("arraymorph_link_names: " + take_hdf5_errors());
+    if (static_cast<size_t>(need) <= buf.size()) {
+      buf.resize(static_cast<size_t>(need));
+      break;
+    }
+    buf.assign(static_cast<size_t>(need), '\0');
+  }
+  std::vector<std::string> names;
+  for (size_t pos = 0; pos < buf.size();) {
+    const size_t end = buf.find('\0', pos);
+    if (end == std::string::npos) break;
+    names.emplace_back(buf, pos, end - pos);
+    pos = end + 1;
+  }
+  return names;
+}
+
 // The libhdf5 version this module (and the plugin, same build) was compiled against.
 std::string hdf5_build_version() {
   return std::to_string(H5_VERS_MAJOR) + "." + std::to_string(H5_VERS_MINOR) + "." +
@@ -148,6 +180,10 @@ NB_MODULE(_core, m) {
   m.def("register", &register_connector, "Register the connector; returns its HDF5 id.");
   m.def("fapl_uses_arraymorph", &fapl_uses_arraymorph, nb::arg("fapl_id"),
         "Whether a file access property list selects the arraymorph connector.");
+  m.def("is_arraymorph_object", &is_arraymorph_object, nb::arg("id"),
+        "Whether an HDF5 file/group/dataset id was opened through arraymorph.");
+  m.def("link_names", &link_names, nb::arg("loc_id"), nb::arg("name") = ".",
+        "Link names of a group (relative to loc_id), in name order.");
   m.def("hdf5_build_version", &hdf5_build_version,
         "libhdf5 version the plugin was compiled against.");
   m.def("hdf5_runtime_version", &hdf5_runtime_version,

@@ -7,6 +7,7 @@
 #include "io/chunk_io.hpp"
 #include "io/codec_pipeline.hpp"
 #include "model/chunk_key.hpp"
+#include "store/memory_store.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/objects.hpp"
 #include "vol/type_map.hpp"
@@ -14,11 +15,6 @@
 namespace arraymorph::vol {
 namespace {
 
-bool make_parents(hid_t lcpl) {
-  unsigned flag = 0;
-  if (lcpl >= 0 && lcpl != H5P_DEFAULT) H5Pget_create_intermediate_group(lcpl, &flag);
-  return flag != 0;
-}
 
 std::string dims_str(const std::vector<uint64_t>& v) {
   std::string s = "(";
@@ -33,9 +29,8 @@ void discard_outside(DatasetObject& d, const std::vector<uint64_t>& old_shape) {
   const auto& shape = meta.shape;
   const auto& cs = meta.chunk_shape;
   const size_t rank = shape.size();
-  model::Hierarchy& tree = *d.file->tree;
-  ObjectStore& store = tree.store();
-  const std::string prefix = tree.key_prefix(d.path) + "/c/";
+  ObjectStore& store = d.store();
+  const std::string prefix = d.key_prefix() + "/c/";
   auto keys = check(list_all(store, prefix));
   std::vector<std::string> drop;
   for (const auto& info : keys) {
@@ -91,8 +86,7 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
                      hid_t space, hid_t dcpl, hid_t dapl, hid_t, void**) {
   Object* o = as_object(obj);
   o->file->require_writable("create a dataset");
-  if (!name) throw Error(unsupported("anonymous datasets (H5Dcreate_anon)"));
-  std::string path = check(model::join_path(resolve_path(*o, loc), name));
+  std::string path = name ? check(model::join_path(resolve_path(*o, loc), name)) : std::string();
 
   model::ArrayMeta meta;
   H5S_class_t sc = H5Sget_simple_extent_type(space);
@@ -118,7 +112,12 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
   model::Node node;
   node.kind = model::NodeKind::kArray;
   node.array = std::move(meta);
-  check(o->file->tree->create(path, std::move(node), make_parents(lcpl)));
+  if (!name) {  // H5Dcreate_anon: named later by H5Olink (link.cpp)
+    DatasetObject* d = make_dataset_object(o->file, "", std::make_shared<model::Node>(std::move(node)), dapl);
+    d->anon_store = make_memory_store(nullptr);
+    return d;
+  }
+  check(o->file->tree->create(path, std::move(node), creates_parents(lcpl)));
   return make_dataset_object(o->file, path, check(o->file->tree->get(path)), dapl);
 }
 
@@ -148,7 +147,7 @@ herr_t dataset_get(void* obj, H5VL_dataset_get_args_t* args, hid_t, void**) {
       return 0;
     case H5VL_DATASET_GET_STORAGE_SIZE: {
       // Bytes of the chunk objects actually stored (one LIST of the dataset's chunks).
-      auto objs = check(list_all(d->file->tree->store(), d->file->tree->key_prefix(d->path) + "/c"));
+      auto objs = check(list_all(d->store(), d->key_prefix() + "/c"));
       hsize_t total = 0;
       for (const auto& i : objs) total += i.size;
       *args->args.get_storage_size.storage_size = total;
@@ -187,8 +186,10 @@ herr_t dataset_specific(void* obj, H5VL_dataset_specific_args_t* args, hid_t, vo
       bool shrank = false;
       for (size_t i = 0; i < rank; ++i) shrank = shrank || want[i] < old[i];
       if (shrank) discard_outside(*d, old);
-      d->file->tree->mark_dirty(d->path);
-      check(d->file->tree->flush(false));
+      if (!d->anonymous()) {
+        d->file->tree->mark_dirty(d->path);
+        check(d->file->tree->flush(false));
+      }
       return 0;
     }
     case H5VL_DATASET_FLUSH:

@@ -111,7 +111,7 @@ void read_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spac
   resolve_spaces(d, mem_space, file_space, s);
   if (s.count == 0) return;
   const auto& meta = *d.node->array;
-  io::ArrayTarget target{d.file->tree->store(), d.file->tree->key_prefix(d.path), meta, *d.file->pool};
+  io::ArrayTarget target{d.store(), d.key_prefix(), meta, *d.file->pool};
   if (H5Tequal(mem_type, d.type) > 0) {
     auto plan = make_plan(d, s, mem_runs(s));
     check(io::read_chunks(target, plan, static_cast<unsigned char*>(buf)));
@@ -130,7 +130,7 @@ void write_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spa
   resolve_spaces(d, mem_space, file_space, s);
   if (s.count == 0) return;
   const auto& meta = *d.node->array;
-  io::ArrayTarget target{d.file->tree->store(), d.file->tree->key_prefix(d.path), meta, *d.file->pool};
+  io::ArrayTarget target{d.store(), d.key_prefix(), meta, *d.file->pool};
   if (H5Tequal(mem_type, d.type) > 0) {
     auto plan = make_plan(d, s, mem_runs(s));
     check(io::write_chunks(target, plan, static_cast<const unsigned char*>(buf)));

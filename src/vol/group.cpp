@@ -6,16 +6,6 @@
 #include "vol/objects.hpp"
 
 namespace arraymorph::vol {
-namespace {
-
-bool make_parents(hid_t lcpl) {
-  unsigned flag = 0;
-  if (lcpl >= 0 && lcpl != H5P_DEFAULT) H5Pget_create_intermediate_group(lcpl, &flag);
-  return flag != 0;
-}
-
-}  // namespace
-
 void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t lcpl, hid_t, hid_t, hid_t,
                    void**) {
   Object* o = as_object(obj);
@@ -26,7 +16,7 @@ void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hi
   std::string path = check(model::join_path(base, name));
   model::Node node;
   node.kind = model::NodeKind::kGroup;
-  check(o->file->tree->create(path, node, make_parents(lcpl)));
+  check(o->file->tree->create(path, node, creates_parents(lcpl)));
   return new Object(Kind::kGroup, o->file, path);
 }
 

@@ -49,11 +49,49 @@ herr_t iterate(const std::shared_ptr<FileShared>& f, const std::string& root, co
   return 0;
 }
 
+
+// Gives an anonymous dataset (H5Dcreate_anon) its name: writes its metadata at `path` and moves
+// the chunks written so far from its private memory store into the file.
+void link_anonymous(DatasetObject& d, const std::string& path, bool parents) {
+  model::Hierarchy& tree = *d.file->tree;
+  check(tree.create(path, *d.node, parents));
+  auto objs = check(list_all(*d.anon_store, "anon/"));
+  std::vector<Bytes> bytes;
+  bytes.reserve(objs.size());
+  for (const auto& o : objs) bytes.push_back(std::move(*check(d.anon_store->get(o.key))));
+  std::vector<PutRequest> puts;
+  const std::string prefix = tree.key_prefix(path);
+  for (size_t i = 0; i < objs.size(); ++i)
+    puts.push_back({prefix + objs[i].key.substr(4), bytes[i].data(), bytes[i].size()});
+  Status first;
+  tree.store().put_many(puts, [&](size_t i, Status&& st) {
+    if (!st.ok() && first.ok()) first = st.with_context("writing chunk '" + puts[i].key + "'");
+  });
+  check(first);
+  d.anon_store.reset();
+  d.path = path;
+  d.node = check(tree.get(path));
+}
+
 }  // namespace
 
-herr_t link_create(H5VL_link_create_args_t* args, void*, const H5VL_loc_params_t*, hid_t, hid_t, hid_t, void**) {
+herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_params_t* loc, hid_t lcpl, hid_t, hid_t,
+                   void**) {
   switch (args->op_type) {
-    case H5VL_LINK_CREATE_HARD: throw Error(unsupported("hard links to existing objects (H5Lcreate_hard)"));
+    case H5VL_LINK_CREATE_HARD: {
+      Object* where = as_object(obj ? obj : args->args.hard.curr_obj);
+      Object* target = as_object(args->args.hard.curr_obj ? args->args.hard.curr_obj : obj);
+      where->file->require_writable("create a link");
+      const std::string path = resolve_path(*where, loc);
+      if (target->kind == Kind::kDataset && static_cast<DatasetObject*>(target)->anonymous() &&
+          args->args.hard.curr_loc_params.type == H5VL_OBJECT_BY_SELF) {
+        if (target->file != where->file)
+          throw Error(invalid_argument("cannot link an object into another file ('" + where->file->name + "')"));
+        link_anonymous(*static_cast<DatasetObject*>(target), path, creates_parents(lcpl));
+        return 0;
+      }
+      throw Error(unsupported("a second hard link to an existing object (H5Lcreate_hard/H5Olink to '" + path + "')"));
+    }
     case H5VL_LINK_CREATE_SOFT: throw Error(unsupported("soft links (H5Lcreate_soft)"));
     case H5VL_LINK_CREATE_UD: throw Error(unsupported("external and user-defined links"));
   }

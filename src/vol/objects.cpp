@@ -51,6 +51,12 @@ DatasetObject::~DatasetObject() {
   if (dapl >= 0) H5Pclose(dapl);
 }
 
+bool creates_parents(hid_t lcpl) {
+  unsigned flag = 0;
+  if (lcpl >= 0 && lcpl != H5P_DEFAULT) H5Pget_create_intermediate_group(lcpl, &flag);
+  return flag != 0;
+}
+
 DatasetObject* as_dataset(void* p) {
   auto* o = static_cast<Object*>(p);
   if (!o || o->kind != Kind::kDataset) throw Error(invalid_argument("object is not a dataset"));

@@ -55,7 +55,13 @@ struct Object {
 };
 
 struct DatasetObject : Object {
-  std::shared_ptr<model::Node> node;  // metadata (shared with the tree)
+  std::shared_ptr<model::Node> node;  // metadata (shared with the tree once linked)
+  // H5Dcreate_anon (h5py's `f["x"] = data`): until H5Olink gives the dataset a name, its chunks
+  // live in this private in-memory store and `path` is empty. Linking moves them to the file.
+  std::shared_ptr<ObjectStore> anon_store;
+  bool anonymous() const { return anon_store != nullptr; }
+  ObjectStore& store() const { return anonymous() ? *anon_store : file->tree->store(); }
+  std::string key_prefix() const { return anonymous() ? std::string("anon") : file->tree->key_prefix(path); }
   hid_t type = H5I_INVALID_HID;       // file datatype
   hid_t space = H5I_INVALID_HID;      // current extent + max dims
   hid_t dcpl = H5I_INVALID_HID;
@@ -66,6 +72,9 @@ struct DatasetObject : Object {
 
 inline Object* as_object(void* p) { return static_cast<Object*>(p); }
 DatasetObject* as_dataset(void* p);  // throws when p is not a dataset
+
+// True when a link creation property list asks for missing intermediate groups (h5py always does).
+bool creates_parents(hid_t lcpl);
 
 // The absolute path named by (obj, loc_params); by-self gives the object's own path.
 std::string resolve_path(const Object& obj, const H5VL_loc_params_t* loc);

@@ -6,8 +6,14 @@ makes every h5py call in the session go through arraymorph exactly as a user's
 ``export HDF5_VOL_CONNECTOR=arraymorph`` would.
 
 Fixtures:
-- ``backend``: one store per parameter ("local" now; S3 and Azure add one entry each to
-  ``BACKENDS``), giving ``.url(name)``, ``.root`` and ``.list_keys(prefix)``.
+- ``backend``: one fresh store per parameter of ``BACKENDS``: "local" (a directory in tmp_path),
+  "s3" (a unique key prefix in one bucket of a SeaweedFS started once per session, SigV4
+  enforced) and "azure" (a new container on an Azurite started once per session, SharedKey
+  enforced). Each gives ``.name``, ``.url(name)``, ``.root``, ``.list_keys(prefix)`` (keys
+  relative to the store), ``.read_key(key)`` and ``.write_key(key, data)``; the S3 and Azure
+  ones also set their environment variables for the test (restored by ``_isolate``). A server
+  that cannot start makes its tests fail (fixture error), never skip.
+- ``seaweedfs`` / ``azurite`` (session): the running servers themselves.
 - ``local_root``: plain file names ("demo.h5") go to a fresh local store in tmp_path.
 - ``_isolate`` (autouse): every test starts from the session's environment and the connector's
   default configuration, whatever the previous test set.
@@ -17,10 +23,17 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
+import sys
+import uuid
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers.azurite import AzureBackend, Azurite  # noqa: E402
+from servers.seaweedfs import SeaweedFS  # noqa: E402
 
 
 def _plugin_dir() -> str:
@@ -76,11 +89,129 @@ class LocalBackend:
                     keys.append(key)
         return sorted(keys)
 
+    def read_key(self, key: str) -> Optional[bytes]:
+        """Bytes of the object ``key`` (relative to the root), or None if it does not exist."""
+        path = self.root / key
+        return path.read_bytes() if path.is_file() else None
+
+    def write_key(self, key: str, data: bytes) -> None:
+        """Store ``data`` as object ``key`` (relative to the root), behind the connector's back."""
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+# ------------------------------------------------------------------------------ servers
+# No profile or credentials of the machine may leak into the cloud backends.
+_NO_AWS_FILES = {"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+                 "AWS_CONFIG_FILE": "/nonexistent/config"}
+
+
+@pytest.fixture(scope="session")
+def seaweedfs():
+    """One SeaweedFS (``weed mini``, SigV4 on) for the whole session; fails if it cannot start."""
+    server = SeaweedFS()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite():
+    """One Azurite (SharedKey on) for the whole session; fails if it cannot start."""
+    server = Azurite()
+    server.start()
+    yield server
+    server.stop()
+
+
+def _test_slug(request) -> str:
+    """A short, key- and container-safe form of the test's name, for finding leftovers."""
+    return re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40] or "t"
+
+
+class S3Backend:
+    """A unique key prefix in the session's SeaweedFS bucket, used as an ``s3://`` store.
+
+    ``url(name)`` is ``s3://<bucket>/<prefix>/<name>``; ``list_keys`` and friends take keys
+    relative to that prefix, as LocalBackend's are relative to its root.
+    """
+
+    name = "s3"
+
+    def __init__(self, server: SeaweedFS, prefix: str) -> None:
+        self.server = server
+        self.bucket = server.bucket
+        self.prefix = prefix
+        self.root = f"{self.bucket}/{prefix}"
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self.server.client()
+        return self._client
+
+    def url(self, name: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}/{name}"
+
+    def env(self) -> Dict[str, str]:
+        env = self.server.env()
+        env.update(_NO_AWS_FILES)
+        return env
+
+    def list_keys(self, prefix: str = "") -> List[str]:
+        full = f"{self.prefix}/"
+        keys = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=full + prefix):
+            keys += [o["Key"][len(full):] for o in page.get("Contents", [])]
+        return sorted(keys)
+
+    def read_key(self, key: str) -> Optional[bytes]:
+        try:
+            return self.client.get_object(Bucket=self.bucket,
+                                          Key=f"{self.prefix}/{key}")["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+
+    def write_key(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{key}", Body=data)
+
+
+class _AzureBackend(AzureBackend):
+    """servers.azurite.AzureBackend plus the LocalBackend extras (read_key, write_key)."""
+
+    def read_key(self, key: str) -> Optional[bytes]:
+        return self.server.get_blob(self.container, key)
+
+    def write_key(self, key: str, data: bytes) -> None:
+        self.server.put_blob(self.container, key, data)
+
+
+def _s3_backend(request, tmp_path) -> S3Backend:
+    server = request.getfixturevalue("seaweedfs")
+    b = S3Backend(server, f"{_test_slug(request)}-{uuid.uuid4().hex[:10]}")
+    os.environ.update(b.env())
+    return b
+
+
+def _azure_backend(request, tmp_path) -> AzureBackend:
+    server = request.getfixturevalue("azurite")
+    # Container names: 3-63 of [a-z0-9-], starting with a letter or digit, no "--".
+    slug = re.sub(r"-+", "-", _test_slug(request))[:30].strip("-")
+    b = _AzureBackend(server, f"am-{slug}-{uuid.uuid4().hex[:12]}")
+    os.environ.pop("AZURE_STORAGE_SAS_TOKEN", None)
+    os.environ.update(b.env())
+    return b
+
 
 # name -> factory(request, tmp_path). An S3 or Azure entry starts (or reuses) its server through
 # request.getfixturevalue(...) and returns an object with the same three members.
 BACKENDS: Dict[str, Callable] = {
     "local": lambda request, tmp_path: LocalBackend(tmp_path / "store"),
+    "s3": _s3_backend,
+    "azure": _azure_backend,
 }
 
 

