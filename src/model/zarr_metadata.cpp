@@ -120,7 +120,37 @@ bool ArrayMeta::uncompressed() const {
   return true;
 }
 
-size_t zarr_type_size(const std::string& t) {
+json data_type_json(const std::string& name, const json& config) {
+  if (config.is_null()) return name;
+  return {{"name", name}, {"configuration", config}};
+}
+
+bool has_endianness(const std::string& t, size_t element_size) {
+  return element_size > 1 && (is_float_type(t) || is_complex_type(t) || is_signed_type(t) || is_unsigned_type(t));
+}
+
+namespace {
+bool is_byte_blob_type(const std::string& t) {
+  return t == "null_terminated_bytes" || t == "raw_bytes" || t == "structured" || t == "fixed_length_utf32";
+}
+}  // namespace
+
+size_t zarr_type_size(const std::string& t, const json& config) {
+  if (t == "null_terminated_bytes" || t == "raw_bytes" || t == "fixed_length_utf32")
+    return config.is_object() ? config.value("length_bytes", size_t(0)) : 0;
+  if (t == "structured") {
+    if (!config.is_object() || !config.contains("fields") || !config["fields"].is_array()) return 0;
+    size_t total = 0;
+    for (const auto& f : config["fields"]) {
+      if (!f.is_array() || f.size() != 2) return 0;
+      const json& ft = f[1];
+      size_t n = ft.is_string() ? zarr_type_size(ft.get<std::string>())
+                                : zarr_type_size(ft.value("name", ""), ft.value("configuration", json()));
+      if (n == 0) return 0;
+      total += n;
+    }
+    return total;
+  }
   if (t == "bool" || t == "int8" || t == "uint8") return 1;
   if (t == "int16" || t == "uint16" || t == "float16") return 2;
   if (t == "int32" || t == "uint32" || t == "float32") return 4;
@@ -187,7 +217,14 @@ Result<std::vector<unsigned char>> fill_json_to_bytes(const json& fill, const st
     }
     return out;
   }
-  // Raw bytes ("rN") and extension types: an array of byte values, or a base64 string.
+  // Byte-blob types (zarr-python writes base64 text) and raw "rN": base64 or a list of bytes.
+  if (fill.is_string() && is_byte_blob_type(t)) {
+    auto b = base64_decode(fill.get<std::string>());
+    if (!b.ok()) return invalid_argument("fill_value " + fill.dump() + " is not base64 for " + t);
+    if (b.value().size() > size) return invalid_argument("fill_value " + fill.dump() + " is longer than the data type");
+    std::copy(b.value().begin(), b.value().end(), out.begin());
+    return out;
+  }
   if (fill.is_array() && fill.size() == size) {
     for (size_t i = 0; i < size; ++i) out[i] = static_cast<unsigned char>(fill[i].get<int>());
     return out;
@@ -219,6 +256,12 @@ Result<json> fill_bytes_to_json(const unsigned char* bytes, const std::string& t
     return json::array({double_to_json(decode_float(bytes, half, big_endian)),
                         double_to_json(decode_float(bytes + half, half, big_endian))});
   }
+  if (is_byte_blob_type(t)) {
+    size_t n = size;
+    if (t == "null_terminated_bytes")  // zarr-python stores the text without trailing NULs
+      while (n > 0 && bytes[n - 1] == 0) --n;
+    return json(base64_encode(bytes, n));
+  }
   json arr = json::array();
   for (size_t i = 0; i < size; ++i) arr.push_back(static_cast<int>(bytes[i]));
   return arr;
@@ -232,7 +275,7 @@ json to_zarr_json(const Node& node) {
   if (node.array) {
     const ArrayMeta& a = *node.array;
     doc["shape"] = a.shape;
-    doc["data_type"] = a.data_type;
+    doc["data_type"] = data_type_json(a.data_type, a.data_type_config);
     doc["chunk_grid"] = {{"name", "regular"}, {"configuration", {{"chunk_shape", a.chunk_shape}}}};
     doc["chunk_key_encoding"] = {{"name", "default"}, {"configuration", {{"separator", "/"}}}};
     doc["fill_value"] = a.fill_value;
@@ -277,8 +320,9 @@ Result<Node> from_zarr_json(const json& doc, const std::string& where) {
   try {
     ArrayMeta a;
     a.shape = doc.at("shape").get<std::vector<uint64_t>>();
-    a.data_type = doc.at("data_type").is_string() ? doc.at("data_type").get<std::string>()
-                                                  : doc.at("data_type").value("name", "");
+    const json& dt = doc.at("data_type");
+    a.data_type = dt.is_string() ? dt.get<std::string>() : dt.value("name", "");
+    if (dt.is_object() && dt.contains("configuration")) a.data_type_config = dt["configuration"];
     const json& grid = doc.at("chunk_grid");
     if (grid.value("name", "") != "regular") return bad("only the regular chunk grid is supported");
     a.chunk_shape = grid.at("configuration").at("chunk_shape").get<std::vector<uint64_t>>();
@@ -298,7 +342,7 @@ Result<Node> from_zarr_json(const json& doc, const std::string& where) {
       if (codec.name == "bytes") a.big_endian = codec.configuration.value("endian", "little") == "big";
       a.codecs.push_back(std::move(codec));
     }
-    a.element_size = zarr_type_size(a.data_type);
+    a.element_size = zarr_type_size(a.data_type, a.data_type_config);
     if (node.hdf5.contains("maxshape")) a.max_shape = node.hdf5["maxshape"].get<std::vector<int64_t>>();
     a.contiguous = node.hdf5.value("layout", "") == "contiguous";
     a.hdf5_type = node.hdf5.value("datatype", "");

@@ -36,7 +36,8 @@ struct Codec {
 struct ArrayMeta {
   std::vector<uint64_t> shape;        // current extent, elements
   std::vector<uint64_t> chunk_shape;  // elements; same rank as shape
-  std::string data_type;              // Zarr v3 name: "int32", "float64", "bool", "r64", ...
+  std::string data_type;              // Zarr v3 name: "int32", "float64", "bool", "structured", ...
+  json data_type_config;              // configuration of extension types (null for core types)
   size_t element_size = 0;            // bytes of one stored element
   bool big_endian = false;            // bytes codec endian
   json fill_value;                    // Zarr JSON form
@@ -75,8 +76,13 @@ Result<std::vector<unsigned char>> fill_json_to_bytes(const json& fill, const st
                                                       size_t element_size, bool big_endian);
 Result<json> fill_bytes_to_json(const unsigned char* bytes, const std::string& data_type,
                                 size_t element_size, bool big_endian);
-// Size in bytes of a Zarr core data type ("int16" -> 2, "r24" -> 3); 0 when unknown.
-size_t zarr_type_size(const std::string& data_type);
+// Size in bytes of a Zarr data type ("int16" -> 2, "r24" -> 3, raw_bytes/null_terminated_bytes ->
+// configuration.length_bytes, structured -> sum of its fields); 0 when unknown.
+size_t zarr_type_size(const std::string& data_type, const json& config = json());
+// JSON form of a data type: the name, or {"name", "configuration"} for extension types.
+json data_type_json(const std::string& name, const json& config);
+// True for types whose bytes codec needs an "endian" (multi-byte numbers).
+bool has_endianness(const std::string& data_type, size_t element_size);
 
 std::string base64_encode(const unsigned char* data, size_t size);
 Result<std::vector<unsigned char>> base64_decode(const std::string& text);

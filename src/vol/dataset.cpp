@@ -8,6 +8,7 @@
 #include "io/codec_pipeline.hpp"
 #include "model/chunk_key.hpp"
 #include "store/memory_store.hpp"
+#include "vol/attribute_value.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/objects.hpp"
 #include "vol/type_map.hpp"
@@ -112,6 +113,7 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
   model::Node node;
   node.kind = model::NodeKind::kArray;
   node.array = std::move(meta);
+  record_attr_creation_order(dcpl, node);
   if (!name) {  // H5Dcreate_anon: named later by H5Olink (link.cpp)
     DatasetObject* d = make_dataset_object(o->file, "", std::make_shared<model::Node>(std::move(node)), dapl);
     d->anon_store = make_memory_store(nullptr);

@@ -9,6 +9,7 @@
 
 #include "common/connector_state.hpp"
 #include "store/store_factory.hpp"
+#include "vol/attribute_value.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/connector_info.hpp"
 #include "vol/objects.hpp"
@@ -91,12 +92,21 @@ void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_
   }
   check(f->tree->create_truncate());
   f->intent = H5F_ACC_RDWR;
+  {
+    auto root = check(f->tree->get("/"));
+    record_attr_creation_order(f->fcpl, *root);
+    if (root->hdf5.contains("attr_creation_order")) {
+      f->tree->mark_dirty("/");
+      check(f->tree->flush(false));
+    }
+  }
   return new_file_object(f);
 }
 
 void* file_open(const char* name, unsigned flags, hid_t fapl, hid_t, void**) {
   auto f = make_shared_file(name, fapl, H5P_DEFAULT);
   check(f->tree->open());
+  apply_attr_creation_order(*check(f->tree->get("/")), f->fcpl);
   f->intent = (flags & H5F_ACC_RDWR) ? H5F_ACC_RDWR : H5F_ACC_RDONLY;
   return new_file_object(f);
 }

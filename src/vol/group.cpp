@@ -2,11 +2,12 @@
 //
 // A group is a Zarr v3 group node ("<file>/<path>/zarr.json"). Intermediate groups are created
 // when the link creation property list asks for it (h5py always does).
+#include "vol/attribute_value.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/objects.hpp"
 
 namespace arraymorph::vol {
-void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t lcpl, hid_t, hid_t, hid_t,
+void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t lcpl, hid_t gcpl, hid_t, hid_t,
                    void**) {
   Object* o = as_object(obj);
   o->file->require_writable("create a group");
@@ -16,6 +17,7 @@ void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hi
   std::string path = check(model::join_path(base, name));
   model::Node node;
   node.kind = model::NodeKind::kGroup;
+  record_attr_creation_order(gcpl, node);
   check(o->file->tree->create(path, node, creates_parents(lcpl)));
   return new Object(Kind::kGroup, o->file, path);
 }
@@ -33,6 +35,7 @@ herr_t group_get(void* obj, H5VL_group_get_args_t* args, hid_t, void**) {
   switch (args->op_type) {
     case H5VL_GROUP_GET_GCPL:
       args->args.get_gcpl.gcpl_id = H5Pcreate(H5P_GROUP_CREATE);
+      apply_attr_creation_order(*check(o->file->tree->get(o->path)), args->args.get_gcpl.gcpl_id);
       return 0;
     case H5VL_GROUP_GET_INFO: {
       std::string path = resolve_path(*o, &args->args.get_info.loc_params);

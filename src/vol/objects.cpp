@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "vol/attribute_value.hpp"
 #include "vol/type_map.hpp"
 
 namespace arraymorph::vol {
@@ -101,6 +102,7 @@ DatasetObject* make_dataset_object(std::shared_ptr<FileShared> file, const std::
     d->space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxd.data());
   }
   d->dcpl = dcpl_from_meta(meta, d->type);
+  apply_attr_creation_order(*node, d->dcpl);
   d->dapl = (dapl >= 0 && dapl != H5P_DEFAULT) ? H5Pcopy(dapl) : H5Pcreate(H5P_DATASET_ACCESS);
   return d.release();
 }

@@ -69,6 +69,55 @@ hid_t copy_order(hid_t base, bool big_endian) {
   return t;
 }
 
+// Zarr name of an HDF5 integer or IEEE float type ("" when it is neither); sets *big_endian.
+std::string core_number_name(hid_t type, bool* big_endian) {
+  const H5T_class_t cls = H5Tget_class(type);
+  const size_t size = H5Tget_size(type);
+  std::string name;
+  if (cls == H5T_INTEGER && (size == 1 || size == 2 || size == 4 || size == 8) && H5Tget_precision(type) == 8 * size &&
+      H5Tget_offset(type) == 0) {
+    name = (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(8 * size);
+  } else if (cls == H5T_FLOAT && float_layout_is_ieee(type, size)) {
+    name = "float" + std::to_string(8 * size);
+  } else {
+    return "";
+  }
+  if (big_endian) *big_endian = size > 1 && H5Tget_order(type) == H5T_ORDER_BE;
+  return name;
+}
+
+// zarr-python's "structured" description of a compound, when its layout is one numpy (and so
+// Zarr) can express: packed little-endian numeric, bool or nested-structured fields in order.
+// Null JSON otherwise (the caller falls back to raw_bytes).
+model::json structured_fields(hid_t type) {
+  const int n = H5Tget_nmembers(type);
+  model::json fields = model::json::array();
+  size_t offset = 0;
+  for (int i = 0; i < n; ++i) {
+    char* name = H5Tget_member_name(type, static_cast<unsigned>(i));
+    std::string field = name ? name : "";
+    H5free_memory(name);
+    if (H5Tget_member_offset(type, static_cast<unsigned>(i)) != offset) return model::json();
+    hid_t mt = H5Tget_member_type(type, static_cast<unsigned>(i));
+    const size_t msize = H5Tget_size(mt);
+    bool be = false;
+    model::json ft;
+    std::string core = core_number_name(mt, &be);
+    if (!core.empty() && !be) ft = core;
+    else if (is_h5py_bool(mt)) ft = "bool";
+    else if (H5Tget_class(mt) == H5T_COMPOUND && !is_h5py_complex(mt, msize)) {
+      model::json sub = structured_fields(mt);
+      if (!sub.is_null()) ft = model::data_type_json("structured", {{"fields", sub}});
+    }
+    H5Tclose(mt);
+    if (ft.is_null()) return model::json();
+    fields.push_back(model::json::array({field, ft}));
+    offset += msize;
+  }
+  if (offset != H5Tget_size(type)) return model::json();
+  return fields;
+}
+
 }  // namespace
 
 void describe_type(hid_t type, model::ArrayMeta& meta) {
@@ -80,14 +129,10 @@ void describe_type(hid_t type, model::ArrayMeta& meta) {
   if (H5Tdetect_class(type, H5T_REFERENCE) > 0) throw Error(unsupported("reference datatypes"));
   meta.element_size = size;
   meta.big_endian = false;
-  std::string name;
-  if (cls == H5T_INTEGER && (size == 1 || size == 2 || size == 4 || size == 8) &&
-      H5Tget_precision(type) == 8 * size && H5Tget_offset(type) == 0) {
-    name = (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(8 * size);
-    meta.big_endian = H5Tget_order(type) == H5T_ORDER_BE;
-  } else if (cls == H5T_FLOAT && float_layout_is_ieee(type, size)) {
-    name = "float" + std::to_string(8 * size);
-    meta.big_endian = H5Tget_order(type) == H5T_ORDER_BE;
+  meta.data_type_config = model::json();
+  std::string name = core_number_name(type, &meta.big_endian);
+  if (!name.empty()) {
+    // a core Zarr number
   } else if (is_h5py_bool(type)) {
     name = "bool";
   } else if (is_h5py_complex(type, size)) {
@@ -95,12 +140,59 @@ void describe_type(hid_t type, model::ArrayMeta& meta) {
     hid_t mt = H5Tget_member_type(type, 0);
     meta.big_endian = H5Tget_order(mt) == H5T_ORDER_BE;
     H5Tclose(mt);
-  } else {
-    name = "r" + std::to_string(8 * size);  // exact type kept in _hdf5.datatype
+  } else if (cls == H5T_ENUM) {
+    // Zarr readers see the integer values; HDF5 gets the names back from _hdf5.datatype.
+    hid_t base = H5Tget_super(type);
+    name = core_number_name(base, &meta.big_endian);
+    H5Tclose(base);
+  } else if (cls == H5T_STRING) {
+    name = "null_terminated_bytes";
+    meta.data_type_config = {{"length_bytes", size}};
+  } else if (cls == H5T_COMPOUND) {
+    model::json fields = structured_fields(type);
+    if (!fields.is_null()) {
+      name = "structured";
+      meta.data_type_config = {{"fields", fields}};
+    }
+  }
+  if (name.empty()) {  // anything else: opaque bytes, exact type in _hdf5.datatype
+    name = "raw_bytes";
+    meta.data_type_config = {{"length_bytes", size}};
   }
   meta.data_type = name;
   meta.hdf5_type = encode_type(type);
 }
+
+namespace {
+
+hid_t structured_to_hdf5(const model::json& fields);
+
+hid_t field_type(const model::json& ft) {
+  model::ArrayMeta m;
+  m.data_type = ft.is_string() ? ft.get<std::string>() : ft.value("name", "");
+  if (m.data_type == "structured") return structured_to_hdf5(ft.at("configuration").at("fields"));
+  m.element_size = model::zarr_type_size(m.data_type);
+  return type_from_meta(m);
+}
+
+hid_t structured_to_hdf5(const model::json& fields) {
+  std::vector<hid_t> types;
+  size_t total = 0;
+  for (const auto& f : fields) {
+    types.push_back(field_type(f.at(1)));
+    total += H5Tget_size(types.back());
+  }
+  hid_t t = H5Tcreate(H5T_COMPOUND, total);
+  size_t off = 0;
+  for (size_t i = 0; i < types.size(); ++i) {
+    H5Tinsert(t, fields[i].at(0).get<std::string>().c_str(), off, types[i]);
+    off += H5Tget_size(types[i]);
+    H5Tclose(types[i]);
+  }
+  return t;
+}
+
+}  // namespace
 
 hid_t type_from_meta(const model::ArrayMeta& meta) {
   if (!meta.hdf5_type.empty()) {
@@ -140,7 +232,15 @@ hid_t type_from_meta(const model::ArrayMeta& meta) {
     H5Tclose(ft);
     return t;
   }
-  if (meta.element_size > 0 && n.size() > 1 && n[0] == 'r') return H5Tcreate(H5T_OPAQUE, meta.element_size);
+  if (n == "null_terminated_bytes") {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, meta.element_size);
+    H5Tset_strpad(t, H5T_STR_NULLPAD);  // numpy's "S" layout
+    return t;
+  }
+  if (n == "structured" && meta.data_type_config.is_object()) return structured_to_hdf5(meta.data_type_config.at("fields"));
+  if (meta.element_size > 0 && (n == "raw_bytes" || (n.size() > 1 && n[0] == 'r')))
+    return H5Tcreate(H5T_OPAQUE, meta.element_size);
   throw Error(unsupported("Zarr data type '" + n + "'"));
 }
 
@@ -203,7 +303,7 @@ void apply_dcpl(hid_t dcpl, hid_t type, model::ArrayMeta& meta) {
   // Filters -> codecs (after the bytes codec, in HDF5's pipeline order).
   meta.codecs.clear();
   model::Codec bytes{"bytes", model::json::object()};
-  if (meta.element_size > 1 && meta.data_type[0] != 'r')
+  if (model::has_endianness(meta.data_type, meta.element_size))
     bytes.configuration = {{"endian", meta.big_endian ? "big" : "little"}};
   meta.codecs.push_back(bytes);
   int nfilters = dcpl >= 0 && dcpl != H5P_DEFAULT ? H5Pget_nfilters(dcpl) : 0;

@@ -1,0 +1,34 @@
+// attribute_object.hpp -- the VOL object behind an HDF5 attribute id (H5Acreate/H5Aopen).
+//
+// An attribute lives in its owner's zarr.json (attribute_value.hpp); the object only remembers
+// which one (owner path + name) and its HDF5 type and dataspace. Values are re-read from the
+// node on every H5Aread, so two open ids of one attribute always agree.
+//
+// It derives from Object so that HDF5 calls that accept an attribute id as a location
+// (H5Iget_file_id, H5Iget_name, H5Oopen/H5Gopen relative to it) act on the owner, as native HDF5
+// does. Its kind is kGroup -- never kDataset -- so as_dataset() cannot mistake it for a dataset.
+//
+// Thread-safety: HDF5 calling thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "vol/objects.hpp"
+
+namespace arraymorph::vol {
+
+struct AttrObject : Object {
+  std::string name;                 // attribute name
+  hid_t type = H5I_INVALID_HID;     // stored HDF5 datatype (owned)
+  hid_t space = H5I_INVALID_HID;    // dataspace (owned)
+  bool unflushed = false;           // created but its zarr.json not yet written (write/close do)
+  AttrObject(std::shared_ptr<FileShared> f, std::string owner_path, std::string attr_name)
+      : Object(Kind::kGroup, std::move(f), std::move(owner_path)), name(std::move(attr_name)) {}
+  ~AttrObject() override;
+};
+
+// The attribute object behind `p`; throws InvalidArgument when p is not an attribute.
+AttrObject* as_attribute(void* p);
+
+}  // namespace arraymorph::vol

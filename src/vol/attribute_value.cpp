@@ -1,0 +1,931 @@
+// attribute_value.cpp -- see attribute_value.hpp.
+#include "vol/attribute_value.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "arraymorph/status.hpp"
+
+namespace arraymorph::vol {
+
+void Hid::reset() {
+  if (id_ < 0) return;
+  const H5I_type_t t = H5Iget_type(id_);
+  if (t == H5I_DATATYPE) H5Tclose(id_);
+  else if (t == H5I_DATASPACE) H5Sclose(id_);
+  else if (t == H5I_GENPROP_LST) H5Pclose(id_);
+  id_ = H5I_INVALID_HID;
+}
+
+namespace {
+
+constexpr const char* kMetaKey = "attributes";
+constexpr const char* kOrderKey = "attribute_order";
+
+// ------------------------------------------------------------------------- type description
+// A parsed HDF5 type, so encoding/decoding elements does not call H5T* per element.
+struct TNode {
+  enum K { kInt, kFloat, kBool, kEnum, kComplex, kCompound, kArray, kFixedStr, kVlenStr, kVlenSeq, kRaw };
+  K k = kRaw;
+  size_t size = 0;
+  bool big_endian = false;
+  bool is_signed = false;
+  H5T_str_t pad = H5T_STR_NULLTERM;
+  std::vector<std::string> names;  // compound members
+  std::vector<size_t> offsets;     // compound members
+  std::vector<TNode> kids;         // members; base of enum/array/vlen/complex
+  std::vector<hsize_t> dims;       // array type dims
+  bool raw_inside = false;         // some part cannot be expressed in JSON
+  bool pointers = false;           // some part is variable-length (pointers in memory)
+};
+
+bool float_layout_is_ieee(hid_t type, size_t size) {
+  size_t spos, epos, esize, mpos, msize;
+  if (H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0) return false;
+  if (H5Tget_offset(type) != 0 || H5Tget_precision(type) != 8 * size) return false;
+  switch (size) {
+    case 2: return spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10;
+    case 4: return spos == 31 && epos == 23 && esize == 8 && mpos == 0 && msize == 23;
+    case 8: return spos == 63 && epos == 52 && esize == 11 && mpos == 0 && msize == 52;
+    default: return false;
+  }
+}
+
+std::string member_name(hid_t type, unsigned i) {
+  char* n = H5Tget_member_name(type, i);
+  std::string s = n ? n : "";
+  if (n) H5free_memory(n);
+  return s;
+}
+
+TNode analyze(hid_t type) {
+  TNode t;
+  const H5T_class_t cls = H5Tget_class(type);
+  t.size = H5Tget_size(type);
+  if (cls == H5T_NO_CLASS || t.size == 0) throw Error(invalid_argument("invalid attribute datatype"));
+  auto adopt = [&t](TNode&& kid) {
+    t.raw_inside = t.raw_inside || kid.raw_inside;
+    t.pointers = t.pointers || kid.pointers;
+    t.kids.push_back(std::move(kid));
+  };
+  switch (cls) {
+    case H5T_INTEGER:
+      if ((t.size == 1 || t.size == 2 || t.size == 4 || t.size == 8) && H5Tget_precision(type) == 8 * t.size &&
+          H5Tget_offset(type) == 0) {
+        t.k = TNode::kInt;
+        t.big_endian = H5Tget_order(type) == H5T_ORDER_BE;
+        t.is_signed = H5Tget_sign(type) != H5T_SGN_NONE;
+      }
+      break;
+    case H5T_FLOAT:
+      if (float_layout_is_ieee(type, t.size)) {
+        t.k = TNode::kFloat;
+        t.big_endian = H5Tget_order(type) == H5T_ORDER_BE;
+      }
+      break;
+    case H5T_STRING:
+      if (H5Tis_variable_str(type) > 0) {
+        t.k = TNode::kVlenStr;
+        t.pointers = true;
+      } else {
+        t.k = TNode::kFixedStr;
+        t.pad = H5Tget_strpad(type);
+      }
+      break;
+    case H5T_ENUM: {
+      Hid base(H5Tget_super(type));
+      TNode b = analyze(base.get());
+      if (b.k != TNode::kInt) break;
+      bool is_bool = t.size == 1 && H5Tget_nmembers(type) == 2;
+      for (unsigned i = 0; i < 2 && is_bool; ++i) {
+        signed char v = -1;
+        H5Tget_member_value(type, i, &v);
+        const std::string n = member_name(type, i);
+        is_bool = (n == "FALSE" && v == 0) || (n == "TRUE" && v == 1);
+      }
+      t.k = is_bool ? TNode::kBool : TNode::kEnum;
+      adopt(std::move(b));
+      break;
+    }
+    case H5T_COMPOUND: {
+      const int n = H5Tget_nmembers(type);
+      std::vector<TNode> members;
+      for (int i = 0; i < n; ++i) {
+        Hid mt(H5Tget_member_type(type, static_cast<unsigned>(i)));
+        t.names.push_back(member_name(type, static_cast<unsigned>(i)));
+        t.offsets.push_back(H5Tget_member_offset(type, static_cast<unsigned>(i)));
+        members.push_back(analyze(mt.get()));
+      }
+      const bool complex = n == 2 && t.names[0] == "r" && t.names[1] == "i" && members[0].k == TNode::kFloat &&
+                           members[1].k == TNode::kFloat && members[0].size == members[1].size &&
+                           members[0].big_endian == members[1].big_endian && t.offsets[0] == 0 &&
+                           t.offsets[1] == members[0].size && t.size == 2 * members[0].size;
+      t.k = complex ? TNode::kComplex : TNode::kCompound;
+      for (auto& m : members) adopt(std::move(m));
+      break;
+    }
+    case H5T_ARRAY: {
+      const int nd = H5Tget_array_ndims(type);
+      t.dims.resize(static_cast<size_t>(std::max(nd, 0)));
+      H5Tget_array_dims2(type, t.dims.data());
+      Hid base(H5Tget_super(type));
+      t.k = TNode::kArray;
+      adopt(analyze(base.get()));
+      break;
+    }
+    case H5T_VLEN: {
+      Hid base(H5Tget_super(type));
+      t.k = TNode::kVlenSeq;
+      adopt(analyze(base.get()));
+      t.pointers = true;
+      break;
+    }
+    case H5T_REFERENCE:
+      throw Error(unsupported("attributes of reference datatypes (object or region references)"));
+    default:  // opaque, bitfield, time
+      break;
+  }
+  if (t.k == TNode::kRaw) t.raw_inside = true;
+  return t;
+}
+
+// ------------------------------------------------------------------------- scalars
+uint64_t load_uint(const unsigned char* p, size_t n, bool be) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[be ? n - 1 - i : i]) << (8 * i);
+  return v;
+}
+
+void store_uint(unsigned char* p, size_t n, bool be, uint64_t v) {
+  for (size_t i = 0; i < n; ++i) p[be ? n - 1 - i : i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+double half_to_double(uint16_t h) {
+  const int sign = h >> 15, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  double v;
+  if (exp == 0) v = std::ldexp(static_cast<double>(mant), -24);
+  else if (exp == 31) v = mant ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+  else v = std::ldexp(1.0 + mant / 1024.0, exp - 15);
+  return sign ? -v : v;
+}
+
+uint16_t double_to_half(double d) {
+  const uint16_t sign = std::signbit(d) ? 0x8000 : 0;
+  if (std::isnan(d)) return sign | 0x7e00;
+  const double a = std::fabs(d);
+  if (a >= 65520.0) return sign | 0x7c00;  // rounds to infinity
+  if (a < 0x1p-14) return sign | static_cast<uint16_t>(std::nearbyint(a * 0x1p24));  // subnormal
+  int e = 0;
+  std::frexp(a, &e);
+  const int E = e - 1;
+  uint32_t mant = static_cast<uint32_t>(std::nearbyint((std::ldexp(a, -E) - 1.0) * 1024.0));
+  uint32_t exp = static_cast<uint32_t>(E + 15);
+  if (mant == 1024) {
+    mant = 0;
+    ++exp;
+  }
+  if (exp >= 31) return sign | 0x7c00;
+  return static_cast<uint16_t>(sign | (exp << 10) | mant);
+}
+
+double load_float(const unsigned char* p, size_t n, bool be) {
+  const uint64_t bits = load_uint(p, n, be);
+  if (n == 2) return half_to_double(static_cast<uint16_t>(bits));
+  if (n == 4) {
+    uint32_t b = static_cast<uint32_t>(bits);
+    float f;
+    std::memcpy(&f, &b, 4);
+    return f;
+  }
+  double d;
+  std::memcpy(&d, &bits, 8);
+  return d;
+}
+
+void store_float(unsigned char* p, size_t n, bool be, double d) {
+  uint64_t bits = 0;
+  if (n == 2) {
+    bits = double_to_half(d);
+  } else if (n == 4) {
+    float f = static_cast<float>(d);
+    uint32_t b;
+    std::memcpy(&b, &f, 4);
+    bits = b;
+  } else {
+    std::memcpy(&bits, &d, 8);
+  }
+  store_uint(p, n, be, bits);
+}
+
+// A float as JSON: non-finite values as Zarr spells them; float16/32 with the shortest decimal
+// that reads back to the same value, so Zarr readers see 0.1 rather than 0.10000000149011612.
+json float_json(double d, size_t size) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  if (size == 8) return d;
+  char buf[40];
+  for (int prec = 1; prec <= 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, d);
+    const double c = std::strtod(buf, nullptr);
+    const bool same = size == 4 ? static_cast<float>(c) == static_cast<float>(d)
+                                : double_to_half(c) == double_to_half(d);
+    if (same) return c;
+  }
+  return d;
+}
+
+bool valid_utf8(const char* s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > n) return false;
+    if (len == 2 && c < 0xc2) return false;  // overlong
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    if (len == 3) {
+      const unsigned cp = ((c & 0x0f) << 12) | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f);
+      if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    } else if (len == 4) {
+      const unsigned cp = ((c & 0x07) << 18) | ((s[i + 1] & 0x3f) << 12) | ((s[i + 2] & 0x3f) << 6) | (s[i + 3] & 0x3f);
+      if (cp < 0x10000 || cp > 0x10ffff) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+hsize_t product(const std::vector<hsize_t>& dims) {
+  hsize_t n = 1;
+  for (auto d : dims) n *= d;
+  return n;
+}
+
+// Flat element list -> nested lists of `dims` (scalar when dims is empty).
+json nest(std::vector<json>& flat, const std::vector<hsize_t>& dims, size_t level, size_t& pos) {
+  if (level == dims.size()) return std::move(flat[pos++]);
+  json arr = json::array();
+  for (hsize_t i = 0; i < dims[level]; ++i) arr.push_back(nest(flat, dims, level + 1, pos));
+  return arr;
+}
+
+json nest(std::vector<json>& flat, const std::vector<hsize_t>& dims) {
+  size_t pos = 0;
+  return nest(flat, dims, 0, pos);
+}
+
+// Nested lists of exactly `dims` -> flat element pointers; false when the shape differs.
+bool flatten(const json& j, const std::vector<hsize_t>& dims, size_t level, std::vector<const json*>& out) {
+  if (level == dims.size()) {
+    out.push_back(&j);
+    return true;
+  }
+  if (!j.is_array() || j.size() != dims[level]) return false;
+  for (const auto& e : j)
+    if (!flatten(e, dims, level + 1, out)) return false;
+  return true;
+}
+
+[[noreturn]] void bad_value(const json& j, const std::string& expected) {
+  std::string text = j.dump();
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  throw Error(invalid_argument("attribute value " + text + " is not " + expected));
+}
+
+// ------------------------------------------------------------------------- element encoder
+struct Encoder {
+  bool strings_base64 = false;
+  bool bad_utf8 = false;
+
+  json string(const char* s, size_t n) {
+    if (strings_base64) return model::base64_encode(reinterpret_cast<const unsigned char*>(s), n);
+    if (!valid_utf8(s, n)) {
+      bad_utf8 = true;
+      return "";
+    }
+    return std::string(s, n);
+  }
+
+  json element(const TNode& t, const unsigned char* p) {
+    switch (t.k) {
+      case TNode::kInt: {
+        uint64_t u = load_uint(p, t.size, t.big_endian);
+        if (!t.is_signed) return u;
+        if (t.size < 8 && (u >> (8 * t.size - 1)) & 1) u |= ~uint64_t{0} << (8 * t.size);  // sign-extend
+        return static_cast<int64_t>(u);
+      }
+      case TNode::kFloat:
+        return float_json(load_float(p, t.size, t.big_endian), t.size);
+      case TNode::kBool: {
+        const uint64_t v = load_uint(p, 1, false);
+        if (v <= 1) return v == 1;
+        return element(t.kids[0], p);
+      }
+      case TNode::kEnum:
+        return element(t.kids[0], p);
+      case TNode::kComplex: {
+        const TNode& f = t.kids[0];
+        return json::array({element(f, p), element(f, p + f.size)});
+      }
+      case TNode::kCompound: {
+        json o = json::object();
+        for (size_t i = 0; i < t.kids.size(); ++i) o[t.names[i]] = element(t.kids[i], p + t.offsets[i]);
+        return o;
+      }
+      case TNode::kArray: {
+        const TNode& b = t.kids[0];
+        std::vector<json> flat;
+        const hsize_t n = product(t.dims);
+        flat.reserve(n);
+        for (hsize_t i = 0; i < n; ++i) flat.push_back(element(b, p + i * b.size));
+        return nest(flat, t.dims);
+      }
+      case TNode::kFixedStr: {
+        const char* s = reinterpret_cast<const char*>(p);
+        size_t n = t.size;
+        if (t.pad == H5T_STR_SPACEPAD) {
+          while (n > 0 && s[n - 1] == ' ') --n;
+        } else if (t.pad == H5T_STR_NULLTERM) {
+          n = strnlen(s, t.size);
+        } else {
+          while (n > 0 && s[n - 1] == '\0') --n;
+        }
+        return string(s, n);
+      }
+      case TNode::kVlenStr: {
+        const char* s = nullptr;
+        std::memcpy(&s, p, sizeof s);
+        if (!s) return nullptr;
+        return string(s, std::strlen(s));
+      }
+      case TNode::kVlenSeq: {
+        hvl_t h;
+        std::memcpy(&h, p, sizeof h);
+        json arr = json::array();
+        const auto* base = static_cast<const unsigned char*>(h.p);
+        for (size_t i = 0; i < h.len && base; ++i) arr.push_back(element(t.kids[0], base + i * t.kids[0].size));
+        return arr;
+      }
+      case TNode::kRaw:
+        break;
+    }
+    throw Error(internal_error("attribute encoder reached a raw type"));
+  }
+};
+
+// ------------------------------------------------------------------------- element decoder
+struct Decoder {
+  bool strings_base64 = false;
+
+  std::string string(const json& j) {
+    if (!j.is_string()) bad_value(j, "a string");
+    if (!strings_base64) return j.get<std::string>();
+    auto bytes = model::base64_decode(j.get<std::string>());
+    if (!bytes.ok()) bad_value(j, "base64 text");
+    return std::string(bytes.value().begin(), bytes.value().end());
+  }
+
+  static double number(const json& j) {
+    if (j.is_number()) return j.get<double>();
+    if (j.is_boolean()) return j.get<bool>() ? 1.0 : 0.0;
+    if (j.is_string()) {
+      const std::string s = j.get<std::string>();
+      if (s == "NaN" || s == "nan") return std::numeric_limits<double>::quiet_NaN();
+      if (s == "Infinity" || s == "inf") return std::numeric_limits<double>::infinity();
+      if (s == "-Infinity" || s == "-inf") return -std::numeric_limits<double>::infinity();
+    }
+    bad_value(j, "a number");
+  }
+
+  static void integer(const TNode& t, const json& j, unsigned char* p) {
+    const unsigned bits = static_cast<unsigned>(8 * t.size);
+    uint64_t u = 0;
+    if (j.is_boolean()) {
+      u = j.get<bool>() ? 1 : 0;
+    } else if (j.is_number_unsigned()) {
+      u = j.get<uint64_t>();
+      const uint64_t max = t.is_signed ? (uint64_t{1} << (bits - 1)) - 1 : (bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1);
+      if (u > max) bad_value(j, "within the range of the attribute's " + std::to_string(bits) + "-bit integer type");
+    } else if (j.is_number_integer()) {
+      const int64_t v = j.get<int64_t>();
+      if (t.is_signed) {
+        const int64_t lo = bits == 64 ? std::numeric_limits<int64_t>::min() : -(int64_t{1} << (bits - 1));
+        const int64_t hi = bits == 64 ? std::numeric_limits<int64_t>::max() : (int64_t{1} << (bits - 1)) - 1;
+        if (v < lo || v > hi) bad_value(j, "within the range of the attribute's " + std::to_string(bits) + "-bit integer type");
+      } else if (v < 0 || (bits < 64 && static_cast<uint64_t>(v) >= (uint64_t{1} << bits))) {
+        bad_value(j, "within the range of the attribute's unsigned " + std::to_string(bits) + "-bit integer type");
+      }
+      u = static_cast<uint64_t>(v);
+    } else if (j.is_number_float()) {
+      const double d = j.get<double>();
+      if (d != std::floor(d)) bad_value(j, "an integer");
+      if (!(d >= -0x1p63 && d < 0x1p64)) bad_value(j, "a 64-bit integer");
+      integer(t, d < 0 ? json(static_cast<int64_t>(d)) : json(static_cast<uint64_t>(d)), p);
+      return;
+    } else {
+      bad_value(j, "an integer");
+    }
+    store_uint(p, t.size, t.big_endian, u);
+  }
+
+  void element(const TNode& t, const json& j, unsigned char* p) {
+    switch (t.k) {
+      case TNode::kInt:
+        integer(t, j, p);
+        return;
+      case TNode::kFloat:
+        store_float(p, t.size, t.big_endian, number(j));
+        return;
+      case TNode::kBool:
+      case TNode::kEnum:
+        integer(t.kids[0], j, p);
+        return;
+      case TNode::kComplex: {
+        const TNode& f = t.kids[0];
+        if (j.is_array() && j.size() == 2) {
+          element(f, j[0], p);
+          element(f, j[1], p + f.size);
+        } else if (j.is_object() && j.contains("r") && j.contains("i")) {
+          element(f, j["r"], p);
+          element(f, j["i"], p + f.size);
+        } else if (j.is_number()) {
+          element(f, j, p);
+        } else {
+          bad_value(j, "a complex number [re, im]");
+        }
+        return;
+      }
+      case TNode::kCompound:
+        if (j.is_object()) {
+          for (size_t i = 0; i < t.kids.size(); ++i) {
+            auto it = j.find(t.names[i]);
+            if (it != j.end()) element(t.kids[i], *it, p + t.offsets[i]);
+          }
+        } else if (j.is_array() && j.size() == t.kids.size()) {
+          for (size_t i = 0; i < t.kids.size(); ++i) element(t.kids[i], j[i], p + t.offsets[i]);
+        } else {
+          bad_value(j, "a compound value (object keyed by member name)");
+        }
+        return;
+      case TNode::kArray: {
+        std::vector<const json*> flat;
+        if (!flatten(j, t.dims, 0, flat)) bad_value(j, "an array of the attribute's array-type shape");
+        for (size_t i = 0; i < flat.size(); ++i) element(t.kids[0], *flat[i], p + i * t.kids[0].size);
+        return;
+      }
+      case TNode::kFixedStr: {
+        const std::string s = string(j);
+        std::memset(p, t.pad == H5T_STR_SPACEPAD ? ' ' : '\0', t.size);
+        size_t n = std::min(s.size(), t.pad == H5T_STR_NULLTERM && t.size > 0 ? t.size - 1 : t.size);
+        if (t.pad == H5T_STR_NULLTERM && s.size() == t.size) n = t.size;  // HDF5 drops the NUL when full
+        std::memcpy(p, s.data(), n);
+        return;
+      }
+      case TNode::kVlenStr: {
+        char* out = nullptr;
+        if (!j.is_null()) {
+          const std::string s = string(j);
+          out = static_cast<char*>(H5allocate_memory(s.size() + 1, false));
+          if (!out) throw std::bad_alloc();
+          std::memcpy(out, s.c_str(), s.size() + 1);
+        }
+        std::memcpy(p, &out, sizeof out);
+        return;
+      }
+      case TNode::kVlenSeq: {
+        if (!j.is_array()) bad_value(j, "a list (variable-length sequence)");
+        hvl_t h{0, nullptr};
+        const size_t es = t.kids[0].size;
+        if (!j.empty()) {
+          h.p = H5allocate_memory(j.size() * es, true);
+          if (!h.p) throw std::bad_alloc();
+          h.len = j.size();
+        }
+        std::memcpy(p, &h, sizeof h);
+        for (size_t i = 0; i < j.size(); ++i) element(t.kids[0], j[i], static_cast<unsigned char*>(h.p) + i * es);
+        return;
+      }
+      case TNode::kRaw:
+        break;
+    }
+    throw Error(internal_error("attribute decoder reached a raw type"));
+  }
+};
+
+// ------------------------------------------------------------------------- dataspaces
+struct Shape {
+  bool null = false;
+  std::vector<hsize_t> dims;  // empty: scalar
+};
+
+Shape shape_of(hid_t space) {
+  Shape s;
+  const H5S_class_t cls = H5Sget_simple_extent_type(space);
+  if (cls == H5S_NULL) {
+    s.null = true;
+    return s;
+  }
+  if (cls == H5S_SIMPLE) {
+    const int nd = H5Sget_simple_extent_ndims(space);
+    s.dims.resize(static_cast<size_t>(std::max(nd, 0)));
+    if (nd > 0) H5Sget_simple_extent_dims(space, s.dims.data(), nullptr);
+  } else if (cls != H5S_SCALAR) {
+    throw Error(invalid_argument("invalid attribute dataspace"));
+  }
+  return s;
+}
+
+hid_t make_space(const Shape& s) {
+  if (s.null) return H5Screate(H5S_NULL);
+  if (s.dims.empty()) return H5Screate(H5S_SCALAR);
+  return H5Screate_simple(static_cast<int>(s.dims.size()), s.dims.data(), nullptr);
+}
+
+bool same_shape(hid_t a, hid_t b) {
+  const Shape x = shape_of(a), y = shape_of(b);
+  const bool scalar_x = !x.null && H5Sget_simple_extent_type(a) == H5S_SCALAR;
+  const bool scalar_y = !y.null && H5Sget_simple_extent_type(b) == H5S_SCALAR;
+  return x.null == y.null && scalar_x == scalar_y && x.dims == y.dims;
+}
+
+// ------------------------------------------------------------------------- natural mapping
+hid_t vlen_utf8() {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  return t;
+}
+
+hid_t h5py_bool() {
+  hid_t t = H5Tenum_create(H5T_NATIVE_INT8);
+  signed char f = 0, tr = 1;
+  H5Tenum_insert(t, "FALSE", &f);
+  H5Tenum_insert(t, "TRUE", &tr);
+  return t;
+}
+
+struct Natural {
+  Hid type;
+  Hid space;
+  json value;
+  bool text = false;  // value is the JSON text of a structure
+};
+
+Natural natural_of(const json& v) {
+  Natural n;
+  auto as_text = [&]() {
+    n.type = Hid(vlen_utf8());
+    n.space = Hid(H5Screate(H5S_SCALAR));
+    n.value = v.dump();
+    n.text = true;
+  };
+  if (v.is_null()) {
+    n.type = Hid(H5Tcopy(H5T_IEEE_F64LE));
+    n.space = Hid(H5Screate(H5S_NULL));
+    return n;
+  }
+  if (v.is_object()) {
+    as_text();
+    return n;
+  }
+  // Leaves and shape: follow the first element down, then check everything fits that shape.
+  Shape shape;
+  const json* cur = &v;
+  while (cur->is_array()) {
+    shape.dims.push_back(cur->size());
+    if (cur->empty()) break;
+    cur = &(*cur)[0];
+  }
+  std::vector<const json*> leaves;
+  if (!flatten(v, shape.dims, 0, leaves)) {
+    as_text();
+    return n;
+  }
+  bool all_bool = true, all_num = true, all_str = true, any_float = false, any_big = false, any_neg = false;
+  for (const json* l : leaves) {
+    all_bool = all_bool && l->is_boolean();
+    all_num = all_num && l->is_number();
+    all_str = all_str && l->is_string();
+    if (l->is_number_float()) any_float = true;
+    else if (l->is_number_unsigned() && l->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) any_big = true;
+    else if (l->is_number_integer() && l->get<int64_t>() < 0) any_neg = true;
+  }
+  hid_t type;
+  if (leaves.empty()) type = H5Tcopy(H5T_IEEE_F64LE);
+  else if (all_bool) type = h5py_bool();
+  else if (all_num) type = H5Tcopy(any_float || (any_big && any_neg) ? H5T_IEEE_F64LE : any_big ? H5T_STD_U64LE : H5T_STD_I64LE);
+  else if (all_str) type = vlen_utf8();
+  else {
+    as_text();
+    return n;
+  }
+  n.type = Hid(type);
+  n.space = Hid(make_space(shape));
+  n.value = v;
+  return n;
+}
+
+const char* encoding_name(ValueEncoding e) {
+  switch (e) {
+    case ValueEncoding::kRaw: return "base64";
+    case ValueEncoding::kStringsBase64: return "base64-strings";
+    default: return "json";
+  }
+}
+
+ValueEncoding encoding_from(const std::string& s) {
+  if (s == "base64") return ValueEncoding::kRaw;
+  if (s == "base64-strings") return ValueEncoding::kStringsBase64;
+  if (s.empty() || s == "json") return ValueEncoding::kJson;
+  throw Error(io_error("unknown attribute encoding '" + s + "'"));
+}
+
+std::string encode_type(hid_t type) {
+  size_t n = 0;
+  if (H5Tencode(type, nullptr, &n) < 0) throw Error(io_error("cannot serialise the attribute's HDF5 datatype"));
+  std::vector<unsigned char> buf(n);
+  if (H5Tencode(type, buf.data(), &n) < 0) throw Error(io_error("cannot serialise the attribute's HDF5 datatype"));
+  return model::base64_encode(buf.data(), n);
+}
+
+// Decodes into a scratch buffer (and frees it) to check that `value` fits (type, space).
+void validate(const json& value, ValueEncoding enc, hid_t type, hid_t space) {
+  std::vector<unsigned char> buf(std::max<size_t>(1, space_elements(space) * H5Tget_size(type)));
+  decode_value(value, enc, type, space, buf.data());
+  if (analyze(type).pointers) H5Treclaim(type, space, H5P_DEFAULT, buf.data());
+}
+
+json& meta_of(model::Node& node) {
+  if (!node.hdf5.is_object()) node.hdf5 = json::object();
+  return node.hdf5;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------- public API
+hsize_t space_elements(hid_t space) {
+  if (H5Sget_simple_extent_type(space) == H5S_NULL) return 0;
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (n < 0) throw Error(invalid_argument("invalid attribute dataspace"));
+  return static_cast<hsize_t>(n);
+}
+
+void check_attribute_type(hid_t type) {
+  const TNode t = analyze(type);
+  if (t.raw_inside && t.pointers)
+    throw Error(unsupported("attributes of variable-length data whose element type cannot be stored as JSON "
+                            "(opaque, bitfield or non-IEEE members inside variable-length sequences)"));
+}
+
+EncodedValue encode_value(hid_t type, hid_t space, const void* buf) {
+  const TNode t = analyze(type);
+  const Shape shape = shape_of(space);
+  EncodedValue out;
+  if (shape.null) {
+    out.value = nullptr;
+    return out;
+  }
+  const hsize_t n = product(shape.dims);
+  const auto* p = static_cast<const unsigned char*>(buf);
+  if (t.raw_inside) {
+    if (t.pointers) check_attribute_type(type);
+    out.value = model::base64_encode(p, n * t.size);
+    out.encoding = ValueEncoding::kRaw;
+    return out;
+  }
+  for (bool b64 : {false, true}) {
+    Encoder e{b64};
+    std::vector<json> flat;
+    flat.reserve(n);
+    for (hsize_t i = 0; i < n && !e.bad_utf8; ++i) flat.push_back(e.element(t, p + i * t.size));
+    if (e.bad_utf8) continue;
+    out.value = nest(flat, shape.dims);
+    out.encoding = b64 ? ValueEncoding::kStringsBase64 : ValueEncoding::kJson;
+    return out;
+  }
+  throw Error(internal_error("attribute strings could not be encoded"));
+}
+
+void decode_value(const json& value, ValueEncoding encoding, hid_t type, hid_t space, void* buf) {
+  const TNode t = analyze(type);
+  const Shape shape = shape_of(space);
+  if (shape.null) return;
+  const hsize_t n = product(shape.dims);
+  auto* p = static_cast<unsigned char*>(buf);
+  std::memset(p, 0, n * t.size);
+  if (encoding == ValueEncoding::kRaw || t.raw_inside) {
+    if (t.pointers) check_attribute_type(type);
+    if (!value.is_string()) bad_value(value, "base64 text of the attribute's raw bytes");
+    auto bytes = model::base64_decode(value.get<std::string>());
+    if (!bytes.ok() || bytes.value().size() != n * t.size)
+      throw Error(invalid_argument("stored raw attribute value has the wrong size for its datatype and shape"));
+    std::memcpy(p, bytes.value().data(), n * t.size);
+    return;
+  }
+  std::vector<const json*> flat;
+  if (!flatten(value, shape.dims, 0, flat)) {
+    std::string dims;
+    for (size_t i = 0; i < shape.dims.size(); ++i) dims += (i ? ", " : "") + std::to_string(shape.dims[i]);
+    bad_value(value, "of shape (" + dims + (shape.dims.size() == 1 ? ",)" : ")"));
+  }
+  Decoder d{encoding == ValueEncoding::kStringsBase64};
+  try {
+    for (size_t i = 0; i < flat.size(); ++i) d.element(t, *flat[i], p + i * t.size);
+  } catch (...) {
+    if (t.pointers) H5Treclaim(type, space, H5P_DEFAULT, buf);
+    throw;
+  }
+}
+
+EncodedValue encode_from_memory(hid_t file_type, hid_t space, hid_t mem_type, const void* buf) {
+  const hsize_t n = space_elements(space);
+  if (n == 0 || H5Tequal(mem_type, file_type) > 0) return encode_value(file_type, space, buf);
+  const size_t fsize = H5Tget_size(file_type), msize = H5Tget_size(mem_type);
+  std::vector<unsigned char> tmp(n * std::max(fsize, msize)), bkg(tmp.size(), 0);
+  std::memcpy(tmp.data(), buf, n * msize);
+  if (H5Tconvert(mem_type, file_type, n, tmp.data(), bkg.data(), H5P_DEFAULT) < 0)
+    throw Error(invalid_argument("cannot convert the written value from its memory datatype to the attribute's datatype"));
+  const bool pointers = analyze(file_type).pointers;
+  try {
+    EncodedValue v = encode_value(file_type, space, tmp.data());
+    if (pointers) H5Treclaim(file_type, space, H5P_DEFAULT, tmp.data());
+    return v;
+  } catch (...) {
+    if (pointers) H5Treclaim(file_type, space, H5P_DEFAULT, tmp.data());
+    throw;
+  }
+}
+
+void read_into_memory(const AttrRecord& rec, hid_t mem_type, void* buf) {
+  const hsize_t n = space_elements(rec.space.get());
+  if (n == 0) return;
+  if (H5Tequal(mem_type, rec.type.get()) > 0) {
+    decode_value(rec.value, rec.encoding, rec.type.get(), rec.space.get(), buf);
+    return;
+  }
+  const size_t fsize = H5Tget_size(rec.type.get()), msize = H5Tget_size(mem_type);
+  std::vector<unsigned char> tmp(n * std::max(fsize, msize)), bkg(tmp.size(), 0);
+  decode_value(rec.value, rec.encoding, rec.type.get(), rec.space.get(), tmp.data());
+  // Conversion rewrites the buffer in place; keep the decoded pointers to free them afterwards
+  // (HDF5 copies variable-length data, it does not take the source's).
+  const bool pointers = analyze(rec.type.get()).pointers;
+  std::vector<unsigned char> keep;
+  if (pointers) keep.assign(tmp.begin(), tmp.begin() + static_cast<std::ptrdiff_t>(n * fsize));
+  const herr_t rc = H5Tconvert(rec.type.get(), mem_type, n, tmp.data(), bkg.data(), H5P_DEFAULT);
+  if (pointers) H5Treclaim(rec.type.get(), rec.space.get(), H5P_DEFAULT, keep.data());
+  if (rc < 0) throw Error(invalid_argument("cannot convert the attribute's datatype to the requested memory datatype"));
+  std::memcpy(buf, tmp.data(), n * msize);
+}
+
+bool has_attribute(const model::Node& node, const std::string& name) {
+  return node.attributes.is_object() && node.attributes.contains(name);
+}
+
+AttrRecord load_attribute(const model::Node& node, const std::string& name) {
+  if (!has_attribute(node, name)) throw Error(not_found("attribute '" + name + "' does not exist"));
+  const json& value = node.attributes[name];
+  AttrRecord rec;
+  const json* meta = nullptr;
+  if (node.hdf5.is_object() && node.hdf5.contains(kMetaKey) && node.hdf5[kMetaKey].is_object()) {
+    auto it = node.hdf5[kMetaKey].find(name);
+    if (it != node.hdf5[kMetaKey].end() && it->is_object()) meta = &*it;
+  }
+  if (meta) {
+    // The _hdf5 entry may be stale (a Zarr tool rewrote the value): use it only if the value fits.
+    try {
+      auto bytes = model::base64_decode(meta->value("datatype", ""));
+      if (!bytes.ok() || bytes.value().empty()) throw Error(io_error("bad datatype"));
+      Hid type(H5Tdecode(bytes.value().data()));
+      if (type.get() < 0) throw Error(io_error("bad datatype"));
+      Shape shape;
+      const json& sh = meta->contains("shape") ? (*meta)["shape"] : json::array();
+      if (sh.is_null()) shape.null = true;
+      else shape.dims = sh.get<std::vector<hsize_t>>();
+      Hid space(make_space(shape));
+      const ValueEncoding enc = encoding_from(meta->value("encoding", ""));
+      validate(value, enc, type.get(), space.get());
+      rec.type = std::move(type);
+      rec.space = std::move(space);
+      rec.value = value;
+      rec.encoding = enc;
+      return rec;
+    } catch (const Error& e) {
+      if (e.status().code() == Code::kUnsupported) throw;
+    } catch (const json::exception&) {
+    }
+    H5Eclear2(H5E_DEFAULT);
+  }
+  Natural nat = natural_of(value);
+  rec.type = std::move(nat.type);
+  rec.space = std::move(nat.space);
+  rec.value = std::move(nat.value);
+  return rec;
+}
+
+void store_attribute(model::Node& node, const std::string& name, hid_t type, hid_t space, const EncodedValue& v) {
+  if (!node.attributes.is_object()) node.attributes = json::object();
+  node.attributes[name] = v.value;
+  json& h = meta_of(node);
+  bool need_meta = v.encoding != ValueEncoding::kJson;
+  if (!need_meta) {
+    Natural nat = natural_of(v.value);
+    // H5Tequal ignores some details (the character set of variable-length strings): compare the
+    // encoded descriptions as well.
+    need_meta = nat.text || H5Tequal(nat.type.get(), type) <= 0 || encode_type(nat.type.get()) != encode_type(type) ||
+                !same_shape(nat.space.get(), space);
+  }
+  if (need_meta) {
+    const Shape shape = shape_of(space);
+    json m = {{"datatype", encode_type(type)}, {"shape", shape.null ? json(nullptr) : json(shape.dims)}};
+    if (v.encoding != ValueEncoding::kJson) m["encoding"] = encoding_name(v.encoding);
+    if (!h.contains(kMetaKey) || !h[kMetaKey].is_object()) h[kMetaKey] = json::object();
+    h[kMetaKey][name] = std::move(m);
+  } else if (h.contains(kMetaKey) && h[kMetaKey].is_object()) {
+    h[kMetaKey].erase(name);
+    if (h[kMetaKey].empty()) h.erase(kMetaKey);
+  }
+  if (!h.contains(kOrderKey) || !h[kOrderKey].is_array()) h[kOrderKey] = json::array();
+  bool listed = false;
+  for (const auto& n : h[kOrderKey]) listed = listed || (n.is_string() && n.get<std::string>() == name);
+  if (!listed) h[kOrderKey].push_back(name);
+}
+
+void erase_attribute(model::Node& node, const std::string& name) {
+  if (node.attributes.is_object()) node.attributes.erase(name);
+  json& h = meta_of(node);
+  if (h.contains(kMetaKey) && h[kMetaKey].is_object()) {
+    h[kMetaKey].erase(name);
+    if (h[kMetaKey].empty()) h.erase(kMetaKey);
+  }
+  if (h.contains(kOrderKey) && h[kOrderKey].is_array()) {
+    json kept = json::array();
+    for (const auto& n : h[kOrderKey])
+      if (!(n.is_string() && n.get<std::string>() == name)) kept.push_back(n);
+    h[kOrderKey] = std::move(kept);
+  }
+}
+
+void rename_attribute(model::Node& node, const std::string& from, const std::string& to) {
+  if (!node.attributes.is_object()) node.attributes = json::object();
+  json value = node.attributes[from];
+  node.attributes.erase(from);
+  node.attributes[to] = std::move(value);
+  json& h = meta_of(node);
+  if (h.contains(kMetaKey) && h[kMetaKey].is_object() && h[kMetaKey].contains(from)) {
+    json m = h[kMetaKey][from];
+    h[kMetaKey].erase(from);
+    h[kMetaKey][to] = std::move(m);
+  }
+  if (h.contains(kOrderKey) && h[kOrderKey].is_array())
+    for (auto& n : h[kOrderKey])
+      if (n.is_string() && n.get<std::string>() == from) n = to;
+}
+
+std::vector<std::string> attribute_names(const model::Node& node, H5_index_t index, H5_iter_order_t order) {
+  std::vector<std::string> names;
+  if (!node.attributes.is_object()) return names;
+  if (index == H5_INDEX_CRT_ORDER) {
+    // Recorded creation order first; attributes written by other tools follow in name order.
+    if (node.hdf5.is_object() && node.hdf5.contains(kOrderKey) && node.hdf5[kOrderKey].is_array())
+      for (const auto& n : node.hdf5[kOrderKey])
+        if (n.is_string() && node.attributes.contains(n.get<std::string>()) &&
+            std::find(names.begin(), names.end(), n.get<std::string>()) == names.end())
+          names.push_back(n.get<std::string>());
+    for (auto it = node.attributes.begin(); it != node.attributes.end(); ++it)
+      if (std::find(names.begin(), names.end(), it.key()) == names.end()) names.push_back(it.key());
+  } else if (index == H5_INDEX_NAME) {
+    for (auto it = node.attributes.begin(); it != node.attributes.end(); ++it) names.push_back(it.key());
+    std::sort(names.begin(), names.end());  // byte order, as HDF5's name index
+  } else {
+    throw Error(invalid_argument("unknown attribute index type"));
+  }
+  if (order == H5_ITER_DEC) std::reverse(names.begin(), names.end());
+  return names;
+}
+
+uint32_t attribute_creation_index(const model::Node& node, const std::string& name) {
+  const auto names = attribute_names(node, H5_INDEX_CRT_ORDER, H5_ITER_INC);
+  auto it = std::find(names.begin(), names.end(), name);
+  return static_cast<uint32_t>(it - names.begin());
+}
+
+void record_attr_creation_order(hid_t ocpl, model::Node& node) {
+  unsigned flags = 0;
+  if (ocpl < 0 || ocpl == H5P_DEFAULT || H5Pget_attr_creation_order(ocpl, &flags) < 0) flags = 0;
+  json& h = meta_of(node);
+  if (flags) h["attr_creation_order"] = flags;
+  else h.erase("attr_creation_order");
+}
+
+void apply_attr_creation_order(const model::Node& node, hid_t ocpl) {
+  unsigned flags = 0;
+  if (node.hdf5.is_object() && node.hdf5.contains("attr_creation_order") && node.hdf5["attr_creation_order"].is_number_unsigned())
+    flags = node.hdf5["attr_creation_order"].get<unsigned>() & (H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+  if (flags && ocpl >= 0) H5Pset_attr_creation_order(ocpl, flags);
+}
+
+}  // namespace arraymorph::vol
