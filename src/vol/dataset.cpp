@@ -91,6 +91,7 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
 
   model::ArrayMeta meta;
   H5S_class_t sc = H5Sget_simple_extent_type(space);
+  if (sc == H5S_NO_CLASS) throw Error(invalid_argument("invalid dataspace for dataset '" + path + "'"));
   if (sc == H5S_NULL) throw Error(unsupported("datasets with a null dataspace (H5S_NULL)"));
   if (sc == H5S_SIMPLE) {
     int rank = H5Sget_simple_extent_ndims(space);

@@ -110,6 +110,7 @@ void read_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spac
   Selections s;
   resolve_spaces(d, mem_space, file_space, s);
   if (s.count == 0) return;
+  if (!buf) throw Error(invalid_argument("no buffer given to read " + std::to_string(s.count) + " elements of '" + d.path + "' into"));
   const auto& meta = *d.node->array;
   io::ArrayTarget target{d.store(), d.key_prefix(), meta, *d.file->pool};
   if (H5Tequal(mem_type, d.type) > 0) {
@@ -129,6 +130,7 @@ void write_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spa
   Selections s;
   resolve_spaces(d, mem_space, file_space, s);
   if (s.count == 0) return;
+  if (!buf) throw Error(invalid_argument("no buffer given with the " + std::to_string(s.count) + " elements to write to '" + d.path + "'"));
   const auto& meta = *d.node->array;
   io::ArrayTarget target{d.store(), d.key_prefix(), meta, *d.file->pool};
   if (H5Tequal(mem_type, d.type) > 0) {
