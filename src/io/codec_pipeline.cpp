@@ -7,6 +7,9 @@
 #ifdef ARRAYMORPH_WITH_ZSTD
 #include <zstd.h>
 #endif
+#ifdef ARRAYMORPH_WITH_BLOSC
+#include <blosc.h>
+#endif
 
 namespace arraymorph::io {
 namespace {
@@ -64,6 +67,28 @@ Result<Buf> zstd_decode(const Buf& in, size_t expected) {
 }
 #endif
 
+#ifdef ARRAYMORPH_WITH_BLOSC
+// Zarr v3 "blosc" codec (blosc1 frames). The _ctx functions are safe on worker threads.
+Result<Buf> blosc_encode(const Buf& in, const model::Codec& c, size_t elem) {
+  const std::string sh = c.configuration.value("shuffle", "noshuffle");
+  const int shuffle = sh == "bitshuffle" ? BLOSC_BITSHUFFLE : sh == "shuffle" ? BLOSC_SHUFFLE : BLOSC_NOSHUFFLE;
+  const std::string cname = c.configuration.value("cname", "lz4");
+  const size_t typesize = c.configuration.value("typesize", elem);
+  Buf out(in.size() + BLOSC_MAX_OVERHEAD);
+  int n = blosc_compress_ctx(c.configuration.value("clevel", 5), shuffle, typesize ? typesize : 1, in.size(), in.data(),
+                             out.data(), out.size(), cname.c_str(), c.configuration.value("blocksize", size_t(0)), 1);
+  if (n <= 0) return internal_error("blosc compression with '" + cname + "' failed");
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+Result<Buf> blosc_decode(const Buf& in, size_t expected) {
+  Buf out(expected);
+  int n = blosc_decompress_ctx(in.data(), out.data(), out.size(), 1);
+  if (n < 0 || static_cast<size_t>(n) != expected) return io_error("blosc chunk is corrupt or has the wrong size");
+  return out;
+}
+#endif
+
 // numcodecs' Shuffle: byte k of every element goes to plane k.
 Buf shuffle(const Buf& in, size_t elem) {
   if (elem <= 1) return in;
@@ -96,6 +121,9 @@ Status check_codecs(const std::vector<model::Codec>& codecs) {
 #ifdef ARRAYMORPH_WITH_ZSTD
     if (c.name == "zstd") continue;
 #endif
+#ifdef ARRAYMORPH_WITH_BLOSC
+    if (c.name == "blosc") continue;
+#endif
     return unsupported("codec '" + c.name + "'");
   }
   return ok_status();
@@ -109,6 +137,9 @@ Result<Buf> encode_chunk(const model::ArrayMeta& meta, Buf raw) {
     else if (c.name == "numcodecs.shuffle") r = shuffle(raw, shuffle_elem(c, meta));
 #ifdef ARRAYMORPH_WITH_ZSTD
     else if (c.name == "zstd") r = zstd_encode(raw, c.configuration.value("level", 3));
+#endif
+#ifdef ARRAYMORPH_WITH_BLOSC
+    else if (c.name == "blosc") r = blosc_encode(raw, c, meta.element_size);
 #endif
     else return unsupported("codec '" + c.name + "'");
     if (!r.ok()) return r.status();
@@ -127,6 +158,9 @@ Result<Buf> decode_chunk(const model::ArrayMeta& meta, Buf stored) {
     else if (c.name == "numcodecs.shuffle") r = unshuffle(stored, shuffle_elem(c, meta));
 #ifdef ARRAYMORPH_WITH_ZSTD
     else if (c.name == "zstd") r = zstd_decode(stored, expected);
+#endif
+#ifdef ARRAYMORPH_WITH_BLOSC
+    else if (c.name == "blosc") r = blosc_decode(stored, expected);
 #endif
     else return unsupported("codec '" + c.name + "'");
     if (!r.ok()) return r.status();

@@ -63,3 +63,15 @@ TEST_CASE("unknown codecs are refused by name") {
   CHECK(s.message().find("lz4hc-magic") != std::string::npos);
   CHECK(s.message().find("not supported by arraymorph") != std::string::npos);
 }
+
+#ifdef ARRAYMORPH_WITH_BLOSC
+TEST_CASE("blosc round trip with each shuffle mode") {
+  for (const char* sh : {"noshuffle", "shuffle", "bitshuffle"}) {
+    auto m = meta_with({{"bytes", {}}, {"blosc", {{"cname", "lz4"}, {"clevel", 5}, {"shuffle", sh}, {"typesize", 4}}}});
+    auto enc = encode_chunk(m, ramp());
+    REQUIRE(enc.ok());
+    if (std::string(sh) != "noshuffle") CHECK(enc.value().size() < 4000 / 2);  // shuffled ramps compress
+    CHECK(decode_chunk(m, enc.value()).value() == ramp());
+  }
+}
+#endif
