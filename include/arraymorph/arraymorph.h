@@ -68,6 +68,14 @@ ARRAYMORPH_API int arraymorph_is_arraymorph_object(hid_t id);
  * needed for all names, or a negative value with an HDF5 error pushed. */
 ARRAYMORPH_API ssize_t arraymorph_link_names(hid_t loc_id, const char *name, char *buf, size_t len);
 
+/* Kind of the link `name` (relative to loc_id; soft links in its parent components are followed):
+ * 0 no such link, 1 hard link (a group or dataset), 2 soft link, negative on error (HDF5 error
+ * pushed). For a soft link its target is written into buf (NUL-terminated, truncated to len) and
+ * its full length (without the NUL) into *target_len (when not NULL). (H5Lget_info1, which h5py
+ * calls, refuses non-native connectors.) */
+ARRAYMORPH_API int arraymorph_link_info(hid_t loc_id, const char *name, char *buf, size_t len,
+                                        size_t *target_len);
+
 #ifdef __cplusplus
 }
 #endif

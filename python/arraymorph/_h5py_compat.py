@@ -7,10 +7,12 @@ with the native VOL connector"; h5py issue #2316). Reading and writing data, cre
 datasets, ``len()`` and ``del`` do not use them and work unchanged.
 
 This module wraps the few high-level h5py methods that depend on those calls (iteration,
-membership tests, ``get(getclass/getlink)``, ``visit*``, hashing and equality) so that, for
-objects opened through arraymorph only, they use arraymorph's own link listing
-(``arraymorph_link_names`` in the C API). Objects of native files take h5py's original path.
-It is installed once, when ``arraymorph`` is imported.
+``len``, membership tests, ``get(getclass/getlink)``, ``visit*``, hashing and equality) so that,
+for objects opened through arraymorph only, they use arraymorph's own link listing
+(``arraymorph_link_names`` and ``arraymorph_link_info`` in the C API). Soft links are listed
+with the other links, reported by ``get(getlink=True)`` as ``h5py.SoftLink`` and, as in native
+HDF5, never followed by ``visit``/``visititems`` (``visit_links`` reports them). Objects of
+native files take h5py's original path. It is installed once, when ``arraymorph`` is imported.
 """
 
 from __future__ import annotations
@@ -36,14 +38,28 @@ def _names(group, core, name="."):
         return core.link_names(group.id.id, name)
 
 
-def _walk(group, core, prefix=""):
-    """Depth-first, name-ordered relative paths below ``group`` (as H5Ovisit orders them)."""
+_NONE, _HARD, _SOFT = 0, 1, 2
+
+
+def _link(group, core, name):
+    """(kind, soft link target) of the link ``name`` relative to ``group``."""
+    with h5py._objects.phil:
+        return core.link_info(group.id.id, name)
+
+
+def _walk(group, core, prefix="", links=False):
+    """Depth-first, name-ordered ``(relative path, kind, target)`` below ``group`` (as H5Ovisit /
+    H5Lvisit order them). Soft links are never followed; they are reported only with ``links``."""
     for name in _names(group, core, prefix or "."):
         path = posixpath.join(prefix, name) if prefix else name
-        yield path
-        obj = group.get(path)
-        if isinstance(obj, _group.Group):
-            yield from _walk(group, core, path)
+        kind, target = _link(group, core, path)
+        if kind == _SOFT:
+            if links:
+                yield path, kind, target
+            continue
+        yield path, kind, target
+        if group.get(path, getclass=True) is _group.Group:
+            yield from _walk(group, core, path, links)
 
 
 def install(core) -> None:
@@ -54,6 +70,7 @@ def install(core) -> None:
         return
 
     orig_iter = Group.__iter__
+    orig_len = Group.__len__
     orig_reversed = Group.__reversed__
     orig_contains = Group.__contains__
     orig_get = Group.get
@@ -73,6 +90,11 @@ def install(core) -> None:
             yield from orig_reversed(self)
             return
         yield from reversed(_names(self, core))
+
+    def __len__(self):
+        if not _owned(self, core):
+            return orig_len(self)
+        return len(_names(self, core))
 
     def __contains__(self, name):
         if not _owned(self, core):
@@ -94,15 +116,20 @@ def install(core) -> None:
             return orig_get(self, name, default, getclass, getlink)
         if name not in self:
             return default
-        if getlink:  # arraymorph stores hard links only (for now)
-            return h5py.HardLink if getclass else h5py.HardLink()
+        if getlink:
+            if isinstance(name, bytes):
+                name = name.decode("utf-8")
+            kind, target = _link(self, core, name)
+            if kind == _SOFT:
+                return h5py.SoftLink if getclass else h5py.SoftLink(target)
+            return h5py.HardLink if getclass else h5py.HardLink()  # also "." and "/"
         obj = self[name]
         return type(obj)
 
     def visit(self, func):
         if not _owned(self, core):
             return orig_visit(self, func)
-        for path in _walk(self, core):
+        for path, _kind, _target in _walk(self, core):
             r = func(path)
             if r is not None:
                 return r
@@ -111,8 +138,27 @@ def install(core) -> None:
     def visititems(self, func):
         if not _owned(self, core):
             return orig_visititems(self, func)
-        for path in _walk(self, core):
+        for path, _kind, _target in _walk(self, core):
             r = func(path, self[path])
+            if r is not None:
+                return r
+        return None
+
+    def visit_links(self, func):
+        if not _owned(self, core):
+            return orig_visit_links(self, func)
+        for path, _kind, _target in _walk(self, core, links=True):
+            r = func(path)
+            if r is not None:
+                return r
+        return None
+
+    def visititems_links(self, func):
+        if not _owned(self, core):
+            return orig_visititems_links(self, func)
+        for path, kind, target in _walk(self, core, links=True):
+            link = h5py.SoftLink(target) if kind == _SOFT else h5py.HardLink()
+            r = func(path, link)
             if r is not None:
                 return r
         return None
@@ -129,14 +175,17 @@ def install(core) -> None:
             return type(self) is type(other) and (self.file.filename, self.name) == (other.file.filename, other.name)
 
     Group.__iter__ = __iter__
+    Group.__len__ = __len__
     Group.__reversed__ = __reversed__
     Group.__contains__ = __contains__
     Group.get = get
     Group.visit = visit
     Group.visititems = visititems
     if hasattr(Group, "visit_links"):
-        Group.visit_links = visit
-        Group.visititems_links = lambda self, func: visititems(self, lambda p, o: func(p, h5py.HardLink()))
+        orig_visit_links = Group.visit_links
+        orig_visititems_links = Group.visititems_links
+        Group.visit_links = visit_links
+        Group.visititems_links = visititems_links
     HLObject.__hash__ = __hash__
     HLObject.__eq__ = __eq__
     setattr(Group, _MARK, True)

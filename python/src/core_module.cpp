@@ -6,6 +6,7 @@
 // process). The module holds no state of its own.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -15,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "arraymorph/arraymorph.h"
@@ -149,6 +151,21 @@ std::vector<std::string> link_names(int64_t loc_id, const std::string& name) {
   return names;
 }
 
+// Kind of the link `name` relative to loc_id: (0 none | 1 hard | 2 soft, soft link target or "").
+std::pair<int, std::string> link_info(int64_t loc_id, const std::string& name) {
+  std::string buf(1024, '\0');
+  for (;;) {
+    size_t need = 0;
+    const int kind = arraymorph_link_info(static_cast<hid_t>(loc_id), name.c_str(), buf.data(), buf.size(), &need);
+    if (kind < 0) throw std::runtime_error("arraymorph_link_info: " + take_hdf5_errors());
+    if (need < buf.size()) {
+      buf.resize(kind == 2 ? need : 0);
+      return {kind, buf};
+    }
+    buf.assign(need + 1, '\0');
+  }
+}
+
 // The libhdf5 version this module (and the plugin, same build) was compiled against.
 std::string hdf5_build_version() {
   return std::to_string(H5_VERS_MAJOR) + "." + std::to_string(H5_VERS_MINOR) + "." +
@@ -184,6 +201,8 @@ NB_MODULE(_core, m) {
         "Whether an HDF5 file/group/dataset id was opened through arraymorph.");
   m.def("link_names", &link_names, nb::arg("loc_id"), nb::arg("name") = ".",
         "Link names of a group (relative to loc_id), in name order.");
+  m.def("link_info", &link_info, nb::arg("loc_id"), nb::arg("name"),
+        "(kind, target) of a link: kind 0 none, 1 hard, 2 soft (target is the soft link's path).");
   m.def("hdf5_build_version", &hdf5_build_version,
         "libhdf5 version the plugin was compiled against.");
   m.def("hdf5_runtime_version", &hdf5_runtime_version,

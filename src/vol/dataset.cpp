@@ -7,6 +7,7 @@
 #include "io/chunk_io.hpp"
 #include "io/codec_pipeline.hpp"
 #include "model/chunk_key.hpp"
+#include "model/links.hpp"
 #include "store/memory_store.hpp"
 #include "vol/attribute_value.hpp"
 #include "vol/callbacks.hpp"
@@ -87,7 +88,12 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
                      hid_t space, hid_t dcpl, hid_t dapl, hid_t, void**) {
   Object* o = as_object(obj);
   o->file->require_writable("create a dataset");
-  std::string path = name ? check(model::join_path(resolve_path(*o, loc), name)) : std::string();
+  std::string path;
+  if (name) {  // soft links in the parents are followed; the name itself must be free
+    path = check(model::link_location(*o->file->tree, check(model::join_path(resolve_path(*o, loc), name))));
+    if (check(model::link_info(*o->file->tree, path)).kind != model::LinkKind::kNone)
+      throw Error(Status(Code::kAlreadyExists, "a link named '" + path + "' already exists"));
+  }
 
   model::ArrayMeta meta;
   H5S_class_t sc = H5Sget_simple_extent_type(space);
@@ -126,7 +132,7 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
 
 void* dataset_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t dapl, hid_t, void**) {
   Object* o = as_object(obj);
-  std::string path = check(model::join_path(resolve_path(*o, loc), name ? name : "."));
+  std::string path = check(model::resolve_object(*o->file->tree, check(model::join_path(resolve_path(*o, loc), name ? name : "."))));
   auto node = check(o->file->tree->get(path));
   if (node->kind != model::NodeKind::kArray) throw Error(invalid_argument("'" + path + "' is a group, not a dataset"));
   check(io::check_codecs(node->array->codecs).with_context("dataset '" + path + "'"));

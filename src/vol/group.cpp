@@ -3,6 +3,7 @@
 // A group is a Zarr v3 group node ("<file>/<path>/zarr.json"). Intermediate groups are created
 // when the link creation property list asks for it (h5py always does).
 #include "vol/attribute_value.hpp"
+#include "model/links.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/objects.hpp"
 
@@ -14,7 +15,10 @@ void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hi
   std::string base = resolve_path(*o, loc);
   // H5Gcreate_anon passes no name: arraymorph cannot store objects without a link.
   if (!name) throw Error(unsupported("anonymous groups (H5Gcreate_anon)"));
-  std::string path = check(model::join_path(base, name));
+  // Soft links in the parents are followed; the new name must not be taken by a soft link either.
+  std::string path = check(model::link_location(*o->file->tree, check(model::join_path(base, name))));
+  if (check(model::link_info(*o->file->tree, path)).kind != model::LinkKind::kNone)
+    throw Error(Status(Code::kAlreadyExists, "a link named '" + path + "' already exists"));
   model::Node node;
   node.kind = model::NodeKind::kGroup;
   record_attr_creation_order(gcpl, node);
@@ -24,7 +28,7 @@ void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hi
 
 void* group_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t, hid_t, void**) {
   Object* o = as_object(obj);
-  std::string path = check(model::join_path(resolve_path(*o, loc), name ? name : "."));
+  std::string path = check(model::resolve_object(*o->file->tree, check(model::join_path(resolve_path(*o, loc), name ? name : "."))));
   auto node = check(o->file->tree->get(path));
   if (node->kind != model::NodeKind::kGroup) throw Error(invalid_argument("'" + path + "' is a dataset, not a group"));
   return new Object(Kind::kGroup, o->file, path);
@@ -39,7 +43,7 @@ herr_t group_get(void* obj, H5VL_group_get_args_t* args, hid_t, void**) {
       return 0;
     case H5VL_GROUP_GET_INFO: {
       std::string path = resolve_path(*o, &args->args.get_info.loc_params);
-      auto kids = check(o->file->tree->children(path));
+      auto kids = check(model::link_names(*o->file->tree, path));
       H5G_info_t* info = args->args.get_info.ginfo;
       info->storage_type = H5G_STORAGE_TYPE_COMPACT;
       info->nlinks = kids.size();

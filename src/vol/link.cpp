@@ -1,10 +1,14 @@
-// link.cpp -- the link VOL class: H5Lexists, H5Ldelete, H5Literate/H5Lvisit, H5Lget_info.
+// link.cpp -- the link VOL class: H5Lcreate_soft, H5Lmove, H5Lcopy (soft links), H5Lexists,
+// H5Ldelete, H5Literate/H5Lvisit, H5Lget_info, H5Lget_val.
 //
-// Every child of a group is a hard link named after its key segment; links are listed in name
-// order (HDF5's default name index). Soft links, link copies and moves are not implemented yet
-// and fail with a clear "not supported" error.
+// Every child node of a group is a hard link named after its key segment; soft links are records
+// in the group's `_hdf5.links` (src/model/links.hpp). Links are listed in name order (HDF5's
+// default name index), nodes and soft links merged. Second hard links to an existing object,
+// external and user-defined links fail with a clear "not supported" error (Zarr has only a tree).
 #include <cstring>
 
+#include "arraymorph/arraymorph.h"
+#include "model/links.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/objects.hpp"
 #include "vol/registration.hpp"
@@ -16,29 +20,41 @@ std::string child_path(const std::string& group, const std::string& name) {
   return group == "/" ? "/" + name : group + "/" + name;
 }
 
-void fill_link_info(FileShared& f, const std::string& path, H5L_info2_t* info) {
+// The link location named by (obj, loc): soft links in the parent components followed.
+std::string link_loc(const Object& o, const H5VL_loc_params_t* loc) {
+  return check(model::link_location(*o.file->tree, resolve_path(o, loc)));
+}
+
+void fill_link_info(FileShared& f, const std::string& path, const model::LinkInfo& link, H5L_info2_t* info) {
   std::memset(info, 0, sizeof *info);
-  info->type = H5L_TYPE_HARD;
   info->corder_valid = false;
   info->cset = H5T_CSET_UTF8;
-  info->u.token = f.token_for(path);
+  if (link.kind == model::LinkKind::kSoft) {
+    info->type = H5L_TYPE_SOFT;
+    info->u.val_size = link.target.size() + 1;
+  } else {
+    info->type = H5L_TYPE_HARD;
+    info->u.token = f.token_for(path);
+  }
 }
 
 // Calls op for each link of `group` (recursively with `recursive`), names relative to `root`.
+// Soft links are reported but never followed, as H5Lvisit does.
 herr_t iterate(const std::shared_ptr<FileShared>& f, const std::string& root, const std::string& group, bool recursive,
                H5_iter_order_t order, hsize_t* idx, H5L_iterate2_t op, void* op_data, hid_t gid) {
-  auto kids = check(f->tree->children(group));
+  auto kids = check(model::link_names(*f->tree, group));
   if (order == H5_ITER_DEC) std::reverse(kids.begin(), kids.end());
   hsize_t start = (idx && !recursive) ? *idx : 0;
   for (hsize_t i = start; i < kids.size(); ++i) {
     const std::string path = child_path(group, kids[i]);
     std::string rel = root == "/" ? path.substr(1) : path.substr(root.size() + 1);
+    const model::LinkInfo link = check(model::link_info(*f->tree, path));
     H5L_info2_t info;
-    fill_link_info(*f, path, &info);
+    fill_link_info(*f, path, link, &info);
     herr_t rc = op(gid, rel.c_str(), &info, op_data);
     if (idx && !recursive) *idx = i + 1;
     if (rc != 0) return rc;
-    if (recursive) {
+    if (recursive && link.kind == model::LinkKind::kHard) {
       auto node = check(f->tree->get(path));
       if (node->kind == model::NodeKind::kGroup) {
         rc = iterate(f, root, path, true, order, nullptr, op, op_data, gid);
@@ -54,6 +70,8 @@ herr_t iterate(const std::shared_ptr<FileShared>& f, const std::string& root, co
 // the chunks written so far from its private memory store into the file.
 void link_anonymous(DatasetObject& d, const std::string& path, bool parents) {
   model::Hierarchy& tree = *d.file->tree;
+  if (check(model::link_info(tree, path)).kind != model::LinkKind::kNone)
+    throw Error(Status(Code::kAlreadyExists, "object '" + path + "' already exists"));
   check(tree.create(path, *d.node, parents));
   auto objs = check(list_all(*d.anon_store, "anon/"));
   std::vector<Bytes> bytes;
@@ -73,6 +91,48 @@ void link_anonymous(DatasetObject& d, const std::string& path, bool parents) {
   d.node = check(tree.get(path));
 }
 
+// After a move, open ids of objects under `from` (in the same open file) take their new name, as
+// they do in native HDF5; open datasets also pick up their node at the new path.
+struct Renamed {
+  FileShared* file;
+  std::string from, to;
+};
+
+herr_t rename_open_object(hid_t id, void* udata) {
+  auto* r = static_cast<Renamed*>(udata);
+  hid_t conn = H5VLget_connector_id(id);
+  if (conn < 0) return 0;
+  char name[32] = {0};
+  H5VLget_connector_name(id, name, sizeof name);
+  H5VLclose(conn);
+  if (std::strcmp(name, ARRAYMORPH_CONNECTOR_NAME) != 0) return 0;
+  auto* o = static_cast<Object*>(H5VLobject(id));
+  if (!o || o->file.get() != r->file || o->path.empty()) return 0;
+  const std::string& p = o->path;
+  if (p != r->from && !(p.size() > r->from.size() && p.compare(0, r->from.size(), r->from) == 0 && p[r->from.size()] == '/'))
+    return 0;
+  o->path = r->to + p.substr(r->from.size());
+  if (o->kind == Kind::kDataset) {
+    auto got = o->file->tree->get(o->path);
+    if (got.ok()) static_cast<DatasetObject*>(o)->node = got.value();
+  }
+  return 0;
+}
+
+void rename_open_objects(FileShared& f, const std::string& from, const std::string& to) {
+  Renamed r{&f, from, to};
+  H5E_BEGIN_TRY {
+    for (H5I_type_t t : {H5I_GROUP, H5I_DATASET, H5I_ATTR}) H5Iiterate(t, rename_open_object, &r);
+  }
+  H5E_END_TRY
+}
+
+std::shared_ptr<FileShared> same_file(Object* a, Object* b, const char* what) {
+  if (b && a->file != b->file)
+    throw Error(unsupported(std::string(what) + " between two files (links cannot cross files; use H5Ocopy)"));
+  return a->file;
+}
+
 }  // namespace
 
 herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_params_t* loc, hid_t lcpl, hid_t, hid_t,
@@ -82,7 +142,7 @@ herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_para
       Object* where = as_object(obj ? obj : args->args.hard.curr_obj);
       Object* target = as_object(args->args.hard.curr_obj ? args->args.hard.curr_obj : obj);
       where->file->require_writable("create a link");
-      const std::string path = resolve_path(*where, loc);
+      const std::string path = link_loc(*where, loc);
       if (target->kind == Kind::kDataset && static_cast<DatasetObject*>(target)->anonymous() &&
           args->args.hard.curr_loc_params.type == H5VL_OBJECT_BY_SELF) {
         if (target->file != where->file)
@@ -90,31 +150,70 @@ herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_para
         link_anonymous(*static_cast<DatasetObject*>(target), path, creates_parents(lcpl));
         return 0;
       }
-      throw Error(unsupported("a second hard link to an existing object (H5Lcreate_hard/H5Olink to '" + path + "')"));
+      throw Error(unsupported("a second hard link to an existing object (H5Lcreate_hard/H5Olink to '" + path +
+                              "'; Zarr stores a tree, so an object has exactly one name -- use a soft link, "
+                              "or copy the object)"));
     }
-    case H5VL_LINK_CREATE_SOFT: throw Error(unsupported("soft links (H5Lcreate_soft)"));
-    case H5VL_LINK_CREATE_UD: throw Error(unsupported("external and user-defined links"));
+    case H5VL_LINK_CREATE_SOFT: {
+      Object* where = as_object(obj);
+      where->file->require_writable("create a soft link");
+      const char* target = args->args.soft.target;
+      check(model::create_soft_link(*where->file->tree, link_loc(*where, loc), target ? target : "",
+                                    creates_parents(lcpl)));
+      return 0;
+    }
+    case H5VL_LINK_CREATE_UD:
+      throw Error(unsupported(args->args.ud.type == H5L_TYPE_EXTERNAL
+                                  ? "external links (H5Lcreate_external / h5py.ExternalLink)"
+                                  : "user-defined links (H5Lcreate_ud)"));
   }
   throw Error(unsupported("link create operation"));
 }
 
-herr_t link_copy(void*, const H5VL_loc_params_t*, void*, const H5VL_loc_params_t*, hid_t, hid_t, hid_t, void**) {
-  throw Error(unsupported("copying links (H5Lcopy)"));
+herr_t link_copy(void* src_obj, const H5VL_loc_params_t* loc1, void* dst_obj, const H5VL_loc_params_t* loc2,
+                 hid_t lcpl, hid_t, hid_t, void**) {
+  Object* src = as_object(src_obj ? src_obj : dst_obj);
+  Object* dst = as_object(dst_obj ? dst_obj : src_obj);
+  auto f = same_file(src, dst, "copying links");
+  f->require_writable("copy a link");
+  const std::string from = link_loc(*src, loc1);
+  const std::string to = link_loc(*dst, loc2);
+  const model::LinkInfo link = check(model::link_info(*f->tree, from));
+  if (link.kind == model::LinkKind::kNone) throw Error(not_found("cannot copy link '" + from + "': it does not exist"));
+  if (link.kind == model::LinkKind::kHard)
+    throw Error(unsupported("copying the hard link '" + from + "' (H5Lcopy would give the object a second name; "
+                            "use H5Ocopy / Group.copy to copy the object)"));
+  check(model::create_soft_link(*f->tree, to, link.target, creates_parents(lcpl)));
+  return 0;
 }
 
-herr_t link_move(void*, const H5VL_loc_params_t*, void*, const H5VL_loc_params_t*, hid_t, hid_t, hid_t, void**) {
-  throw Error(unsupported("moving or renaming links (H5Lmove)"));
+herr_t link_move(void* src_obj, const H5VL_loc_params_t* loc1, void* dst_obj, const H5VL_loc_params_t* loc2,
+                 hid_t lcpl, hid_t, hid_t, void**) {
+  Object* src = as_object(src_obj ? src_obj : dst_obj);
+  Object* dst = as_object(dst_obj ? dst_obj : src_obj);
+  auto f = same_file(src, dst, "moving links");
+  f->require_writable("move a link");
+  const std::string from = link_loc(*src, loc1);
+  const std::string to = link_loc(*dst, loc2);
+  if (from == to) return 0;
+  const bool hard = check(model::link_info(*f->tree, from)).kind == model::LinkKind::kHard;
+  check(model::move_link(*f->tree, from, to, creates_parents(lcpl)));
+  if (hard) rename_open_objects(*f, from, to);
+  return 0;
 }
 
 herr_t link_get(void* obj, const H5VL_loc_params_t* loc, H5VL_link_get_args_t* args, hid_t, void**) {
   Object* o = as_object(obj);
-  const std::string path = resolve_path(*o, loc);
   switch (args->op_type) {
-    case H5VL_LINK_GET_INFO:
-      check(o->file->tree->get(path).status());
-      fill_link_info(*o->file, path, args->args.get_info.linfo);
+    case H5VL_LINK_GET_INFO: {
+      const std::string path = link_loc(*o, loc);
+      const model::LinkInfo link = check(model::link_info(*o->file->tree, path));
+      if (link.kind == model::LinkKind::kNone) check(o->file->tree->get(path).status());  // NotFound naming it
+      fill_link_info(*o->file, path, link, args->args.get_info.linfo);
       return 0;
+    }
     case H5VL_LINK_GET_NAME: {
+      const std::string path = resolve_path(*o, loc);
       auto& a = args->args.get_name;
       const std::string name = model::base_name(path);
       if (a.name_len) *a.name_len = name.size();
@@ -125,8 +224,19 @@ herr_t link_get(void* obj, const H5VL_loc_params_t* loc, H5VL_link_get_args_t* a
       }
       return 0;
     }
-    case H5VL_LINK_GET_VAL:
-      throw Error(invalid_argument("'" + path + "' is a hard link; only soft and external links have a value"));
+    case H5VL_LINK_GET_VAL: {
+      const std::string path = link_loc(*o, loc);
+      const model::LinkInfo link = check(model::link_info(*o->file->tree, path));
+      if (link.kind == model::LinkKind::kNone) check(o->file->tree->get(path).status());
+      if (link.kind != model::LinkKind::kSoft)
+        throw Error(invalid_argument("'" + path + "' is a hard link; only soft and external links have a value"));
+      auto& a = args->args.get_val;
+      if (a.buf && a.buf_size > 0) {
+        size_t n = std::min(a.buf_size, link.target.size() + 1);
+        std::memcpy(a.buf, link.target.c_str(), n);
+      }
+      return 0;
+    }
   }
   throw Error(unsupported("link get operation " + std::to_string(args->op_type)));
 }
@@ -135,18 +245,24 @@ herr_t link_specific(void* obj, const H5VL_loc_params_t* loc, H5VL_link_specific
   Object* o = as_object(obj);
   switch (args->op_type) {
     case H5VL_LINK_EXISTS: {
-      const std::string path = resolve_path(*o, loc);
-      *args->args.exists.exists = check(o->file->tree->exists(path));
+      // True for any link, even a dangling soft link (as H5Lexists); false when a parent is missing.
+      auto where = model::link_location(*o->file->tree, resolve_path(*o, loc));
+      if (!where.ok() && where.status().code() == Code::kNotFound) {
+        *args->args.exists.exists = false;
+        return 0;
+      }
+      *args->args.exists.exists =
+          check(model::link_info(*o->file->tree, check(std::move(where)))).kind != model::LinkKind::kNone;
       return 0;
     }
     case H5VL_LINK_DELETE: {
       o->file->require_writable("delete a link");
-      check(o->file->tree->remove(resolve_path(*o, loc)));
+      check(model::delete_link(*o->file->tree, link_loc(*o, loc)));
       return 0;
     }
     case H5VL_LINK_ITER: {
       auto& a = args->args.iterate;
-      const std::string group = resolve_path(*o, loc);
+      const std::string group = check(model::resolve_object(*o->file->tree, resolve_path(*o, loc)));
       if (a.idx_type == H5_INDEX_CRT_ORDER)
         throw Error(unsupported("iterating by creation order (arraymorph does not track link creation order)"));
       auto node = check(o->file->tree->get(group));

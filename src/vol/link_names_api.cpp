@@ -4,6 +4,7 @@
 #include <string>
 
 #include "arraymorph/arraymorph.h"
+#include "model/links.hpp"
 #include "vol/objects.hpp"
 #include "vol/trampoline.hpp"
 
@@ -39,8 +40,8 @@ ssize_t arraymorph_link_names(hid_t loc_id, const char* name, char* buf, size_t 
     H5E_BEGIN_TRY { o = vol::owned_object(loc_id); }
     H5E_END_TRY
     if (!o) throw Error(invalid_argument("id is not an object opened through arraymorph"));
-    std::string group = check(model::join_path(o->path, name ? name : "."));
-    auto kids = check(o->file->tree->children(group));
+    std::string group = check(model::resolve_object(*o->file->tree, check(model::join_path(o->path, name ? name : "."))));
+    auto kids = check(model::link_names(*o->file->tree, group));
     std::string out;
     for (const auto& k : kids) {
       out += k;
@@ -48,6 +49,33 @@ ssize_t arraymorph_link_names(hid_t loc_id, const char* name, char* buf, size_t 
     }
     if (buf && len) std::memcpy(buf, out.data(), std::min(len, out.size()));
     return static_cast<ssize_t>(out.size());
+  } catch (...) {
+    vol::push_current_exception();
+    return -1;
+  }
+}
+
+int arraymorph_link_info(hid_t loc_id, const char* name, char* buf, size_t len, size_t* target_len) {
+  using namespace arraymorph;
+  try {
+    vol::Object* o = nullptr;
+    H5E_BEGIN_TRY { o = vol::owned_object(loc_id); }
+    H5E_END_TRY
+    if (!o) throw Error(invalid_argument("id is not an object opened through arraymorph"));
+    if (target_len) *target_len = 0;
+    auto loc = model::link_location(*o->file->tree, check(model::join_path(o->path, name ? name : ".")));
+    if (!loc.ok() && loc.status().code() == Code::kNotFound) return 0;
+    const model::LinkInfo info = check(model::link_info(*o->file->tree, check(std::move(loc))));
+    if (info.kind == model::LinkKind::kSoft) {
+      if (target_len) *target_len = info.target.size();
+      if (buf && len) {
+        size_t n = std::min(len - 1, info.target.size());
+        std::memcpy(buf, info.target.data(), n);
+        buf[n] = '\0';
+      }
+      return 2;
+    }
+    return info.kind == model::LinkKind::kHard ? 1 : 0;
   } catch (...) {
     vol::push_current_exception();
     return -1;

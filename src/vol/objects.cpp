@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "vol/attribute_value.hpp"
+#include "model/links.hpp"
 #include "vol/type_map.hpp"
 
 namespace arraymorph::vol {
@@ -73,7 +74,7 @@ std::string resolve_path(const Object& obj, const H5VL_loc_params_t* loc) {
     std::string group = check(model::join_path(obj.path, by.name));
     if (by.idx_type == H5_INDEX_CRT_ORDER)
       throw Error(unsupported("access by creation order (arraymorph does not track link creation order)"));
-    auto kids = check(obj.file->tree->children(group));
+    auto kids = check(model::link_names(*obj.file->tree, group));
     if (by.n >= kids.size())
       throw Error(invalid_argument("index " + std::to_string(by.n) + " is out of range for group '" + group +
                                    "' with " + std::to_string(kids.size()) + " links"));

@@ -11,7 +11,10 @@
 namespace arraymorph::vol {
 namespace {
 
-constexpr H5Z_filter_t kZstdFilter = 32015;  // registered HDF5 filter id of zstd (hdf5plugin)
+constexpr H5Z_filter_t kZstdFilter = 32015;   // registered HDF5 filter id of zstd (hdf5plugin)
+constexpr H5Z_filter_t kBloscFilter = 32001;  // registered HDF5 filter id of blosc (hdf5plugin)
+// The blosc HDF5 filter's compressor codes (cd_values[6]) and Zarr's cname for each.
+const char* const kBloscNames[] = {"blosclz", "lz4", "lz4hc", "snappy", "zlib", "zstd"};
 
 bool float_layout_is_ieee(hid_t type, size_t size) {
   size_t spos, epos, esize, mpos, msize;
@@ -318,9 +321,20 @@ void apply_dcpl(hid_t dcpl, hid_t type, model::ArrayMeta& meta) {
       meta.codecs.push_back({"numcodecs.shuffle", {{"elementsize", meta.element_size}}});
     } else if (id == kZstdFilter) {
       meta.codecs.push_back({"zstd", {{"level", ncd > 0 ? static_cast<int>(cd[0]) : 3}, {"checksum", false}}});
+    } else if (id == kBloscFilter) {
+      // cd_values: [filter rev, blosc format, typesize, chunk bytes, clevel, shuffle, compressor]
+      const unsigned clevel = ncd > 4 ? cd[4] : 5, shuffle = ncd > 5 ? cd[5] : 1, code = ncd > 6 ? cd[6] : 0;
+      if (code >= sizeof kBloscNames / sizeof kBloscNames[0])
+        throw Error(unsupported("blosc compressor code " + std::to_string(code)));
+      meta.codecs.push_back({"blosc",
+                             {{"cname", kBloscNames[code]},
+                              {"clevel", clevel},
+                              {"shuffle", shuffle == 0 ? "noshuffle" : shuffle == 2 ? "bitshuffle" : "shuffle"},
+                              {"typesize", meta.element_size},
+                              {"blocksize", 0}}});
     } else {
       throw Error(unsupported("HDF5 filter " + std::to_string(id) + (fname[0] ? std::string(" (") + fname + ")" : std::string()) +
-                              "; supported filters: gzip/deflate, shuffle, zstd"));
+                              "; supported filters: gzip/deflate, shuffle, zstd, blosc"));
     }
   }
   check(io::check_codecs(meta.codecs));
@@ -337,6 +351,14 @@ hid_t dcpl_from_meta(const model::ArrayMeta& meta, hid_t type) {
       else if (c.name == "zstd") {
         unsigned level = static_cast<unsigned>(c.configuration.value("level", 3));
         H5Pset_filter(dcpl, kZstdFilter, H5Z_FLAG_OPTIONAL, 1, &level);
+      } else if (c.name == "blosc") {
+        const std::string cname = c.configuration.value("cname", "lz4");
+        const std::string sh = c.configuration.value("shuffle", "noshuffle");
+        unsigned code = 0;
+        while (code < 6 && cname != kBloscNames[code]) ++code;
+        unsigned cd[7] = {2, 2, static_cast<unsigned>(meta.element_size), static_cast<unsigned>(meta.chunk_bytes()),
+                          c.configuration.value("clevel", 5u), sh == "shuffle" ? 1u : sh == "bitshuffle" ? 2u : 0u, code};
+        H5Pset_filter(dcpl, kBloscFilter, H5Z_FLAG_OPTIONAL, 7, cd);
       }
     }
   }
