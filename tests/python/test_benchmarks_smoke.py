@@ -1,0 +1,143 @@
+"""The benchmark harness's latency proxy (benchmarks/proxy.py) against a tiny local HTTP server.
+
+The proxy is part of our measuring tools: it must add at least the configured latency to every
+request (also on a kept-alive connection, with Expect: 100-continue and chunked bodies), delay
+concurrent connections independently, and count requests, methods and bytes exactly.
+No timing assertion on arraymorph itself.
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.server
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from proxy import LatencyProxy, RequestParser  # noqa: E402
+
+LATENCY = 0.05
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like every S3 client
+
+    def log_message(self, *a):  # quiet
+        pass
+
+    def _body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", ""):
+            data = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b""):
+                        pass
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.read(2)
+        return self.rfile.read(int(self.headers.get("Content-Length", 0)))
+
+    def _reply(self, payload: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self):
+        self._reply(b"x" * 1000)
+
+    def do_PUT(self):
+        self._reply(str(len(self._body())).encode())
+
+    def do_HEAD(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.fixture()
+def server():
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_parser_finds_every_request_start():
+    get = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+    put = b"PUT /b HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello"
+    chunked = (b"PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n")
+    stream = get + put + chunked + get
+    want = [0, len(get), len(get) + len(put), len(get) + len(put) + len(chunked)]
+    whole = RequestParser()
+    assert whole.feed(stream) == want
+    assert whole.methods == ["GET", "PUT", "PUT", "GET"]
+    bytewise = RequestParser()  # same answer whatever the segmentation
+    starts = [i + off for i in range(len(stream)) for off in bytewise.feed(stream[i:i + 1])]
+    assert starts == want and bytewise.methods == whole.methods
+
+
+@pytest.mark.timeout(60)
+def test_proxy_adds_latency_and_counts(server):
+    with LatencyProxy("127.0.0.1", server.server_address[1], latency=LATENCY) as proxy:
+        conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+        before = proxy.snapshot()
+        times = []
+        for i in range(6):  # one kept-alive connection: GET, PUT, HEAD, chunked PUT, ...
+            t0 = time.perf_counter()
+            if i % 3 == 0:
+                conn.request("GET", f"/k{i}")
+                assert conn.getresponse().read() == b"x" * 1000
+            elif i % 3 == 1:
+                conn.request("PUT", f"/k{i}", body=b"y" * 5000,
+                             headers={"Expect": "100-continue"} if i == 1 else {})
+                assert conn.getresponse().read() == b"5000"
+            else:
+                conn.request("PUT", f"/k{i}", body=iter([b"ab", b"cde"]),
+                             encode_chunked=True)
+                assert conn.getresponse().read() == b"5"
+            times.append(time.perf_counter() - t0)
+        conn.request("HEAD", "/h")
+        conn.getresponse().read()
+        conn.close()
+        d = LatencyProxy.diff(proxy.snapshot(), before)
+        assert min(times) >= LATENCY * 0.98, times
+        assert d["requests"] == 7, d
+        assert d["by_method"] == {"GET": 2, "PUT": 4, "HEAD": 1}, d
+        assert d["connections"] == 1
+        assert d["bytes_up"] >= 2 * 5000 + 2 * 5
+        assert d["bytes_down"] >= 2 * 1000
+        assert d["delayed_s"] >= 7 * LATENCY * 0.98
+
+        # Concurrent connections are delayed independently: 8 at once take ~1 latency, not 8.
+        proxy.reset()
+
+        def one(i):
+            c = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+            c.request("GET", f"/p{i}")
+            c.getresponse().read()
+            c.close()
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(8) as ex:
+            list(ex.map(one, range(8)))
+        elapsed = time.perf_counter() - t0
+        assert LATENCY * 0.98 <= elapsed < 8 * LATENCY, elapsed
+        snap = proxy.snapshot()
+        assert snap["requests"] == 8 and snap["connections"] == 8
+
+        # Latency 0: no delay is recorded, counting goes on.
+        proxy.latency = 0.0
+        proxy.reset()
+        one(99)
+        assert proxy.snapshot()["requests"] == 1 and proxy.snapshot()["delayed_s"] == 0.0
