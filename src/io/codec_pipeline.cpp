@@ -32,7 +32,30 @@ Result<Buf> gzip_encode(const Buf& in, int level) {
   return out;
 }
 
+// expected == 0: size unknown (variable-length chunks); the output grows as needed.
+Result<Buf> gzip_decode_unsized(const Buf& in) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) return internal_error("zlib inflateInit2 failed");
+  Buf out(std::max<size_t>(in.size() * 4, 1024));
+  zs.next_in = const_cast<unsigned char*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    if (zs.total_out == out.size()) out.resize(out.size() * 2);
+    zs.next_out = out.data() + zs.total_out;
+    zs.avail_out = static_cast<uInt>(out.size() - zs.total_out);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc == Z_BUF_ERROR && zs.avail_out == 0) rc = Z_OK;  // just needs more room
+  }
+  size_t produced = zs.total_out;
+  inflateEnd(&zs);
+  if (rc != Z_STREAM_END) return io_error("gzip chunk is corrupt");
+  out.resize(produced);
+  return out;
+}
+
 Result<Buf> gzip_decode(const Buf& in, size_t expected) {
+  if (expected == 0) return gzip_decode_unsized(in);
   z_stream zs{};
   // 32 + 15: accept both gzip and zlib headers (zarr-python writes gzip; HDF5 deflate is zlib).
   if (inflateInit2(&zs, 15 + 32) != Z_OK) return internal_error("zlib inflateInit2 failed");
@@ -59,6 +82,13 @@ Result<Buf> zstd_encode(const Buf& in, int level) {
   return out;
 }
 Result<Buf> zstd_decode(const Buf& in, size_t expected) {
+  if (expected == 0) {
+    unsigned long long n = ZSTD_getFrameContentSize(in.data(), in.size());
+    if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN)
+      return io_error("zstd chunk does not record its decompressed size");
+    expected = static_cast<size_t>(n);
+    if (expected == 0) return Buf();
+  }
   Buf out(expected);
   size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
   if (ZSTD_isError(n) || n != expected)
@@ -82,6 +112,13 @@ Result<Buf> blosc_encode(const Buf& in, const model::Codec& c, size_t elem) {
   return out;
 }
 Result<Buf> blosc_decode(const Buf& in, size_t expected) {
+  if (expected == 0) {
+    size_t nbytes = 0, cbytes = 0, blocksize = 0;
+    if (in.size() < BLOSC_MIN_HEADER_LENGTH) return io_error("blosc chunk is truncated");
+    blosc_cbuffer_sizes(in.data(), &nbytes, &cbytes, &blocksize);
+    expected = nbytes;
+    if (expected == 0) return Buf();
+  }
   Buf out(expected);
   int n = blosc_decompress_ctx(in.data(), out.data(), out.size(), 1);
   if (n < 0 || static_cast<size_t>(n) != expected) return io_error("blosc chunk is corrupt or has the wrong size");
@@ -117,7 +154,7 @@ size_t shuffle_elem(const model::Codec& c, const model::ArrayMeta& meta) {
 
 Status check_codecs(const std::vector<model::Codec>& codecs) {
   for (const auto& c : codecs) {
-    if (c.name == "bytes" || c.name == "gzip" || c.name == "numcodecs.shuffle") continue;
+    if (c.name == "bytes" || c.name == "vlen-utf8" || c.name == "gzip" || c.name == "numcodecs.shuffle") continue;
 #ifdef ARRAYMORPH_WITH_ZSTD
     if (c.name == "zstd") continue;
 #endif
@@ -131,7 +168,7 @@ Status check_codecs(const std::vector<model::Codec>& codecs) {
 
 Result<Buf> encode_chunk(const model::ArrayMeta& meta, Buf raw) {
   for (const auto& c : meta.codecs) {
-    if (c.name == "bytes") continue;
+    if (c.name == "bytes" || c.name == "vlen-utf8") continue;  // array->bytes step done by the caller
     Result<Buf> r = Buf();
     if (c.name == "gzip") r = gzip_encode(raw, c.configuration.value("level", 6));
     else if (c.name == "numcodecs.shuffle") r = shuffle(raw, shuffle_elem(c, meta));
@@ -149,10 +186,18 @@ Result<Buf> encode_chunk(const model::ArrayMeta& meta, Buf raw) {
 }
 
 Result<Buf> decode_chunk(const model::ArrayMeta& meta, Buf stored) {
-  const size_t expected = meta.chunk_bytes();
+  auto out = decode_bytes(meta, std::move(stored), meta.chunk_bytes());
+  if (!out.ok()) return out;
+  if (out.value().size() != meta.chunk_bytes())
+    return io_error("chunk has " + std::to_string(out.value().size()) + " bytes, expected " +
+                    std::to_string(meta.chunk_bytes()));
+  return out;
+}
+
+Result<Buf> decode_bytes(const model::ArrayMeta& meta, Buf stored, size_t expected) {
   for (auto it = meta.codecs.rbegin(); it != meta.codecs.rend(); ++it) {
     const auto& c = *it;
-    if (c.name == "bytes") continue;
+    if (c.name == "bytes" || c.name == "vlen-utf8") continue;
     Result<Buf> r = Buf();
     if (c.name == "gzip") r = gzip_decode(stored, expected);
     else if (c.name == "numcodecs.shuffle") r = unshuffle(stored, shuffle_elem(c, meta));
@@ -166,8 +211,6 @@ Result<Buf> decode_chunk(const model::ArrayMeta& meta, Buf stored) {
     if (!r.ok()) return r.status();
     stored = std::move(r).value();
   }
-  if (stored.size() != expected)
-    return io_error("chunk has " + std::to_string(stored.size()) + " bytes, expected " + std::to_string(expected));
   return stored;
 }
 

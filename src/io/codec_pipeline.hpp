@@ -17,9 +17,13 @@ namespace arraymorph::io {
 
 // True when every codec of the chain is known to this build.
 Status check_codecs(const std::vector<model::Codec>& codecs);
-// raw (chunk_bytes long) -> stored object bytes
+// raw (chunk_bytes long, or vlen-utf8 bytes) -> stored object bytes
 Result<std::vector<unsigned char>> encode_chunk(const model::ArrayMeta& meta, std::vector<unsigned char> raw);
 // stored object bytes -> raw chunk (exactly meta.chunk_bytes() long, or an error)
 Result<std::vector<unsigned char>> decode_chunk(const model::ArrayMeta& meta, std::vector<unsigned char> stored);
+// Undoes only the bytes->bytes codecs; `expected` 0 means the size is not known in advance
+// (variable-length chunks, see io/vlen_strings.hpp).
+Result<std::vector<unsigned char>> decode_bytes(const model::ArrayMeta& meta, std::vector<unsigned char> stored,
+                                                size_t expected);
 
 }  // namespace arraymorph::io

@@ -89,6 +89,7 @@ Status Hierarchy::create_truncate() {
   if (!s.ok()) return s;
   entries_["/"] = Entry{std::make_shared<Node>(root), std::set<std::string>()};
   complete_ = true;
+  authoritative_ = true;
   modified_ = true;
   return ok_status();
 }
@@ -103,7 +104,7 @@ Status Hierarchy::write_node(const std::string& path, const Node& node) {
 Result<std::shared_ptr<Node>> Hierarchy::load(const std::string& path) {
   auto it = entries_.find(path);
   if (it != entries_.end()) return it->second.node;
-  if (complete_) return std::shared_ptr<Node>();
+  if (complete_ && authoritative_) return std::shared_ptr<Node>();
   const std::string key = metadata_key(key_prefix(path));
   auto got = store_->get(key);
   if (!got.ok()) return got.status();
@@ -115,6 +116,10 @@ Result<std::shared_ptr<Node>> Hierarchy::load(const std::string& path) {
     node = std::make_shared<Node>(std::move(parsed).value());
   }
   entries_[path].node = node;
+  if (node && path != "/") {  // found beyond stale consolidated metadata: list it too
+    auto pit = entries_.find(parent_path(path));
+    if (pit != entries_.end() && pit->second.kids) pit->second.kids->insert(base_name(path));
+  }
   return node;
 }
 

@@ -74,6 +74,10 @@ class Hierarchy {
   std::map<std::string, Entry> entries_;
   std::set<std::string> dirty_;
   bool complete_ = false;  // entries_ holds the whole tree (consolidated or created here)
+  // The tree was created by this handle (H5F_ACC_TRUNC), so a path missing from entries_ does not
+  // exist. After consolidated metadata, a missing path is still looked up: another writer may
+  // have added it without updating the consolidated copy (it is "stale").
+  bool authoritative_ = false;
   bool modified_ = false;
 };
 

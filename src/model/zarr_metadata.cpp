@@ -136,6 +136,7 @@ bool is_byte_blob_type(const std::string& t) {
 }  // namespace
 
 size_t zarr_type_size(const std::string& t, const json& config) {
+  if (t == "string") return sizeof(char*);  // in memory: one pointer per element (io/vlen_strings.hpp)
   if (t == "null_terminated_bytes" || t == "raw_bytes" || t == "fixed_length_utf32")
     return config.is_object() ? config.value("length_bytes", size_t(0)) : 0;
   if (t == "structured") {
@@ -169,7 +170,7 @@ size_t zarr_type_size(const std::string& t, const json& config) {
 Result<std::vector<unsigned char>> fill_json_to_bytes(const json& fill, const std::string& t,
                                                       size_t size, bool big_endian) {
   std::vector<unsigned char> out(size, 0);
-  if (fill.is_null()) return out;
+  if (fill.is_null() || t == "string") return out;  // strings fill with ""
   if (t == "bool") {
     if (!fill.is_boolean()) return invalid_argument("fill_value " + fill.dump() + " is not a bool");
     out[0] = fill.get<bool>() ? 1 : 0;
@@ -235,6 +236,7 @@ Result<std::vector<unsigned char>> fill_json_to_bytes(const json& fill, const st
 
 Result<json> fill_bytes_to_json(const unsigned char* bytes, const std::string& t, size_t size,
                                 bool big_endian) {
+  if (t == "string") return json("");
   if (t == "bool") return json(bytes[0] != 0);
   if (is_signed_type(t) || is_unsigned_type(t)) {
     unsigned char le[8] = {0};

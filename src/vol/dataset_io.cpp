@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "io/chunk_io.hpp"
+#include "io/vlen_strings.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/objects.hpp"
 
@@ -106,11 +107,24 @@ void convert(hid_t from, hid_t to, uint64_t n, std::vector<unsigned char>& buf, 
     throw Error(Status(Code::kInvalidArgument, "cannot convert between the memory and file datatypes of " + what));
 }
 
+// Variable-length string datasets: memory must hold char* strings too (no conversion path).
+bool vlen_string_dataset(const DatasetObject& d, hid_t mem_type) {
+  if (d.node->array->data_type != "string") return false;
+  if (H5Tget_class(mem_type) != H5T_STRING || H5Tis_variable_str(mem_type) <= 0)
+    throw Error(unsupported("converting the variable-length strings of '" + d.path + "' to another datatype"));
+  return true;
+}
+
 void read_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl, void* buf) {
   Selections s;
   resolve_spaces(d, mem_space, file_space, s);
   if (s.count == 0) return;
   if (!buf) throw Error(invalid_argument("no buffer given to read " + std::to_string(s.count) + " elements of '" + d.path + "' into"));
+  if (vlen_string_dataset(d, mem_type)) {
+    auto plan = make_plan(d, s, mem_runs(s));
+    check(io::read_vlen_strings(d.store(), d.key_prefix(), *d.node->array, plan, static_cast<char**>(buf)));
+    return;
+  }
   const auto& meta = *d.node->array;
   io::ArrayTarget target{d.store(), d.key_prefix(), meta, *d.file->pool};
   if (H5Tequal(mem_type, d.type) > 0) {
@@ -131,6 +145,11 @@ void write_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spa
   resolve_spaces(d, mem_space, file_space, s);
   if (s.count == 0) return;
   if (!buf) throw Error(invalid_argument("no buffer given with the " + std::to_string(s.count) + " elements to write to '" + d.path + "'"));
+  if (vlen_string_dataset(d, mem_type)) {
+    auto plan = make_plan(d, s, mem_runs(s));
+    check(io::write_vlen_strings(d.store(), d.key_prefix(), *d.node->array, plan, static_cast<const char* const*>(buf)));
+    return;
+  }
   const auto& meta = *d.node->array;
   io::ArrayTarget target{d.store(), d.key_prefix(), meta, *d.file->pool};
   if (H5Tequal(mem_type, d.type) > 0) {

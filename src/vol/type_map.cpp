@@ -127,8 +127,16 @@ void describe_type(hid_t type, model::ArrayMeta& meta) {
   const H5T_class_t cls = H5Tget_class(type);
   const size_t size = H5Tget_size(type);
   if (cls == H5T_NO_CLASS || size == 0) throw Error(invalid_argument("invalid datatype"));
+  if (cls == H5T_STRING && H5Tis_variable_str(type) > 0) {  // io/vlen_strings.hpp
+    meta.element_size = sizeof(char*);
+    meta.big_endian = false;
+    meta.data_type = "string";
+    meta.data_type_config = model::json();
+    meta.hdf5_type = encode_type(type);
+    return;
+  }
   if (H5Tdetect_class(type, H5T_VLEN) > 0 || H5Tis_variable_str(type) > 0)
-    throw Error(unsupported("variable-length datatypes (strings or sequences) in datasets"));
+    throw Error(unsupported("variable-length sequences, or variable-length strings inside other types, in datasets"));
   if (H5Tdetect_class(type, H5T_REFERENCE) > 0) throw Error(unsupported("reference datatypes"));
   meta.element_size = size;
   meta.big_endian = false;
@@ -235,6 +243,12 @@ hid_t type_from_meta(const model::ArrayMeta& meta) {
     H5Tclose(ft);
     return t;
   }
+  if (n == "string") {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+  }
   if (n == "null_terminated_bytes") {
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, meta.element_size);
@@ -305,7 +319,7 @@ void apply_dcpl(hid_t dcpl, hid_t type, model::ArrayMeta& meta) {
 
   // Filters -> codecs (after the bytes codec, in HDF5's pipeline order).
   meta.codecs.clear();
-  model::Codec bytes{"bytes", model::json::object()};
+  model::Codec bytes{meta.data_type == "string" ? "vlen-utf8" : "bytes", model::json::object()};
   if (model::has_endianness(meta.data_type, meta.element_size))
     bytes.configuration = {{"endian", meta.big_endian ? "big" : "little"}};
   meta.codecs.push_back(bytes);
@@ -362,7 +376,7 @@ hid_t dcpl_from_meta(const model::ArrayMeta& meta, hid_t type) {
       }
     }
   }
-  if (meta.fill_defined && meta.fill_bytes.size() == H5Tget_size(type)) {
+  if (meta.fill_defined && meta.fill_bytes.size() == H5Tget_size(type) && meta.data_type != "string") {
     H5Pset_fill_value(dcpl, type, meta.fill_bytes.data());
   }
   return dcpl;

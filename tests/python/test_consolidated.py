@@ -69,3 +69,17 @@ def test_fallback_when_consolidated_metadata_is_corrupt(tmp_path):
     with h5py.File(f"file://{root}/bad.h5", "r") as f:
         np.testing.assert_array_equal(f["g1/d1"][...], np.arange(2))
         assert len(f["g1"]) == 5
+
+
+def test_stale_consolidated_metadata_still_finds_new_nodes(tmp_path):
+    """Another writer (zarr-python) adds an array without updating the consolidated copy."""
+    import zarr
+
+    root = tmp_path / "store"
+    root.mkdir()
+    _make(f"file://{root}/stale.h5")
+    g = zarr.open_group(str(root / "stale.h5"), mode="r+", use_consolidated=False)
+    g.create_array("late", shape=(3,), dtype="i2", chunks=(3,))[...] = [7, 8, 9]
+    with h5py.File(f"file://{root}/stale.h5", "r") as f:
+        np.testing.assert_array_equal(f["late"][...], [7, 8, 9])
+        assert "late" in f and "late" in list(f)

@@ -62,12 +62,35 @@ def test_fixed_utf8_strings(backend):
         assert [v.decode() for v in f["s"][...]] == ["héllo", "wörld"]
 
 
-def test_variable_length_strings_refused_clearly(backend):
-    with h5py.File(backend.url("vlen.h5"), "w") as f:
-        with pytest.raises(Exception) as e:
-            f.create_dataset("s", data=["a", "bc"], dtype=h5py.string_dtype())
-        assert "not supported by arraymorph" in str(e.value) and "variable-length" in str(e.value)
-        assert "s" not in f
+def test_variable_length_strings(backend):
+    url = backend.url("vlen.h5")
+    words = ["", "a", "héllo wörld", "x" * 1000, "日本語"]
+    with h5py.File(url, "w") as f:
+        d = f.create_dataset("s", data=np.array(words * 4, dtype=object), dtype=h5py.string_dtype(), chunks=(6,))
+        f.create_dataset("empty", shape=(10,), dtype=h5py.string_dtype(), chunks=(4,))
+        f.create_dataset("gz", data=words, dtype=h5py.string_dtype(), chunks=(2,), compression="gzip")
+        d[3] = "changed"  # read-modify-write keeps the chunk's other strings
+    expect = words * 4
+    expect[3] = "changed"
+    with h5py.File(url, "r") as f:
+        assert h5py.check_string_dtype(f["s"].dtype).encoding == "utf-8"
+        assert list(f["s"].asstr()[...]) == expect
+        assert list(f["s"].asstr()[2:9:3]) == expect[2:9:3]
+        assert list(f["empty"].asstr()[...]) == [""] * 10
+        assert list(f["gz"].asstr()[...]) == words
+
+
+def test_zarr_and_arraymorph_share_strings(tmp_path):
+    root = tmp_path / "store"
+    root.mkdir()
+    with h5py.File(f"file://{root}/s.h5", "w") as f:
+        f.create_dataset("s", data=["alpha", "beta", "γ"], dtype=h5py.string_dtype(), chunks=(2,))
+    g = zarr.open_group(str(root / "s.h5"), mode="r+")
+    assert list(g["s"][...]) == ["alpha", "beta", "γ"]
+    z = g.create_array("fromzarr", shape=(3,), chunks=(2,), dtype=str)
+    z[...] = np.array(["x", "yy", "zzz"], dtype=object)
+    with h5py.File(f"file://{root}/s.h5", "r") as f:
+        assert list(f["fromzarr"].asstr()[...]) == ["x", "yy", "zzz"]
 
 
 def test_compound_field_read_and_conversion(backend):
