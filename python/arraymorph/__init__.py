@@ -256,6 +256,8 @@ def configure_s3(
             "and AWS_SECRET_ACCESS_KEY in the environment)"
         )
     style = "path" if addressing_style else "virtual"
+    if endpoint and "://" in endpoint:  # an explicit scheme decides TLS, whatever use_tls says
+        use_tls = endpoint.lower().startswith("https://")
     env = {
         "STORAGE_PLATFORM": "S3",
         "BUCKET_NAME": bucket,
@@ -408,3 +410,101 @@ def open(url: str, mode: str = "r", **settings: Any) -> h5py.File:  # noqa: A001
     else:
         raise ValueError(f"invalid mode {mode!r}; must be one of r, r+, w, w-, x, a")
     return h5py.File(fid)
+
+
+# --------------------------------------------------------------------------- MPI collective I/O
+class CollectiveError(RuntimeError):
+    """A collective block failed on another rank, or the ranks got out of step."""
+
+
+class Collective:
+    """Context manager returned by :func:`collective`; see there."""
+
+    def __init__(self, comm: Any) -> None:
+        if not _core.collective_available():
+            raise RuntimeError(
+                "arraymorph.collective: this build of arraymorph has no MPI (install MPI and "
+                "mpi4py, e.g. `pip install mpich mpi4py`, and rebuild arraymorph)"
+            )
+        self.comm = comm
+        self.rank = comm.Get_rank()
+        self.size = comm.Get_size()
+
+    def __enter__(self) -> "Collective":
+        _core.collective_begin(self.comm.py2f())
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        failed = exc_type is not None
+        try:
+            _core.collective_end(failed)
+        except RuntimeError as err:
+            if not failed:
+                raise CollectiveError(str(err)) from None
+        return False
+
+    # Metadata: made once by rank 0, every rank learns the outcome (no hang if it fails).
+    def once(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn(*args, **kwargs)`` on rank 0 only; every rank raises if it failed there.
+
+        Returns the result on rank 0 and None elsewhere. Must be called by every rank.
+        """
+        result, error = None, None
+        if self.rank == 0:
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as err:  # noqa: BLE001 - re-raised below on every rank
+                error = err
+        message = self.comm.bcast(None if error is None else f"{type(error).__name__}: {error}", root=0)
+        if error is not None:
+            raise error
+        if message is not None:
+            raise CollectiveError(f"rank 0 failed: {message}")
+        return result
+
+    def open(self, url: str, mode: str = "r", **settings: Any) -> h5py.File:
+        """:func:`open` on every rank; creating modes ("w", "w-", "x", "a") create on rank 0
+        first (it truncates for "w"), then the other ranks open the result with "r+"."""
+        if mode == "r" or mode == "r+":
+            return open(url, mode, **settings)
+        f = self.once(open, url, mode, **settings)
+        return f if self.rank == 0 else open(url, "r+", **settings)
+
+    def create_dataset(self, parent: Any, name: str, **kwargs: Any) -> h5py.Dataset:
+        """``parent.create_dataset(name, **kwargs)`` made once (rank 0); every rank gets the dataset."""
+        ds = self.once(parent.create_dataset, name, **kwargs)
+        return ds if self.rank == 0 else parent[name]
+
+
+def collective(comm: Any) -> Collective:
+    """Collective (MPI) chunk I/O for the reads and writes made inside the block.
+
+    ::
+
+        from mpi4py import MPI
+        with arraymorph.collective(MPI.COMM_WORLD) as coll:
+            f = coll.open("s3://bucket/data.h5", "r")
+            window = f["x"][lo:hi]          # every rank, same sequence of reads/writes
+
+    Each chunk any rank needs is fetched once (by its owner rank: hash of the chunk's
+    coordinates modulo the communicator size) and the pieces are exchanged with MPI_Alltoallv;
+    writes send pieces to the owner, which assembles and PUTs each chunk once (for elements
+    written by several ranks the highest rank wins). Works with serial HDF5 + mpi4py.
+
+    Rules and limitations:
+
+    - every rank must make the same sequence of dataset reads/writes (same datasets, same
+      order). h5py skips empty selections without calling HDF5, so give every rank at least one
+      element. A rank out of step, or leaving the block with an exception, makes every rank
+      raise (at the next read/write or at the end of the block) instead of hanging.
+    - only reads/writes whose NumPy dtype matches the file type take the collective path; type
+      conversion, variable-length strings and anonymous datasets stay independent.
+    - metadata is not coordinated by the connector: create the file and datasets through
+      :meth:`Collective.open` / :meth:`Collective.create_dataset` (made once by rank 0), or
+      :meth:`Collective.once` for other changes (attributes). Calling ``h5py.File(url, "w")`` on
+      every rank truncates concurrently and is unsafe.
+    - blocks do not nest; the communicator is duplicated for the block's duration.
+
+    Raises RuntimeError when arraymorph was built without MPI.
+    """
+    return Collective(comm)

@@ -10,7 +10,9 @@ Fixtures:
   "s3" (a unique key prefix in one bucket of a SeaweedFS started once per session, SigV4
   enforced) and "azure" (a new container on an Azurite started once per session, SharedKey
   enforced). Each gives ``.name``, ``.url(name)``, ``.root``, ``.list_keys(prefix)`` (keys
-  relative to the store), ``.read_key(key)`` and ``.write_key(key, data)``; the S3 and Azure
+  relative to the store), ``.read_key(key)``, ``.write_key(key, data)`` and
+  ``.zarr_store(path, read_only)`` (a zarr-python store rooted at a file, e.g. "demo.h5", for
+  interop tests on every backend: LocalStore, or zarr's ObjectStore over obstore); the S3 and Azure
   ones also set their environment variables for the test (restored by ``_isolate``). A server
   that cannot start makes its tests fail (fixture error), never skip.
 - ``seaweedfs`` / ``azurite`` (session): the running servers themselves.
@@ -32,6 +34,8 @@ from typing import Callable, Dict, List, Optional
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers.azurite import ACCOUNT as AZURE_ACCOUNT  # noqa: E402
+from servers.azurite import ACCOUNT_KEY as AZURE_ACCOUNT_KEY  # noqa: E402
 from servers.azurite import AzureBackend, Azurite  # noqa: E402
 from servers.seaweedfs import SeaweedFS  # noqa: E402
 
@@ -99,6 +103,12 @@ class LocalBackend:
         path = self.root / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+
+    def zarr_store(self, path: str = "", read_only: bool = False):
+        """A zarr-python store whose root is ``path`` (e.g. ``"demo.h5"``) in this store."""
+        import zarr
+
+        return zarr.storage.LocalStore(self.root / path, read_only=read_only)
 
 
 # ------------------------------------------------------------------------------ servers
@@ -178,6 +188,17 @@ class S3Backend:
     def write_key(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{key}", Body=data)
 
+    def zarr_store(self, path: str = "", read_only: bool = False):
+        import obstore.store
+        import zarr
+
+        srv = self.server
+        store = obstore.store.S3Store(
+            self.bucket, prefix=f"{self.prefix}/{path}".rstrip("/"), endpoint=srv.endpoint,
+            access_key_id=srv.access_key, secret_access_key=srv.secret_key, region=srv.region,
+            virtual_hosted_style_request=False, client_options={"allow_http": True})
+        return zarr.storage.ObjectStore(store, read_only=read_only)
+
 
 class _AzureBackend(AzureBackend):
     """servers.azurite.AzureBackend plus the LocalBackend extras (read_key, write_key)."""
@@ -187,6 +208,16 @@ class _AzureBackend(AzureBackend):
 
     def write_key(self, key: str, data: bytes) -> None:
         self.server.put_blob(self.container, key, data)
+
+    def zarr_store(self, path: str = "", read_only: bool = False):
+        import obstore.store
+        import zarr
+
+        store = obstore.store.AzureStore(
+            self.container, prefix=path or None, account_name=AZURE_ACCOUNT,
+            account_key=AZURE_ACCOUNT_KEY, endpoint=self.server.blob_endpoint,
+            client_options={"allow_http": True})
+        return zarr.storage.ObjectStore(store, read_only=read_only)
 
 
 def _s3_backend(request, tmp_path) -> S3Backend:

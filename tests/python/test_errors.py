@@ -83,14 +83,11 @@ def test_unknown_filter_is_refused_at_create(backend):
         assert "d" not in f
 
 
-def test_corrupt_metadata_names_the_key(tmp_path):
-    from conftest import LocalBackend
-
-    backend = LocalBackend(tmp_path / "store")
+def test_corrupt_metadata_names_the_key(backend):
     url = backend.url("corrupt.h5")
     with h5py.File(url, "w") as f:
         f["d"] = np.arange(3)
-    (backend.root / "corrupt.h5/zarr.json").write_text("{oops")
+    backend.write_key("corrupt.h5/zarr.json", b"{oops")
     with pytest.raises(OSError) as e:
         h5py.File(url, "r")
     assert "corrupt.h5/zarr.json" in str(e.value)

@@ -147,9 +147,9 @@ def test_configure_s3_all_arguments(monkeypatch):
     for v in S3_VARS:
         monkeypatch.delenv(v, raising=False)
     arraymorph.configure_s3(bucket="b2", access_key="k", secret_key="s",
-                            endpoint="http://127.0.0.1:8333", region="us-east-1", use_tls=True,
+                            endpoint="127.0.0.1:8333", region="us-east-1", use_tls=True,
                             addressing_style=True, use_signed_payloads=True)
-    assert os.environ["AWS_ENDPOINT_URL_S3"] == "http://127.0.0.1:8333"
+    assert os.environ["AWS_ENDPOINT_URL_S3"] == "127.0.0.1:8333"  # no scheme: use_tls decides
     assert os.environ["AWS_REGION"] == "us-east-1"
     assert os.environ["AWS_USE_TLS"] == "true"
     assert os.environ["AWS_S3_ADDRESSING_STYLE"] == "path"
@@ -358,3 +358,12 @@ def test_register_returns_the_same_connector():
     fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
     _core.set_fapl(fapl.id, None)
     assert _core.fapl_uses_arraymorph(fapl.id)
+
+
+def test_configure_s3_https_endpoint_means_tls(monkeypatch):
+    """A scheme in the endpoint decides TLS (it used to send plain HTTP to https:// endpoints)."""
+    arraymorph.configure_s3(bucket="b", access_key="k", secret_key="s", endpoint="https://example.invalid:9000")
+    assert os.environ["AWS_USE_TLS"] == "true"
+    arraymorph.configure_s3(bucket="b", access_key="k", secret_key="s", endpoint="http://127.0.0.1:9000",
+                            use_tls=True)
+    assert os.environ["AWS_USE_TLS"] == "false"

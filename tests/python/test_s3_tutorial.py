@@ -1,0 +1,162 @@
+"""The published S3 tutorial, run verbatim against the session's SeaweedFS, and clean failures.
+
+1. ``test_readme_tutorial_runs_verbatim``: the ArrayMorph README's S3 walk-through (enable,
+   configure_s3 with an endpoint, path-style addressing and signed payloads; h5py writes
+   ``demo.h5`` with a (100, 100) float dataset in (10, 10) chunks; reads ``[5:15, 5:15]``) runs in
+   a fresh interpreter, as a user would run it; its objects are then listed with boto3.
+2. Wrong secret, unknown bucket, server down and a key the user may not read: h5py raises
+   OSError naming the bucket (or the endpoint), never showing the secret, within 30 s.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from servers.seaweedfs import free_port
+
+DEADLINE_S = 30.0  # every failure must surface well within this (pytest-timeout backs it up)
+
+TUTORIAL = textwrap.dedent('''\
+    import arraymorph
+    arraymorph.enable()
+
+    arraymorph.configure_s3(
+        bucket=BUCKET,
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        endpoint=ENDPOINT,
+        region="us-east-1",
+        use_tls=False,
+        addressing_style=True,
+        use_signed_payloads=True,
+    )
+
+    import h5py
+    import numpy as np
+
+    data = np.random.rand(100, 100)
+    with h5py.File("demo.h5", "w") as f:
+        f.create_dataset("data", data=data, chunks=(10, 10))
+
+    with h5py.File("demo.h5", "r") as f:
+        part = f["data"][5:15, 5:15]
+        print(part)
+
+    assert np.array_equal(part, data[5:15, 5:15])
+    print("TUTORIAL OK", part.shape, part.dtype)
+''')
+
+
+def _user_env() -> dict:
+    """A user's shell: no HDF5/arraymorph/AWS variables, no ~/.aws files of this machine."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "AZURE_", "HDF5_", "ARRAYMORPH_"))
+           and k not in ("STORAGE_PLATFORM", "BUCKET_NAME")}
+    env["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/credentials"
+    env["AWS_CONFIG_FILE"] = "/nonexistent/config"
+    # The interpreter must find the same arraymorph as this one (PYTHONPATH installs included).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
+
+
+@pytest.mark.timeout(120)
+def test_readme_tutorial_runs_verbatim(seaweedfs, tmp_path):
+    s3 = seaweedfs
+    bucket = "tutorial-" + os.urandom(4).hex()
+    s3.client().create_bucket(Bucket=bucket)
+    prologue = (f"BUCKET = {bucket!r}\nACCESS_KEY = {s3.access_key!r}\n"
+                f"SECRET_KEY = {s3.secret_key!r}\nENDPOINT = {s3.endpoint!r}\n\n")
+    script = tmp_path / "tutorial.py"
+    script.write_text(prologue + TUTORIAL)
+    p = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=_user_env(),
+                       capture_output=True, text=True, timeout=110)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    assert "TUTORIAL OK (10, 10) float64" in p.stdout, p.stdout[-3000:]
+    assert s3.secret_key not in p.stdout + p.stderr
+
+    keys = []
+    for page in s3.client().get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys += [o["Key"] for o in page.get("Contents", [])]
+    chunks = {f"demo.h5/data/c/{i}/{j}" for i in range(10) for j in range(10)}
+    assert "demo.h5/zarr.json" in keys
+    assert "demo.h5/data/zarr.json" in keys
+    assert chunks <= set(keys), sorted(chunks - set(keys))[:5]
+    assert set(keys) == chunks | {"demo.h5/zarr.json", "demo.h5/data/zarr.json"}, keys
+
+    # Readable with plain boto3: a chunk is 10x10 little-endian float64 (no compressor).
+    body = s3.client().get_object(Bucket=bucket, Key="demo.h5/data/c/0/0")["Body"].read()
+    assert len(body) == 800
+
+
+# ------------------------------------------------------------------------------ failures
+
+def _expect_clean_oserror(url: str, mode: str, must_name: list, secret: str) -> str:
+    t0 = time.monotonic()
+    with pytest.raises(OSError) as e:
+        with h5py.File(url, mode) as f:
+            f["d"][...]  # a read-mode open may be lazy: touch the data
+    elapsed = time.monotonic() - t0
+    msg = str(e.value)
+    assert elapsed < DEADLINE_S, f"took {elapsed:.1f} s: {msg}"
+    for word in must_name:
+        assert word in msg, f"{word!r} not in: {msg}"
+    assert secret not in msg
+    return msg
+
+
+@pytest.mark.timeout(60)
+def test_wrong_secret(seaweedfs, monkeypatch):
+    s3 = seaweedfs
+    wrong = "wrong-" + s3.secret_key[::-1]
+    for k, v in s3.env(AWS_SECRET_ACCESS_KEY=wrong).items():
+        monkeypatch.setenv(k, v)
+    for mode in ("w", "r"):
+        msg = _expect_clean_oserror(f"s3://{s3.bucket}/wrong-secret.h5", mode, [s3.bucket], wrong)
+        assert s3.secret_key not in msg
+        assert "403" in msg or "denied" in msg.lower() or "signature" in msg.lower(), msg
+
+
+@pytest.mark.timeout(60)
+def test_unknown_bucket(seaweedfs, monkeypatch):
+    s3 = seaweedfs
+    for k, v in s3.env().items():
+        monkeypatch.setenv(k, v)
+    missing = "no-such-bucket-" + os.urandom(4).hex()
+    for mode in ("w", "r"):
+        _expect_clean_oserror(f"s3://{missing}/x.h5", mode, [missing], s3.secret_key)
+
+
+@pytest.mark.timeout(60)
+def test_server_down(seaweedfs, monkeypatch):
+    s3 = seaweedfs
+    port = free_port()  # nothing listens there
+    endpoint = f"http://127.0.0.1:{port}"
+    for k, v in s3.env(AWS_ENDPOINT_URL_S3=endpoint).items():
+        monkeypatch.setenv(k, v)
+    for mode in ("w", "r"):
+        _expect_clean_oserror(f"s3://{s3.bucket}/down.h5", mode, [f"127.0.0.1:{port}"],
+                              s3.secret_key)
+
+
+@pytest.mark.timeout(60)
+def test_key_the_user_may_not_read(seaweedfs, monkeypatch):
+    s3 = seaweedfs
+    # The admin writes a file; the "reader" identity may only read another bucket.
+    for k, v in s3.env().items():
+        monkeypatch.setenv(k, v)
+    url = f"s3://{s3.bucket}/private-{os.urandom(3).hex()}.h5"
+    with h5py.File(url, "w") as f:
+        f.create_dataset("d", data=np.arange(100.0), chunks=(10,))
+    for k, v in s3.env(AWS_ACCESS_KEY_ID=s3.reader_access_key,
+                       AWS_SECRET_ACCESS_KEY=s3.reader_secret_key).items():
+        monkeypatch.setenv(k, v)
+    msg = _expect_clean_oserror(url, "r", [s3.bucket], s3.reader_secret_key)
+    assert s3.secret_key not in msg
