@@ -149,6 +149,7 @@ herr_t dataset_get(void* obj, H5VL_dataset_get_args_t* args, hid_t, void**) {
       args->args.get_dcpl.dcpl_id = H5Pcopy(d->dcpl);
       return 0;
     case H5VL_DATASET_GET_SPACE:
+      refresh_space(*d);
       args->args.get_space.space_id = H5Scopy(d->space);
       return 0;
     case H5VL_DATASET_GET_SPACE_STATUS:

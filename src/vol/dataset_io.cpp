@@ -99,10 +99,16 @@ void gather(const std::vector<io::Run>& runs, unsigned char* dense, const unsign
   }
 }
 
-void convert(hid_t from, hid_t to, uint64_t n, std::vector<unsigned char>& buf, hid_t dxpl, const std::string& what) {
+// `background`: the destination's current values, for conversions that keep members the source
+// lacks (writing some fields of a compound); zeros otherwise.
+void convert(hid_t from, hid_t to, uint64_t n, std::vector<unsigned char>& buf, hid_t dxpl, const std::string& what,
+             std::vector<unsigned char>* background = nullptr) {
   const size_t need = n * std::max(H5Tget_size(from), H5Tget_size(to));
   if (buf.size() < need) buf.resize(need);
-  std::vector<unsigned char> bkg(n * std::max(H5Tget_size(from), H5Tget_size(to)));
+  std::vector<unsigned char> zeros;
+  if (!background) zeros.resize(need);
+  std::vector<unsigned char>& bkg = background ? *background : zeros;
+  if (bkg.size() < need) bkg.resize(need);
   if (H5Tconvert(from, to, n, buf.data(), bkg.data(), dxpl) < 0)
     throw Error(Status(Code::kInvalidArgument, "cannot convert between the memory and file datatypes of " + what));
 }
@@ -116,6 +122,7 @@ bool vlen_string_dataset(const DatasetObject& d, hid_t mem_type) {
 }
 
 void read_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl, void* buf) {
+  refresh_space(d);  // another handle may have resized the dataset
   Selections s;
   resolve_spaces(d, mem_space, file_space, s);
   if (s.count == 0) return;
@@ -141,6 +148,7 @@ void read_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spac
 
 void write_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl, const void* buf) {
   d.file->require_writable("write to dataset '" + d.path + "'");
+  refresh_space(d);  // another handle may have resized the dataset
   Selections s;
   resolve_spaces(d, mem_space, file_space, s);
   if (s.count == 0) return;
@@ -160,8 +168,16 @@ void write_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spa
   const size_t ms = H5Tget_size(mem_type);
   std::vector<unsigned char> dense(s.count * std::max(ms, meta.element_size));
   gather(mem_runs(s), dense.data(), static_cast<const unsigned char*>(buf), ms);
-  convert(mem_type, d.type, s.count, dense, dxpl, "dataset '" + d.path + "'");
   auto plan = make_plan(d, s, {io::Run{0, s.count}});
+  if (H5Tget_class(mem_type) == H5T_COMPOUND && H5Tget_class(d.type) == H5T_COMPOUND) {
+    // Writing some fields of a compound (h5py's d["field"] = ...): the other fields keep the
+    // values stored now, so they are read first and used as the conversion's background.
+    std::vector<unsigned char> current(dense.size());
+    check(io::read_chunks(target, plan, current.data()));
+    convert(mem_type, d.type, s.count, dense, dxpl, "dataset '" + d.path + "'", &current);
+  } else {
+    convert(mem_type, d.type, s.count, dense, dxpl, "dataset '" + d.path + "'");
+  }
   check(io::write_chunks(target, plan, dense.data()));
 }
 

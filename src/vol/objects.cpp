@@ -1,6 +1,7 @@
 // objects.cpp -- see objects.hpp.
 #include "vol/objects.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "vol/attribute_value.hpp"
@@ -84,6 +85,27 @@ std::string resolve_path(const Object& obj, const H5VL_loc_params_t* loc) {
   throw Error(invalid_argument("unknown location type"));
 }
 
+namespace {
+hid_t space_from_meta(const model::ArrayMeta& meta) {
+  if (meta.rank() == 0) return H5Screate(H5S_SCALAR);
+  std::vector<hsize_t> dims(meta.shape.begin(), meta.shape.end()), maxd(dims);
+  if (meta.max_shape && meta.max_shape->size() == dims.size())
+    for (size_t i = 0; i < dims.size(); ++i)
+      maxd[i] = (*meta.max_shape)[i] < 0 ? H5S_UNLIMITED : static_cast<hsize_t>((*meta.max_shape)[i]);
+  return H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxd.data());
+}
+}  // namespace
+
+void refresh_space(DatasetObject& d) {
+  const auto& shape = d.node->array->shape;
+  const int rank = H5Sget_simple_extent_ndims(d.space);
+  std::vector<hsize_t> dims(rank > 0 ? rank : 0);
+  if (rank > 0) H5Sget_simple_extent_dims(d.space, dims.data(), nullptr);
+  if (dims.size() == shape.size() && std::equal(dims.begin(), dims.end(), shape.begin())) return;
+  H5Sclose(d.space);
+  d.space = space_from_meta(*d.node->array);
+}
+
 DatasetObject* make_dataset_object(std::shared_ptr<FileShared> file, const std::string& path,
                                    std::shared_ptr<model::Node> node, hid_t dapl) {
   if (!node->array) throw Error(invalid_argument("'" + path + "' is a group, not a dataset"));
@@ -93,15 +115,7 @@ DatasetObject* make_dataset_object(std::shared_ptr<FileShared> file, const std::
   d->type = type_from_meta(meta);
   if (H5Tget_size(d->type) != meta.element_size)
     throw Error(io_error("stored datatype of '" + path + "' does not match its Zarr data_type"));
-  if (meta.rank() == 0) {
-    d->space = H5Screate(H5S_SCALAR);
-  } else {
-    std::vector<hsize_t> dims(meta.shape.begin(), meta.shape.end()), maxd(dims);
-    if (meta.max_shape && meta.max_shape->size() == dims.size())
-      for (size_t i = 0; i < dims.size(); ++i)
-        maxd[i] = (*meta.max_shape)[i] < 0 ? H5S_UNLIMITED : static_cast<hsize_t>((*meta.max_shape)[i]);
-    d->space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxd.data());
-  }
+  d->space = space_from_meta(meta);
   d->dcpl = dcpl_from_meta(meta, d->type);
   apply_attr_creation_order(*node, d->dcpl);
   d->dapl = (dapl >= 0 && dapl != H5P_DEFAULT) ? H5Pcopy(dapl) : H5Pcreate(H5P_DATASET_ACCESS);

@@ -73,6 +73,10 @@ struct DatasetObject : Object {
 inline Object* as_object(void* p) { return static_cast<Object*>(p); }
 DatasetObject* as_dataset(void* p);  // throws when p is not a dataset
 
+// Rebuilds d.space when the shared metadata's shape changed (H5Dset_extent through another
+// handle of the same dataset).
+void refresh_space(DatasetObject& d);
+
 // True when a link creation property list asks for missing intermediate groups (h5py always does).
 bool creates_parents(hid_t lcpl);
 

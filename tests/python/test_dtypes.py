@@ -123,3 +123,17 @@ def test_zarr_sees_every_type(tmp_path):
     np.testing.assert_array_equal(g["big_endian"][...], CASES["big_endian"])
     np.testing.assert_array_equal(g["big_float"][...], CASES["big_float"])
     assert g["array_in_compound"][...].tobytes() == CASES["array_in_compound"].tobytes()  # raw bytes
+
+
+def test_writing_one_compound_field_keeps_the_others(backend):
+    """h5py's d["b"] = ... used to zero the other members (silent wrong data)."""
+    url = backend.url("field.h5")
+    data = np.array([(1, 2.5), (3, 4.5), (5, 6.5)], dtype=[("a", "<i4"), ("b", "<f8")])
+    with h5py.File(url, "w") as f:
+        d = f.create_dataset("c", data=data, chunks=(2,))
+        d["b"] = np.array([-1.0, -2.0, -3.0])
+        d[1:3, "a"] = np.array([30, 50], "i4")
+    with h5py.File(url, "r") as f:
+        out = f["c"][...]
+    np.testing.assert_array_equal(out["a"], [1, 30, 50])
+    np.testing.assert_array_equal(out["b"], [-1.0, -2.0, -3.0])

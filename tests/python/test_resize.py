@@ -50,3 +50,14 @@ def test_shrink_then_grow_forgets_data(backend):
     with h5py.File(url, "r") as f:
         np.testing.assert_array_equal(f["d"][...], expect)
         assert f["d"].shape == (10, 10)
+
+
+def test_second_handle_sees_resize(backend):
+    """A handle opened before another handle's resize used to keep the old shape."""
+    with h5py.File(backend.url("handles.h5"), "w") as f:
+        f.create_dataset("d", shape=(4,), maxshape=(None,), dtype="i4", chunks=(2,))
+        first, second = f["d"], f["d"]
+        first.resize((10,))
+        assert second.shape == (10,)
+        second[6:10] = [6, 7, 8, 9]  # beyond the old shape
+        np.testing.assert_array_equal(first[...], [0, 0, 0, 0, 0, 0, 6, 7, 8, 9])
