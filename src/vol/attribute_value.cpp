@@ -769,6 +769,8 @@ void read_into_memory(const AttrRecord& rec, hid_t mem_type, void* buf) {
   }
   const size_t fsize = H5Tget_size(rec.type.get()), msize = H5Tget_size(mem_type);
   std::vector<unsigned char> tmp(n * std::max(fsize, msize)), bkg(tmp.size(), 0);
+  // Members of a compound memory type that the attribute lacks keep the caller's values.
+  if (H5Tget_class(mem_type) == H5T_COMPOUND) std::memcpy(bkg.data(), buf, n * msize);
   decode_value(rec.value, rec.encoding, rec.type.get(), rec.space.get(), tmp.data());
   // Conversion rewrites the buffer in place; keep the decoded pointers to free them afterwards
   // (HDF5 copies variable-length data, it does not take the source's).

@@ -142,7 +142,14 @@ void read_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spac
   std::vector<unsigned char> dense(s.count * meta.element_size);
   auto plan = make_plan(d, s, {io::Run{0, s.count}});
   check(io::read_chunks(target, plan, dense.data()));
-  convert(d.type, mem_type, s.count, dense, dxpl, "dataset '" + d.path + "'");
+  if (H5Tget_class(mem_type) == H5T_COMPOUND && H5Tget_class(d.type) == H5T_COMPOUND) {
+    // Members of the memory type that the file lacks keep the caller's values (as in HDF5).
+    std::vector<unsigned char> current(s.count * std::max(H5Tget_size(mem_type), meta.element_size));
+    gather(mem_runs(s), current.data(), static_cast<const unsigned char*>(buf), H5Tget_size(mem_type));
+    convert(d.type, mem_type, s.count, dense, dxpl, "dataset '" + d.path + "'", &current);
+  } else {
+    convert(d.type, mem_type, s.count, dense, dxpl, "dataset '" + d.path + "'");
+  }
   scatter(mem_runs(s), static_cast<unsigned char*>(buf), dense.data(), H5Tget_size(mem_type));
 }
 

@@ -137,3 +137,15 @@ def test_writing_one_compound_field_keeps_the_others(backend):
         out = f["c"][...]
     np.testing.assert_array_equal(out["a"], [1, 30, 50])
     np.testing.assert_array_equal(out["b"], [-1.0, -2.0, -3.0])
+
+
+def test_reading_a_member_subset_keeps_the_callers_other_members(backend):
+    """H5Dread into a compound with members the file lacks leaves those members alone (HDF5)."""
+    url = backend.url("subset.h5")
+    with h5py.File(url, "w") as f:
+        d = f.create_dataset("c", data=np.array([(1, 2.5), (3, 4.5)], dtype=[("a", "<i4"), ("b", "<f8")]))
+        wide = np.dtype([("a", "<i4"), ("b", "<f8"), ("extra", "<i8")])
+        out = np.array([(0, 0.0, 77), (0, 0.0, 88)], dtype=wide)
+        d.id.read(h5py.h5s.ALL, h5py.h5s.ALL, out, mtype=h5py.h5t.py_create(wide))
+    np.testing.assert_array_equal(out["a"], [1, 3])
+    np.testing.assert_array_equal(out["extra"], [77, 88])
