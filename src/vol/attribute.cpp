@@ -11,6 +11,7 @@
 #include <H5VLnative.h>
 
 #include <algorithm>
+#include <vector>
 #include <cstring>
 #include <memory>
 
@@ -174,7 +175,16 @@ herr_t attr_write(void* attr, hid_t mem_type, const void* buf, hid_t, void**) {
   auto node = node_at(*a->file, a->path);
   require_attribute(*node, a->name, a->path);
   try {
-    EncodedValue v = encode_from_memory(a->type, a->space, mem_type, buf);
+    // Writing some members of a compound: the others keep the stored values (as in HDF5).
+    std::vector<unsigned char> current;
+    const bool subset = H5Tget_class(mem_type) == H5T_COMPOUND && H5Tget_class(a->type) == H5T_COMPOUND &&
+                        H5Tequal(mem_type, a->type) <= 0 && H5Tdetect_class(a->type, H5T_VLEN) <= 0 &&
+                        H5Tdetect_class(a->type, H5T_STRING) <= 0;
+    if (subset) {
+      current.assign(H5Tget_size(a->type) * std::max<hssize_t>(H5Sget_simple_extent_npoints(a->space), 0), 0);
+      read_into_memory(load_attribute(*node, a->name), a->type, current.data());
+    }
+    EncodedValue v = encode_from_memory(a->type, a->space, mem_type, buf, subset ? current.data() : nullptr);
     store_attribute(*node, a->name, a->type, a->space, v);
   } catch (const Error& e) {
     throw Error(e.status().with_context("writing " + where(a->name, a->path)));

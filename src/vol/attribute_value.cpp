@@ -741,11 +741,13 @@ void decode_value(const json& value, ValueEncoding encoding, hid_t type, hid_t s
   }
 }
 
-EncodedValue encode_from_memory(hid_t file_type, hid_t space, hid_t mem_type, const void* buf) {
+EncodedValue encode_from_memory(hid_t file_type, hid_t space, hid_t mem_type, const void* buf,
+                                const void* background) {
   const hsize_t n = space_elements(space);
   if (n == 0 || H5Tequal(mem_type, file_type) > 0) return encode_value(file_type, space, buf);
   const size_t fsize = H5Tget_size(file_type), msize = H5Tget_size(mem_type);
   std::vector<unsigned char> tmp(n * std::max(fsize, msize)), bkg(tmp.size(), 0);
+  if (background) std::memcpy(bkg.data(), background, n * fsize);
   std::memcpy(tmp.data(), buf, n * msize);
   if (H5Tconvert(mem_type, file_type, n, tmp.data(), bkg.data(), H5P_DEFAULT) < 0)
     throw Error(invalid_argument("cannot convert the written value from its memory datatype to the attribute's datatype"));

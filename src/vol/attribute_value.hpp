@@ -93,7 +93,10 @@ EncodedValue encode_value(hid_t type, hid_t space, const void* buf);
 void decode_value(const json& value, ValueEncoding encoding, hid_t type, hid_t space, void* buf);
 
 // H5Awrite: `buf` in `mem_type` -> the value of an attribute of (file_type, space).
-EncodedValue encode_from_memory(hid_t file_type, hid_t space, hid_t mem_type, const void* buf);
+// `background`: the attribute's current value in the file type, so members of a compound that
+// the memory type lacks keep their values (H5Awrite of a member subset); null for zeros.
+EncodedValue encode_from_memory(hid_t file_type, hid_t space, hid_t mem_type, const void* buf,
+                                const void* background = nullptr);
 // H5Aread: the stored record -> `buf` in `mem_type` (converted like native HDF5 when the types
 // differ).
 void read_into_memory(const AttrRecord& rec, hid_t mem_type, void* buf);

@@ -490,3 +490,16 @@ def test_unsupported_values_raise_clear_errors(url):
         with pytest.raises(Exception, match="reserved"):
             f.attrs["_hdf5"] = 1
         assert "ref" not in f.attrs and "_hdf5" not in f.attrs and len(f.attrs) == 0
+
+
+def test_writing_some_compound_members_keeps_the_others(url):
+    """H5Awrite with a member subset used to zero the members left out (silent wrong data)."""
+    full = np.dtype([("a", "<i4"), ("b", "<f8")])
+    with h5py.File(url, "w") as f:
+        f.attrs["rec"] = np.array((7, 2.5), dtype=full)
+        aid = h5py.h5a.open(f.id, b"rec")
+        only_b = h5py.h5t.create(h5py.h5t.COMPOUND, 8)
+        only_b.insert(b"b", 0, h5py.h5t.NATIVE_DOUBLE)
+        aid.write(np.array([9.5], dtype=[("b", "<f8")]), mtype=only_b)
+        got = f.attrs["rec"]
+    assert got["a"] == 7 and got["b"] == 9.5
