@@ -66,6 +66,13 @@ struct Config {
   int threads = 0;             // worker threads; 0 = number of cores
   int max_inflight = 64;       // requests in flight per context
   uint64_t cache_bytes = 256ull << 20;  // decoded-chunk cache; 0 disables
+  // Range planner (src/io/range_planner.hpp): time ≈ requests·latency/max_inflight + bytes/bandwidth
+  // decides between whole-chunk and ranged GETs of uncompressed chunks; byte runs closer than
+  // range_merge_gap are fetched as one range.
+  double range_latency_s = 0.020;         // estimated per-request latency, seconds
+  uint64_t range_bandwidth = 200000000;   // estimated bandwidth, bytes per second
+  uint64_t range_merge_gap = 64ull << 10; // bytes
+  bool ranged_reads = true;               // false: always whole-chunk GETs
   double connect_timeout_s = 10.0;
   double request_timeout_s = 120.0;
   RetryPolicy retry;

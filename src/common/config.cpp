@@ -149,6 +149,10 @@ Status set_one(Config& c, const std::string& key, const std::string& value,
   if (key == "threads") return assign_int(c.threads, 0, "an integer >= 1, or 0 for one per core");
   if (key == "max_inflight") return assign_int(c.max_inflight, 1, "an integer >= 1");
   if (key == "cache_bytes") return assign_bytes(c.cache_bytes, 0);
+  if (key == "range_latency") return assign_seconds(c.range_latency_s);
+  if (key == "range_bandwidth") return assign_bytes(c.range_bandwidth, 1);
+  if (key == "range_merge_gap") return assign_bytes(c.range_merge_gap, 0);
+  if (key == "ranged_reads") return assign_bool(c.ranged_reads);
   if (key == "connect_timeout") return assign_seconds(c.connect_timeout_s);
   if (key == "request_timeout") return assign_seconds(c.request_timeout_s);
   if (key == "retry_max_attempts") return assign_int(c.retry.max_attempts, 1, "an integer >= 1");
@@ -228,6 +232,10 @@ const std::vector<EnvBinding>& env_bindings() {
       {"threads", {"ARRAYMORPH_THREADS"}},
       {"max_inflight", {"ARRAYMORPH_MAX_INFLIGHT"}},
       {"cache_bytes", {"ARRAYMORPH_CACHE_BYTES"}},
+      {"range_latency", {"ARRAYMORPH_RANGE_LATENCY"}},
+      {"range_bandwidth", {"ARRAYMORPH_RANGE_BANDWIDTH"}},
+      {"range_merge_gap", {"ARRAYMORPH_RANGE_MERGE_GAP"}},
+      {"ranged_reads", {"ARRAYMORPH_RANGED_READS"}},
       {"connect_timeout", {"ARRAYMORPH_CONNECT_TIMEOUT"}},
       {"request_timeout", {"ARRAYMORPH_REQUEST_TIMEOUT"}},
       {"retry_max_attempts", {"ARRAYMORPH_RETRY_MAX_ATTEMPTS"}},

@@ -1,6 +1,8 @@
 // chunk_io.cpp -- see chunk_io.hpp.
 #include "io/chunk_io.hpp"
 
+#include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 
@@ -27,9 +29,60 @@ class FirstError {
   Status first_;
 };
 
+// Jobs submitted to the pool that the caller waits for (no spinning).
+class JobGroup {
+ public:
+  explicit JobGroup(ThreadPool& pool) : pool_(pool) {}
+  ~JobGroup() { wait(); }
+  void run(std::function<void()> job) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++pending_;
+    }
+    pool_.submit([this, job = std::move(job)] {
+      try {
+        job();
+      } catch (...) {
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--pending_ == 0) cv_.notify_all();
+    });
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return pending_ == 0; });
+  }
+
+ private:
+  ThreadPool& pool_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t pending_ = 0;
+};
+
 std::string key_of(const ArrayTarget& t, const ChunkWork& w) {
   return t.node_prefix + "/" + model::chunk_key(w.coords);
 }
+
+void scatter_chunk(const ArrayTarget& t, const ChunkWork& w, const unsigned char* chunk, unsigned char* buf) {
+  const size_t es = t.meta.element_size;
+  for (const Piece& p : w.pieces) std::memcpy(buf + p.buf_offset * es, chunk + p.chunk_offset * es, p.count * es);
+}
+
+void fill_pieces(const ArrayTarget& t, const ChunkWork& w, unsigned char* buf) {
+  for (const Piece& p : w.pieces) fill_elements(t.meta, buf + p.buf_offset * t.meta.element_size, p.count);
+}
+
+void count_cache(const ArrayTarget& t, bool hit) {
+  if (!t.stats) return;
+  (hit ? t.stats->cache_hits : t.stats->cache_misses).fetch_add(1, std::memory_order_relaxed);
+}
+
+// A chunk read with ranged GETs: its range plan and, per range, the pieces it holds.
+struct RangedChunk {
+  RangePlan plan;
+  std::vector<std::vector<uint32_t>> pieces_of_range;
+};
 
 }  // namespace
 
@@ -46,93 +99,247 @@ void fill_elements(const model::ArrayMeta& meta, unsigned char* dst, uint64_t co
 
 Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* buf) {
   const size_t es = t.meta.element_size;
+  const size_t n = plan.chunks.size();
+  const uint64_t chunk_bytes = t.meta.chunk_bytes();
+  ChunkCache* cache = (t.cache && t.cache->enabled()) ? t.cache : nullptr;
+  const ChunkCache::Tag tag{t.owner, t.meta.shape};
+  const bool compressed = !t.meta.uncompressed();
+  const bool can_range = t.ranged_reads && !compressed && t.store.capabilities().ranged_get;
+
+  // 1. Cache lookups and the request list.
+  struct Target {
+    size_t chunk;
+    int64_t range;  // -1: whole object
+  };
   std::vector<GetRequest> reqs;
-  reqs.reserve(plan.chunks.size());
-  for (const auto& w : plan.chunks) reqs.push_back({key_of(t, w), std::nullopt});
-  FirstError err;
-  t.store.get_many(reqs, [&](size_t i, Result<std::optional<Bytes>>&& r) {
+  std::vector<Target> targets;
+  reqs.reserve(n);
+  targets.reserve(n);
+  std::vector<std::string> keys(n);
+  std::vector<std::pair<size_t, ChunkCache::Data>> hits;
+  std::vector<RangedChunk> ranged;
+  std::vector<size_t> ranged_of(can_range ? n : 0, SIZE_MAX);
+  for (size_t i = 0; i < n; ++i) {
     const ChunkWork& w = plan.chunks[i];
-    if (!r.ok()) {
-      err.set(r.status().with_context("reading chunk '" + reqs[i].key + "'"));
+    keys[i] = key_of(t, w);
+    if (cache) {
+      auto hit = cache->get(keys[i], tag);
+      count_cache(t, hit.has_value());
+      if (hit) {
+        hits.emplace_back(i, std::move(*hit));
+        continue;
+      }
+    }
+    if (can_range) {
+      RangePlan rp = plan_ranges(w.pieces, es, chunk_bytes, t.ranges);
+      if (!rp.whole) {
+        RangedChunk rc;
+        rc.pieces_of_range.resize(rp.ranges.size());
+        for (size_t p = 0; p < w.pieces.size(); ++p) rc.pieces_of_range[rp.piece_range[p]].push_back(static_cast<uint32_t>(p));
+        for (size_t k = 0; k < rp.ranges.size(); ++k) {
+          reqs.push_back({keys[i], ByteRange{rp.ranges[k].offset, rp.ranges[k].length}});
+          targets.push_back({i, static_cast<int64_t>(k)});
+        }
+        rc.plan = std::move(rp);
+        ranged_of[i] = ranged.size();
+        ranged.push_back(std::move(rc));
+        continue;
+      }
+    }
+    reqs.push_back({keys[i], std::nullopt});
+    targets.push_back({i, -1});
+  }
+
+  // 2. Cached chunks: scatter on the pool (memory-bound copies).
+  if (!hits.empty()) {
+    t.pool.parallel_for(hits.size(), 0, [&](size_t h) {
+      const ChunkWork& w = plan.chunks[hits[h].first];
+      const ChunkCache::Data& d = hits[h].second;
+      if (d) scatter_chunk(t, w, d->data(), buf);
+      else fill_pieces(t, w, buf);
+    });
+  }
+  if (reqs.empty()) return ok_status();
+
+  // 3. Every GET at once; each completion scatters its bytes.
+  FirstError err;
+  JobGroup decoders(t.pool);
+  t.store.get_many(reqs, [&](size_t r, Result<std::optional<Bytes>>&& res) {
+    const Target tg = targets[r];
+    const ChunkWork& w = plan.chunks[tg.chunk];
+    const std::string& key = keys[tg.chunk];
+    if (!res.ok()) {
+      err.set(res.status().with_context("reading chunk '" + key + "'"));
       return;
     }
-    if (!r.value()) {  // never written: all fill value
-      for (const Piece& p : w.pieces) fill_elements(t.meta, buf + p.buf_offset * es, p.count);
+    if (!res.value()) {  // never written: all fill value
+      if (tg.range < 0) {
+        fill_pieces(t, w, buf);
+      } else {
+        const RangedChunk& rc = ranged[ranged_of[tg.chunk]];
+        for (uint32_t p : rc.pieces_of_range[tg.range]) {
+          const Piece& pc = w.pieces[p];
+          fill_elements(t.meta, buf + pc.buf_offset * es, pc.count);
+        }
+      }
+      if (cache) cache->put(key, nullptr, tag);
       return;
     }
-    auto raw = decode_chunk(t.meta, std::move(*r.value()));
-    if (!raw.ok()) {
-      err.set(raw.status().with_context("decoding chunk '" + reqs[i].key + "'"));
+    if (tg.range >= 0) {  // ranged: scatter straight from the received bytes
+      const RangedChunk& rc = ranged[ranged_of[tg.chunk]];
+      const ByteRun& br = rc.plan.ranges[tg.range];
+      const Bytes& got = *res.value();
+      if (got.size() != br.length) {
+        err.set(io_error("chunk '" + key + "' is shorter than its array's chunk size (got " +
+                         std::to_string(got.size()) + " bytes for the range at " + std::to_string(br.offset) +
+                         " of length " + std::to_string(br.length) + "): the object is corrupt"));
+        return;
+      }
+      for (uint32_t p : rc.pieces_of_range[tg.range]) {
+        const Piece& pc = w.pieces[p];
+        std::memcpy(buf + pc.buf_offset * es, got.data() + (pc.chunk_offset * es - br.offset), pc.count * es);
+      }
       return;
     }
-    const unsigned char* src = raw.value().data();
-    for (const Piece& p : w.pieces) std::memcpy(buf + p.buf_offset * es, src + p.chunk_offset * es, p.count * es);
+    auto finish = [&t, &w, &err, &key, cache, &tag, buf](Bytes stored) {
+      auto raw = decode_chunk(t.meta, std::move(stored));
+      if (!raw.ok()) {
+        err.set(raw.status().with_context("decoding chunk '" + key + "'"));
+        return;
+      }
+      auto data = std::make_shared<const Bytes>(std::move(raw).value());
+      scatter_chunk(t, w, data->data(), buf);
+      if (cache) cache->put(key, std::move(data), tag);
+    };
+    if (compressed) {  // decode off the completion thread
+      decoders.run([finish, stored = std::move(*res.value())]() mutable { finish(std::move(stored)); });
+    } else {
+      finish(std::move(*res.value()));
+    }
   });
+  decoders.wait();
   return err.get();
 }
 
 Status write_chunks(const ArrayTarget& t, const ChunkPlan& plan, const unsigned char* buf) {
   const size_t es = t.meta.element_size;
   const size_t n = plan.chunks.size();
-  std::vector<Bytes> chunks(n);
+  const uint64_t chunk_bytes = t.meta.chunk_bytes();
+  const uint64_t chunk_elements = t.meta.chunk_elements();
+  const bool uncompressed = t.meta.uncompressed();
+  ChunkCache* cache = (t.cache && t.cache->enabled()) ? t.cache : nullptr;
+  const ChunkCache::Tag tag{t.owner, t.meta.shape};
 
-  // 1. Old contents of partially covered chunks (read-modify-write).
-  std::vector<GetRequest> reqs;
-  std::vector<size_t> req_chunk;
-  for (size_t i = 0; i < n; ++i) {
-    if (plan.chunks[i].selected < plan.chunks[i].valid) {
-      reqs.push_back({key_of(t, plan.chunks[i]), std::nullopt});
-      req_chunk.push_back(i);
-    }
-  }
+  // Bounded batches: enough chunks to keep max_inflight PUTs busy twice over, at least 32 MiB.
+  const uint64_t batch_bytes = std::max<uint64_t>(32ull << 20, 2ull * std::max<size_t>(t.max_inflight, 1) * chunk_bytes);
+  const size_t batch_chunks = static_cast<size_t>(std::max<uint64_t>(1, batch_bytes / std::max<uint64_t>(chunk_bytes, 1)));
+
   FirstError err;
-  if (!reqs.empty()) {
-    t.store.get_many(reqs, [&](size_t k, Result<std::optional<Bytes>>&& r) {
-      if (!r.ok()) {
-        err.set(r.status().with_context("reading chunk '" + reqs[k].key + "' before updating it"));
+  for (size_t b = 0; b < n; b += batch_chunks) {
+    const size_t e = std::min(n, b + batch_chunks);
+    const size_t m = e - b;
+    std::vector<std::shared_ptr<Bytes>> raw(m);        // assembled raw chunk (null: PUT from buf)
+    std::vector<Bytes> encoded(m);                     // compressed chunks only
+    std::vector<std::string> keys(m);
+    for (size_t j = 0; j < m; ++j) keys[j] = key_of(t, plan.chunks[b + j]);
+
+    // 1. Old contents of partially covered chunks (read-modify-write): cache, else GET.
+    std::vector<GetRequest> reqs;
+    std::vector<size_t> req_chunk;
+    for (size_t j = 0; j < m; ++j) {
+      const ChunkWork& w = plan.chunks[b + j];
+      if (w.selected >= w.valid) continue;
+      if (cache) {
+        auto hit = cache->get(keys[j], tag);
+        count_cache(t, hit.has_value());
+        if (hit) {
+          if (*hit) raw[j] = std::make_shared<Bytes>(**hit);  // absent: starts as fill below
+          continue;
+        }
+      }
+      reqs.push_back({keys[j], std::nullopt});
+      req_chunk.push_back(j);
+    }
+    if (!reqs.empty()) {
+      t.store.get_many(reqs, [&](size_t k, Result<std::optional<Bytes>>&& r) {
+        if (!r.ok()) {
+          err.set(r.status().with_context("reading chunk '" + reqs[k].key + "' before updating it"));
+          return;
+        }
+        if (!r.value()) return;  // absent: starts as fill below
+        auto dec = decode_chunk(t.meta, std::move(*r.value()));
+        if (!dec.ok()) {
+          err.set(dec.status().with_context("decoding chunk '" + reqs[k].key + "'"));
+          return;
+        }
+        raw[req_chunk[k]] = std::make_shared<Bytes>(std::move(dec).value());
+      });
+      Status s = err.get();
+      if (!s.ok()) return s;
+    }
+
+    // 2. Assemble and encode on the worker pool. An uncompressed chunk that is one contiguous span
+    //    of the caller's buffer is PUT from there directly.
+    std::vector<PutRequest> puts(m);
+    std::vector<char> direct(m, 0);  // PUT straight from the caller's buffer
+    t.pool.parallel_for(m, m, [&](size_t j) {
+      const ChunkWork& w = plan.chunks[b + j];
+      if (uncompressed && !raw[j] && w.pieces.size() == 1 && w.pieces[0].chunk_offset == 0 &&
+          w.pieces[0].count == chunk_elements) {
+        puts[j] = {keys[j], buf + w.pieces[0].buf_offset * es, static_cast<size_t>(chunk_bytes)};
+        direct[j] = 1;
         return;
       }
-      if (!r.value()) return;  // absent: starts as fill below
-      auto raw = decode_chunk(t.meta, std::move(*r.value()));
-      if (!raw.ok()) {
-        err.set(raw.status().with_context("decoding chunk '" + reqs[k].key + "'"));
+      if (!raw[j]) {
+        raw[j] = std::make_shared<Bytes>(chunk_bytes);
+        fill_elements(t.meta, raw[j]->data(), chunk_elements);
+      }
+      Bytes& c = *raw[j];
+      for (const Piece& p : w.pieces) std::memcpy(c.data() + p.chunk_offset * es, buf + p.buf_offset * es, p.count * es);
+      if (uncompressed) {  // the bytes codec is the identity on the in-memory form
+        puts[j] = {keys[j], c.data(), c.size()};
         return;
       }
-      chunks[req_chunk[k]] = std::move(raw).value();
+      // Keep the raw bytes only for a cached chunk (write-through); otherwise encode in place.
+      const bool keep = cache && cache->get(keys[j], tag).has_value();
+      auto enc = keep ? encode_chunk(t.meta, c) : encode_chunk(t.meta, std::move(c));
+      if (!keep) raw[j].reset();
+      if (!enc.ok()) {
+        err.set(enc.status().with_context("encoding chunk '" + keys[j] + "'"));
+        return;
+      }
+      encoded[j] = std::move(enc).value();
+      puts[j] = {keys[j], encoded[j].data(), encoded[j].size()};
     });
     Status s = err.get();
     if (!s.ok()) return s;
+
+    // 3. Store them; then write-through to the cache (buffers stay ours until put_many returns).
+    std::vector<char> stored(m, 0);
+    t.store.put_many(puts, [&](size_t j, Status&& st) {
+      if (!st.ok()) {
+        err.set(st.with_context("writing chunk '" + puts[j].key + "'"));
+        return;
+      }
+      stored[j] = 1;
+    });
+    if (cache) {
+      for (size_t j = 0; j < m; ++j) {
+        if (!stored[j]) {
+          cache->erase(keys[j]);
+        } else if (raw[j]) {
+          cache->update(keys[j], std::move(raw[j]), tag);
+        } else if (direct[j] && cache->get(keys[j], tag)) {  // from the caller's buffer: cache a copy
+          cache->put(keys[j], std::make_shared<const Bytes>(puts[j].data, puts[j].data + puts[j].size), tag);
+        } else if (!direct[j]) {
+          cache->erase(keys[j]);  // encoded in place: never leave an older version behind
+        }
+      }
+    }
+    s = err.get();
+    if (!s.ok()) return s;
   }
-
-  // 2. Assemble and encode on the worker pool.
-  const uint64_t chunk_bytes = t.meta.chunk_bytes();
-  t.pool.parallel_for(n, n, [&](size_t i) {
-    const ChunkWork& w = plan.chunks[i];
-    Bytes& c = chunks[i];
-    if (c.empty()) {
-      c.resize(chunk_bytes);
-      fill_elements(t.meta, c.data(), t.meta.chunk_elements());
-    }
-    for (const Piece& p : w.pieces) std::memcpy(c.data() + p.chunk_offset * es, buf + p.buf_offset * es, p.count * es);
-    auto enc = encode_chunk(t.meta, std::move(c));
-    if (!enc.ok()) {
-      err.set(enc.status().with_context("encoding chunk '" + key_of(t, w) + "'"));
-      c.clear();
-      return;
-    }
-    c = std::move(enc).value();
-  });
-  Status s = err.get();
-  if (!s.ok()) return s;
-
-  // 3. Store them all.
-  std::vector<PutRequest> puts;
-  puts.reserve(n);
-  for (size_t i = 0; i < n; ++i) puts.push_back({key_of(t, plan.chunks[i]), chunks[i].data(), chunks[i].size()});
-  t.store.put_many(puts, [&](size_t i, Status&& st) {
-    if (!st.ok()) err.set(st.with_context("writing chunk '" + puts[i].key + "'"));
-  });
-  return err.get();
+  return ok_status();
 }
 
 }  // namespace arraymorph::io

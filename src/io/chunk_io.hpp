@@ -1,12 +1,24 @@
 // chunk_io.hpp -- executes a ChunkPlan against a store: the read and write paths of H5Dread and
 // H5Dwrite for one dataset.
 //
-// Reads issue every chunk GET of the plan at once (store.get_many); each completion decodes the
-// chunk and scatters its pieces into the destination buffer. A missing chunk scatters the fill
-// value. Writes gather pieces into whole chunks — fetching the old chunk first only when the
-// selection does not cover all of its in-extent elements (read-modify-write) — encode them on
-// the worker pool and PUT them all at once. The call returns when every request has finished and
-// reports the first failure with the chunk key.
+// Reads: chunks found in the file's chunk cache (target.cache) are scattered from it without a
+// request. For the others, uncompressed chunks go through the range planner (range_planner.hpp:
+// whole-object GET or a few merged ranged GETs, by a cost model); compressed chunks are fetched
+// whole. Every GET of the call is issued at once (store.get_many); each completion scatters its
+// pieces into the destination buffer (compressed chunks are decoded on the worker pool first).
+// Whole chunks fetched are put in the cache; ranged results are not. A missing chunk scatters the
+// fill value (and is cached as absent).
+//
+// Writes gather pieces into whole chunks — fetching the old chunk first (from the cache if there,
+// else a GET) only when the selection does not cover all of its in-extent elements
+// (read-modify-write) — encode them on the worker pool and PUT them together, in batches bounded
+// to ~max(32 MiB, 2 x max_inflight chunks) of raw chunk bytes so a huge write does not hold every
+// encoded chunk at once. An uncompressed chunk that is one contiguous span of the buffer is PUT
+// straight from it (no copy). Cached chunks get the new bytes after their PUT succeeds
+// (write-through) and are dropped if it fails.
+//
+// The call returns when every request has finished and reports the first failure with the
+// chunk key.
 //
 // Buffers hold elements in the file type's representation (meta.element_size bytes each); type
 // conversion is done by the caller (src/vol/dataset_io.cpp) on the HDF5 thread.
@@ -16,10 +28,14 @@
 // HDF5 leaves that case undefined too.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "arraymorph/stats.hpp"
 #include "arraymorph/store.hpp"
+#include "io/chunk_cache.hpp"
 #include "io/chunk_plan.hpp"
+#include "io/range_planner.hpp"
 #include "model/zarr_metadata.hpp"
 #include "sched/thread_pool.hpp"
 
@@ -30,6 +46,12 @@ struct ArrayTarget {
   std::string node_prefix;  // "<file>/<path>", chunk keys are node_prefix + "/c/..."
   const model::ArrayMeta& meta;
   ThreadPool& pool;
+  ChunkCache* cache = nullptr;       // the open file's chunk cache; nullptr: no caching
+  std::weak_ptr<const void> owner;   // the dataset's metadata node (cache tag, see chunk_cache.hpp)
+  Stats* stats = nullptr;            // cache hit/miss counters; may be null
+  RangeCostModel ranges{};           // whole vs ranged GETs for uncompressed chunks
+  bool ranged_reads = true;          // false: whole chunks only
+  size_t max_inflight = 64;          // sizes the write batches
 };
 
 Status read_chunks(const ArrayTarget& target, const ChunkPlan& plan, unsigned char* buf);

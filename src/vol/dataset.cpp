@@ -4,6 +4,7 @@
 // in `_hdf5` (type_map.cpp). Data movement is in dataset_io.cpp.
 #include <algorithm>
 
+#include "io/chunk_cache.hpp"
 #include "io/chunk_io.hpp"
 #include "io/codec_pipeline.hpp"
 #include "model/chunk_key.hpp"
@@ -195,6 +196,8 @@ herr_t dataset_specific(void* obj, H5VL_dataset_specific_args_t* args, hid_t, vo
       d->space = H5Screate_simple(static_cast<int>(rank), dims.data(), maxd.data());
       bool shrank = false;
       for (size_t i = 0; i < rank; ++i) shrank = shrank || want[i] < old[i];
+      // Cached chunks may hold data outside the new extent (HDF5 forgets it on shrink).
+      if (d->file->chunk_cache) d->file->chunk_cache->erase_prefix(d->key_prefix() + "/");
       if (shrank) discard_outside(*d, old);
       if (!d->anonymous()) {
         d->file->tree->mark_dirty(d->path);

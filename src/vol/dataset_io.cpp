@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/connector_state.hpp"
+#include "io/chunk_cache.hpp"
 #include "io/chunk_io.hpp"
 #include "io/vlen_strings.hpp"
 #include "vol/callbacks.hpp"
@@ -121,6 +123,27 @@ bool vlen_string_dataset(const DatasetObject& d, hid_t mem_type) {
   return true;
 }
 
+// The engine's view of a dataset: store, chunk cache of the file (not for anonymous datasets,
+// whose chunks live in a private store under a shared prefix), range planner settings.
+io::ArrayTarget make_target(DatasetObject& d) {
+  const Config& cfg = d.file->config;
+  io::ArrayTarget t{d.store(), d.key_prefix(), *d.node->array, *d.file->pool, nullptr, {}, nullptr, {}, true, 64};
+  if (!d.anonymous() && cfg.cache_bytes > 0) {
+    if (!d.file->chunk_cache) d.file->chunk_cache = std::make_shared<io::ChunkCache>(cfg.cache_bytes);
+    t.cache = d.file->chunk_cache.get();
+    t.owner = d.node;
+  }
+  t.stats = ConnectorState::instance().stats().get();
+  t.max_inflight = static_cast<size_t>(std::max(1, cfg.max_inflight));
+  t.ranges.latency_s = cfg.range_latency_s;
+  t.ranges.bandwidth_bps = static_cast<double>(cfg.range_bandwidth);
+  t.ranges.parallelism = static_cast<double>(t.max_inflight);
+  t.ranges.merge_gap = cfg.range_merge_gap;
+  t.ranged_reads = cfg.ranged_reads;
+  return t;
+}
+
+
 void read_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl, void* buf) {
   refresh_space(d);  // another handle may have resized the dataset
   Selections s;
@@ -133,7 +156,7 @@ void read_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spac
     return;
   }
   const auto& meta = *d.node->array;
-  io::ArrayTarget target{d.store(), d.key_prefix(), meta, *d.file->pool};
+  io::ArrayTarget target = make_target(d);
   if (H5Tequal(mem_type, d.type) > 0) {
     auto plan = make_plan(d, s, mem_runs(s));
     check(io::read_chunks(target, plan, static_cast<unsigned char*>(buf)));
@@ -166,7 +189,7 @@ void write_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spa
     return;
   }
   const auto& meta = *d.node->array;
-  io::ArrayTarget target{d.store(), d.key_prefix(), meta, *d.file->pool};
+  io::ArrayTarget target = make_target(d);
   if (H5Tequal(mem_type, d.type) > 0) {
     auto plan = make_plan(d, s, mem_runs(s));
     check(io::write_chunks(target, plan, static_cast<const unsigned char*>(buf)));

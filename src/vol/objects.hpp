@@ -19,6 +19,10 @@
 #include "model/hierarchy.hpp"
 #include "sched/thread_pool.hpp"
 
+namespace arraymorph::io {
+class ChunkCache;
+}
+
 namespace arraymorph::vol {
 
 struct FileShared {
@@ -34,6 +38,9 @@ struct FileShared {
   bool closed = false;  // the file id was closed; remaining objects flush on their own close
   struct Object* file_object = nullptr;  // the one VOL file object HDF5 holds an id for
   std::map<std::string, std::string> token_paths;  // token bytes -> path (H5Oopen_by_token)
+  // Decoded-chunk cache of this file's datasets (config.cache_bytes), created by the first
+  // H5Dread/H5Dwrite (src/vol/dataset_io.cpp) and dropped with the FileShared.
+  std::shared_ptr<io::ChunkCache> chunk_cache;
 
   // Object tokens: 16 bytes, a hash of the path (stable across opens) recorded for lookups.
   H5O_token_t token_for(const std::string& path);
