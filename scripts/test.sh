@@ -25,9 +25,8 @@ python -m pytest tests/python -q -p no:cacheprovider ${PYTEST_ARGS:-}
 rc=$?
 ((rc == 0)) || failed+=("pytest (exit $rc)")
 
-# MPI suites (issue: MPI) plug in here, e.g.
-# echo "== MPI tests"
-# mpiexec -n 2 python -m pytest --with-mpi tests/mpi -q -p no:cacheprovider || failed+=(mpi)
+echo "== MPI tests (mpiexec -n 2 and -n 4)"
+ARRAYMORPH_REQUIRE_MPI=1 bash scripts/test_mpi.sh || failed+=(mpi)
 
 if ((${#failed[@]})); then
   echo "FAILED: ${failed[*]}"

@@ -76,6 +76,26 @@ ARRAYMORPH_API ssize_t arraymorph_link_names(hid_t loc_id, const char *name, cha
 ARRAYMORPH_API int arraymorph_link_info(hid_t loc_id, const char *name, char *buf, size_t len,
                                         size_t *target_len);
 
+/* MPI collective chunk I/O (DESIGN section 6). Between arraymorph_collective_begin and
+ * arraymorph_collective_end every rank of the communicator makes the same sequence of H5Dread /
+ * H5Dwrite calls (same datasets, same order, even with empty selections); each chunk is then read
+ * or written once by its owner rank and the pieces are exchanged with MPI_Alltoallv. A rank that
+ * fails makes every rank fail instead of hanging. `comm_f` is the communicator's Fortran handle
+ * (an MPI_Fint: MPI_Comm_c2f(comm), mpi4py comm.py2f()); it is duplicated. The functions return 0,
+ * or -1 with a message available from arraymorph_collective_last_error. Without MPI in the build,
+ * begin always fails (arraymorph_collective_available() returns 0). Not thread-safe: call from
+ * the thread that does the HDF5 I/O. */
+ARRAYMORPH_API int arraymorph_collective_available(void);
+ARRAYMORPH_API int arraymorph_collective_begin(int comm_f);
+/* Leaves the block normally; fails if another rank left with an error or at another step. */
+ARRAYMORPH_API int arraymorph_collective_end(void);
+/* Leaves the block because this rank failed: the other ranks' next collective step fails. */
+ARRAYMORPH_API int arraymorph_collective_abort(void);
+ARRAYMORPH_API int arraymorph_collective_active(void);
+/* Copies the last failure message of the functions above (NUL-terminated, truncated to len) and
+ * returns its full length. */
+ARRAYMORPH_API size_t arraymorph_collective_last_error(char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -207,4 +207,22 @@ NB_MODULE(_core, m) {
         "libhdf5 version the plugin was compiled against.");
   m.def("hdf5_runtime_version", &hdf5_runtime_version,
         "libhdf5 version bound in this process.");
+  // MPI collective I/O (arraymorph_collective_*, src/mpi/collective.hpp).
+  auto collective_call = [](int rc) {
+    if (rc == 0) return;
+    std::string msg(arraymorph_collective_last_error(nullptr, 0) + 1, '\0');
+    arraymorph_collective_last_error(msg.data(), msg.size());
+    msg.pop_back();
+    throw std::runtime_error(msg);
+  };
+  m.def("collective_available", [] { return arraymorph_collective_available() != 0; },
+        "Whether this build has MPI collective I/O.");
+  m.def("collective_begin", [collective_call](int fcomm) { collective_call(arraymorph_collective_begin(fcomm)); },
+        nb::arg("fcomm"), "Enter collective mode on a communicator (its Fortran handle, comm.py2f()).");
+  m.def("collective_end", [collective_call](bool failed) {
+        collective_call(failed ? arraymorph_collective_abort() : arraymorph_collective_end());
+      }, nb::arg("failed") = false,
+        "Leave collective mode; failed=True when this rank leaves because of an error.");
+  m.def("collective_active", [] { return arraymorph_collective_active() != 0; },
+        "Whether a collective block is active.");
 }

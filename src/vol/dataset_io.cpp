@@ -11,6 +11,7 @@
 #include "io/chunk_cache.hpp"
 #include "io/chunk_io.hpp"
 #include "io/vlen_strings.hpp"
+#include "mpi/collective.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/objects.hpp"
 
@@ -143,11 +144,33 @@ io::ArrayTarget make_target(DatasetObject& d) {
   return t;
 }
 
+// ---------------------------------------------------------------------------- MPI collective hook
+// Inside arraymorph.collective(comm) (src/mpi/collective.hpp), reads/writes of named datasets
+// whose memory type equals the file type (fixed-size elements) take the two-phase collective
+// path -- even with an empty selection, since every rank must take part. Type conversion,
+// variable-length strings and anonymous datasets keep the independent path below.
+bool collective_io(DatasetObject& d, const Selections& s, hid_t mem_type, bool writing, const void* buf) {
+  if (!mpi::active() || d.anonymous() || d.node->array->data_type == "string" || H5Tequal(mem_type, d.type) <= 0)
+    return false;
+  io::ArrayTarget target = make_target(d);
+  io::ChunkPlan plan;
+  if (s.count > 0) {
+    if (!buf) throw Error(invalid_argument("no buffer given for the " + std::to_string(s.count) + " elements of '" + d.path + "'"));
+    plan = make_plan(d, s, mem_runs(s));
+  }
+  if (writing)
+    check(mpi::write(target, d.key_prefix(), plan, static_cast<const unsigned char*>(buf)));
+  else
+    check(mpi::read(target, d.key_prefix(), plan, static_cast<unsigned char*>(const_cast<void*>(buf))));
+  return true;
+}
+// ---------------------------------------------------------------------------- end MPI hook
 
 void read_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl, void* buf) {
   refresh_space(d);  // another handle may have resized the dataset
   Selections s;
   resolve_spaces(d, mem_space, file_space, s);
+  if (collective_io(d, s, mem_type, false, buf)) return;  // MPI hook
   if (s.count == 0) return;
   if (!buf) throw Error(invalid_argument("no buffer given to read " + std::to_string(s.count) + " elements of '" + d.path + "' into"));
   if (vlen_string_dataset(d, mem_type)) {
@@ -181,6 +204,7 @@ void write_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spa
   refresh_space(d);  // another handle may have resized the dataset
   Selections s;
   resolve_spaces(d, mem_space, file_space, s);
+  if (collective_io(d, s, mem_type, true, buf)) return;  // MPI hook
   if (s.count == 0) return;
   if (!buf) throw Error(invalid_argument("no buffer given with the " + std::to_string(s.count) + " elements to write to '" + d.path + "'"));
   if (vlen_string_dataset(d, mem_type)) {
