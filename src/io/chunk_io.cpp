@@ -6,28 +6,13 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/first_error.hpp"
 #include "io/codec_pipeline.hpp"
 #include "model/chunk_key.hpp"
 
 namespace arraymorph::io {
 namespace {
 
-// Keeps the first failure of a parallel batch (later ones are usually consequences).
-class FirstError {
- public:
-  void set(Status s) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (first_.ok()) first_ = std::move(s);
-  }
-  Status get() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return first_;
-  }
-
- private:
-  std::mutex mu_;
-  Status first_;
-};
 
 // Jobs submitted to the pool that the caller waits for (no spinning).
 class JobGroup {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/first_error.hpp"
 #include "io/codec_pipeline.hpp"
 #include "model/chunk_key.hpp"
 
@@ -26,21 +27,6 @@ char* copy_string(const std::string& s) {
   return p;
 }
 
-class FirstError {
- public:
-  void set(Status s) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (first_.ok()) first_ = std::move(s);
-  }
-  Status get() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return first_;
-  }
-
- private:
-  std::mutex mu_;
-  Status first_;
-};
 
 Result<std::vector<std::string>> load_chunk(const model::ArrayMeta& meta, Result<std::optional<Bytes>>&& r,
                                             const std::string& key) {

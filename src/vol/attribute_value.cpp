@@ -1,5 +1,6 @@
 // attribute_value.cpp -- see attribute_value.hpp.
 #include "vol/attribute_value.hpp"
+#include "vol/type_map.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -43,17 +44,6 @@ struct TNode {
   bool pointers = false;           // some part is variable-length (pointers in memory)
 };
 
-bool float_layout_is_ieee(hid_t type, size_t size) {
-  size_t spos, epos, esize, mpos, msize;
-  if (H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0) return false;
-  if (H5Tget_offset(type) != 0 || H5Tget_precision(type) != 8 * size) return false;
-  switch (size) {
-    case 2: return spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10;
-    case 4: return spos == 31 && epos == 23 && esize == 8 && mpos == 0 && msize == 23;
-    case 8: return spos == 63 && epos == 52 && esize == 11 && mpos == 0 && msize == 52;
-    default: return false;
-  }
-}
 
 std::string member_name(hid_t type, unsigned i) {
   char* n = H5Tget_member_name(type, i);

@@ -16,17 +16,6 @@ constexpr H5Z_filter_t kBloscFilter = 32001;  // registered HDF5 filter id of bl
 // The blosc HDF5 filter's compressor codes (cd_values[6]) and Zarr's cname for each.
 const char* const kBloscNames[] = {"blosclz", "lz4", "lz4hc", "snappy", "zlib", "zstd"};
 
-bool float_layout_is_ieee(hid_t type, size_t size) {
-  size_t spos, epos, esize, mpos, msize;
-  if (H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0) return false;
-  if (H5Tget_offset(type) != 0 || H5Tget_precision(type) != 8 * size) return false;
-  switch (size) {
-    case 2: return spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10;
-    case 4: return spos == 31 && epos == 23 && esize == 8 && mpos == 0 && msize == 23;
-    case 8: return spos == 63 && epos == 52 && esize == 11 && mpos == 0 && msize == 52;
-    default: return false;
-  }
-}
 
 // h5py's bool: an enum on a 1-byte integer with FALSE=0, TRUE=1.
 bool is_h5py_bool(hid_t type) {
@@ -122,6 +111,18 @@ model::json structured_fields(hid_t type) {
 }
 
 }  // namespace
+
+bool float_layout_is_ieee(hid_t type, size_t size) {
+  size_t spos, epos, esize, mpos, msize;
+  if (H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0) return false;
+  if (H5Tget_offset(type) != 0 || H5Tget_precision(type) != 8 * size) return false;
+  switch (size) {
+    case 2: return spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10;
+    case 4: return spos == 31 && epos == 23 && esize == 8 && mpos == 0 && msize == 23;
+    case 8: return spos == 63 && epos == 52 && esize == 11 && mpos == 0 && msize == 52;
+    default: return false;
+  }
+}
 
 void describe_type(hid_t type, model::ArrayMeta& meta) {
   const H5T_class_t cls = H5Tget_class(type);

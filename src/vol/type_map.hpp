@@ -20,6 +20,9 @@ void describe_type(hid_t type, model::ArrayMeta& meta);
 // The HDF5 file datatype for stored metadata (from _hdf5.datatype, else from data_type).
 hid_t type_from_meta(const model::ArrayMeta& meta);
 
+// True for an IEEE binary16/32/64 float layout of `size` bytes (either byte order).
+bool float_layout_is_ieee(hid_t type, size_t size);
+
 // Dataset creation: chunk shape, fill value and filters -> meta (shape already set).
 void apply_dcpl(hid_t dcpl, hid_t type, model::ArrayMeta& meta);
 // A DCPL describing meta (layout, chunks, fill value, filters) for H5Dget_create_plist.
