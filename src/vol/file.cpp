@@ -55,13 +55,7 @@ struct ObjIdsQuery {
 
 herr_t visit_id(hid_t id, void* udata) {
   auto* q = static_cast<ObjIdsQuery*>(udata);
-  char name[32] = {0};
-  hid_t conn = H5VLget_connector_id(id);
-  if (conn < 0) return 0;
-  H5VLget_connector_name(id, name, sizeof name);
-  H5VLclose(conn);
-  if (std::strcmp(name, "arraymorph") != 0) return 0;
-  auto* o = static_cast<Object*>(H5VLobject(id));
+  Object* o = owned_object(id);
   if (!o || o->file.get() != q->file) return 0;
   if (q->out && q->count < q->max) q->out[q->count] = id;
   ++q->count;

@@ -100,13 +100,7 @@ struct Renamed {
 
 herr_t rename_open_object(hid_t id, void* udata) {
   auto* r = static_cast<Renamed*>(udata);
-  hid_t conn = H5VLget_connector_id(id);
-  if (conn < 0) return 0;
-  char name[32] = {0};
-  H5VLget_connector_name(id, name, sizeof name);
-  H5VLclose(conn);
-  if (std::strcmp(name, ARRAYMORPH_CONNECTOR_NAME) != 0) return 0;
-  auto* o = static_cast<Object*>(H5VLobject(id));
+  Object* o = owned_object(id);
   if (!o || o->file.get() != r->file || o->path.empty()) return 0;
   const std::string& p = o->path;
   if (p != r->from && !(p.size() > r->from.size() && p.compare(0, r->from.size(), r->from) == 0 && p[r->from.size()] == '/'))

@@ -11,14 +11,11 @@
 namespace arraymorph::vol {
 namespace {
 
-Object* owned_object(hid_t id) {
-  hid_t conn = H5VLget_connector_id(id);
-  if (conn < 0) return nullptr;
-  char name[32] = {0};
-  H5VLget_connector_name(id, name, sizeof name);
-  H5VLclose(conn);
-  if (std::strcmp(name, ARRAYMORPH_CONNECTOR_NAME) != 0) return nullptr;
-  return static_cast<Object*>(H5VLobject(id));
+// The arraymorph object behind a caller's id, or an error naming the problem.
+Object* require_owned(hid_t id) {
+  Object* o = owned_object(id);
+  if (!o) throw Error(invalid_argument("id is not an object opened through arraymorph"));
+  return o;
 }
 
 }  // namespace
@@ -26,20 +23,12 @@ Object* owned_object(hid_t id) {
 
 extern "C" {
 
-int arraymorph_is_arraymorph_object(hid_t id) {
-  int r = 0;
-  H5E_BEGIN_TRY { r = arraymorph::vol::owned_object(id) != nullptr ? 1 : 0; }
-  H5E_END_TRY
-  return r;
-}
+int arraymorph_is_arraymorph_object(hid_t id) { return arraymorph::vol::owned_object(id) != nullptr ? 1 : 0; }
 
 ssize_t arraymorph_link_names(hid_t loc_id, const char* name, char* buf, size_t len) {
   using namespace arraymorph;
   try {
-    vol::Object* o = nullptr;
-    H5E_BEGIN_TRY { o = vol::owned_object(loc_id); }
-    H5E_END_TRY
-    if (!o) throw Error(invalid_argument("id is not an object opened through arraymorph"));
+    vol::Object* o = vol::require_owned(loc_id);
     std::string group = check(model::resolve_object(*o->file->tree, check(model::join_path(o->path, name ? name : "."))));
     auto kids = check(model::link_names(*o->file->tree, group));
     std::string out;
@@ -58,10 +47,7 @@ ssize_t arraymorph_link_names(hid_t loc_id, const char* name, char* buf, size_t 
 int arraymorph_link_info(hid_t loc_id, const char* name, char* buf, size_t len, size_t* target_len) {
   using namespace arraymorph;
   try {
-    vol::Object* o = nullptr;
-    H5E_BEGIN_TRY { o = vol::owned_object(loc_id); }
-    H5E_END_TRY
-    if (!o) throw Error(invalid_argument("id is not an object opened through arraymorph"));
+    vol::Object* o = vol::require_owned(loc_id);
     if (target_len) *target_len = 0;
     auto loc = model::link_location(*o->file->tree, check(model::join_path(o->path, name ? name : ".")));
     if (!loc.ok() && loc.status().code() == Code::kNotFound) return 0;

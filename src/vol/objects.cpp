@@ -4,8 +4,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "vol/attribute_value.hpp"
+#include "arraymorph/arraymorph.h"
 #include "model/links.hpp"
+#include "vol/attribute_value.hpp"
 #include "vol/type_map.hpp"
 
 namespace arraymorph::vol {
@@ -52,6 +53,21 @@ DatasetObject::~DatasetObject() {
   if (space >= 0) H5Sclose(space);
   if (dcpl >= 0) H5Pclose(dcpl);
   if (dapl >= 0) H5Pclose(dapl);
+}
+
+Object* owned_object(hid_t id) {
+  Object* o = nullptr;
+  H5E_BEGIN_TRY {
+    char name[32] = {0};
+    hid_t conn = H5VLget_connector_id(id);
+    if (conn >= 0) {
+      H5VLget_connector_name(id, name, sizeof name);
+      H5VLclose(conn);
+      if (std::strcmp(name, ARRAYMORPH_CONNECTOR_NAME) == 0) o = static_cast<Object*>(H5VLobject(id));
+    }
+  }
+  H5E_END_TRY
+  return o;
 }
 
 bool creates_parents(hid_t lcpl) {

@@ -78,6 +78,9 @@ struct DatasetObject : Object {
 };
 
 inline Object* as_object(void* p) { return static_cast<Object*>(p); }
+// The arraymorph object behind an HDF5 id, or nullptr when the id belongs to another connector
+// (or is not an object id). Pushes no HDF5 error.
+Object* owned_object(hid_t id);
 DatasetObject* as_dataset(void* p);  // throws when p is not a dataset
 
 // Rebuilds d.space when the shared metadata's shape changed (H5Dset_extent through another
