@@ -79,7 +79,9 @@ ARRAYMORPH_API int arraymorph_link_info(hid_t loc_id, const char *name, char *bu
 /* MPI collective chunk I/O (DESIGN section 6). Between arraymorph_collective_begin and
  * arraymorph_collective_end every rank of the communicator makes the same sequence of H5Dread /
  * H5Dwrite calls (same datasets, same order, even with empty selections); each chunk is then read
- * or written once by its owner rank and the pieces are exchanged with MPI_Alltoallv. A rank that
+ * or written once by its owner rank and the pieces are exchanged with MPI_Alltoallv. Metadata
+ * changes inside the block (file create, groups, datasets, attributes, links, resize, flush) are
+ * made once, by rank 0, when every rank has made the same call. A rank that
  * fails makes every rank fail instead of hanging. `comm_f` is the communicator's Fortran handle
  * (an MPI_Fint: MPI_Comm_c2f(comm), mpi4py comm.py2f()); it is duplicated. The functions return 0,
  * or -1 with a message available from arraymorph_collective_last_error. Without MPI in the build,
@@ -92,6 +94,9 @@ ARRAYMORPH_API int arraymorph_collective_end(void);
 /* Leaves the block because this rank failed: the other ranks' next collective step fails. */
 ARRAYMORPH_API int arraymorph_collective_abort(void);
 ARRAYMORPH_API int arraymorph_collective_active(void);
+/* on != 0: this rank works alone for a while (its calls are independent, nothing is coordinated);
+ * on == 0: back to the block. */
+ARRAYMORPH_API void arraymorph_collective_suspend(int on);
 /* Copies the last failure message of the functions above (NUL-terminated, truncated to len) and
  * returns its full length. */
 ARRAYMORPH_API size_t arraymorph_collective_last_error(char *buf, size_t len);

@@ -358,7 +358,7 @@ def _settings_string(settings: dict) -> Optional[str]:
     return ";".join(parts)
 
 
-def open(url: str, mode: str = "r", **settings: Any) -> h5py.File:  # noqa: A001 - public API
+def open(url: str, mode: str = "r", comm: Any = None, **settings: Any) -> h5py.File:  # noqa: A001 - public API
     """Open or create a file through arraymorph, without environment variables.
 
     Parameters
@@ -369,6 +369,11 @@ def open(url: str, mode: str = "r", **settings: Any) -> h5py.File:  # noqa: A001
     mode : {"r", "r+", "w", "w-", "x", "a"}
         h5py's meaning: read only; read/write, must exist; create, truncating; create, fail if
         it exists (``w-`` and ``x``); read/write if it exists, create otherwise.
+    comm : mpi4py communicator, optional
+        Parallel HDF5 (needs an h5py built with MPI): the file is opened as with h5py's
+        ``driver="mpio", comm=comm``. Every rank of ``comm`` must make the same calls that change
+        metadata (they are made once, by rank 0), and ``with dataset.collective:`` makes a
+        read/write two-phase (each chunk fetched or written once). See docs/design.md.
     **settings
         Connector settings for this file only (keys as in :func:`configure`).
 
@@ -387,6 +392,13 @@ def open(url: str, mode: str = "r", **settings: Any) -> h5py.File:  # noqa: A001
     from h5py import h5f, h5p
 
     fapl = h5p.create(h5p.FILE_ACCESS)
+    if comm is not None:
+        if not h5py.get_config().mpi:
+            raise ValueError("arraymorph.open(comm=...): this h5py was built without MPI (HDF5_MPI=ON); "
+                             "use arraymorph.collective(comm) instead")
+        from mpi4py import MPI
+
+        fapl.set_fapl_mpio(comm, MPI.Info())
     _core.set_fapl(fapl.id, _settings_string(settings))
     name = os.fsencode(url)
     if mode == "r":
@@ -443,18 +455,21 @@ class Collective:
                 raise CollectiveError(str(err)) from None
         return False
 
-    # Metadata: made once by rank 0, every rank learns the outcome (no hang if it fails).
     def once(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run ``fn(*args, **kwargs)`` on rank 0 only; every rank raises if it failed there.
+        """Run ``fn(*args, **kwargs)`` on rank 0 only, outside the block's coordination (its
+        arraymorph calls are independent); every rank raises if it failed there.
 
         Returns the result on rank 0 and None elsewhere. Must be called by every rank.
         """
         result, error = None, None
         if self.rank == 0:
+            _core.collective_suspend(True)
             try:
                 result = fn(*args, **kwargs)
             except BaseException as err:  # noqa: BLE001 - re-raised below on every rank
                 error = err
+            finally:
+                _core.collective_suspend(False)
         message = self.comm.bcast(None if error is None else f"{type(error).__name__}: {error}", root=0)
         if error is not None:
             raise error
@@ -462,18 +477,15 @@ class Collective:
             raise CollectiveError(f"rank 0 failed: {message}")
         return result
 
+    # Kept for code written against the first version of this API; plain arraymorph.open and
+    # create_dataset on every rank do the same now (the connector coordinates metadata).
     def open(self, url: str, mode: str = "r", **settings: Any) -> h5py.File:
-        """:func:`open` on every rank; creating modes ("w", "w-", "x", "a") create on rank 0
-        first (it truncates for "w"), then the other ranks open the result with "r+"."""
-        if mode == "r" or mode == "r+":
-            return open(url, mode, **settings)
-        f = self.once(open, url, mode, **settings)
-        return f if self.rank == 0 else open(url, "r+", **settings)
+        """Same as :func:`open` on every rank (inside the block, a create is made once by rank 0)."""
+        return open(url, mode, **settings)
 
     def create_dataset(self, parent: Any, name: str, **kwargs: Any) -> h5py.Dataset:
-        """``parent.create_dataset(name, **kwargs)`` made once (rank 0); every rank gets the dataset."""
-        ds = self.once(parent.create_dataset, name, **kwargs)
-        return ds if self.rank == 0 else parent[name]
+        """Same as ``parent.create_dataset(name, **kwargs)`` on every rank."""
+        return parent.create_dataset(name, **kwargs)
 
 
 def collective(comm: Any) -> Collective:
@@ -482,9 +494,11 @@ def collective(comm: Any) -> Collective:
     ::
 
         from mpi4py import MPI
-        with arraymorph.collective(MPI.COMM_WORLD) as coll:
-            f = coll.open("s3://bucket/data.h5", "r")
-            window = f["x"][lo:hi]          # every rank, same sequence of reads/writes
+        with arraymorph.collective(MPI.COMM_WORLD):
+            with arraymorph.open("s3://bucket/data.h5", "a") as f:   # every rank
+                x = f.require_dataset("x", (n, 256), "f8", chunks=(64, 256))
+                x[lo:hi] = mine                  # every rank, same sequence of reads/writes
+                window = x[a:b]
 
     Each chunk any rank needs is fetched once (by its owner rank: hash of the chunk's
     coordinates modulo the communicator size) and the pieces are exchanged with MPI_Alltoallv;
@@ -499,10 +513,11 @@ def collective(comm: Any) -> Collective:
       raise (at the next read/write or at the end of the block) instead of hanging.
     - only reads/writes whose NumPy dtype matches the file type take the collective path; type
       conversion, variable-length strings and anonymous datasets stay independent.
-    - metadata is not coordinated by the connector: create the file and datasets through
-      :meth:`Collective.open` / :meth:`Collective.create_dataset` (made once by rank 0), or
-      :meth:`Collective.once` for other changes (attributes). Calling ``h5py.File(url, "w")`` on
-      every rank truncates concurrently and is unsafe.
+    - metadata changes (file create/truncate, groups, datasets, attributes, links, resize, the
+      metadata written at flush/close) are made once, by rank 0, after every rank has made the
+      same call; every rank then sees the result. So every rank makes them all, in the same
+      order, and closes files inside the block (a file closed after it writes its metadata from
+      every rank). :meth:`Collective.once` runs a function on rank 0 alone, uncoordinated.
     - blocks do not nest; the communicator is duplicated for the block's duration.
 
     Raises RuntimeError when arraymorph was built without MPI.

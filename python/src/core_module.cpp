@@ -207,7 +207,7 @@ NB_MODULE(_core, m) {
         "libhdf5 version the plugin was compiled against.");
   m.def("hdf5_runtime_version", &hdf5_runtime_version,
         "libhdf5 version bound in this process.");
-  // MPI collective I/O (arraymorph_collective_*, src/mpi/collective.hpp).
+  // MPI collective I/O (arraymorph_collective_*, src/mpi/context.hpp).
   auto collective_call = [](int rc) {
     if (rc == 0) return;
     std::string msg(arraymorph_collective_last_error(nullptr, 0) + 1, '\0');
@@ -224,5 +224,7 @@ NB_MODULE(_core, m) {
       }, nb::arg("failed") = false,
         "Leave collective mode; failed=True when this rank leaves because of an error.");
   m.def("collective_active", [] { return arraymorph_collective_active() != 0; },
-        "Whether a collective block is active.");
+        "Whether a collective block is active (and not suspended).");
+  m.def("collective_suspend", [](bool on) { arraymorph_collective_suspend(on ? 1 : 0); }, nb::arg("on"),
+        "Suspend (True) or resume (False) the collective block on this rank.");
 }

@@ -220,9 +220,11 @@ herr_t dataset_optional(void*, H5VL_optional_args_t* args, hid_t, void**) {
 }
 
 herr_t dataset_close(void* obj, hid_t, void**) {
-  std::unique_ptr<DatasetObject> d(as_dataset(obj));
+  DatasetObject* d = as_dataset(obj);
   auto f = d->file;
+  // As in file_close: a failed flush leaves the id (and so the object) open.
   if (f->closed && f->writable() && f->tree->modified()) check(f->tree->flush(true));
+  delete d;
   return 0;
 }
 

@@ -11,7 +11,8 @@
 #include "io/chunk_cache.hpp"
 #include "io/chunk_io.hpp"
 #include "io/vlen_strings.hpp"
-#include "mpi/collective.hpp"
+#include "mpi/collective_io.hpp"
+#include "mpi/coordinated_store.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/objects.hpp"
 
@@ -145,12 +146,15 @@ io::ArrayTarget make_target(DatasetObject& d) {
 }
 
 // ---------------------------------------------------------------------------- MPI collective hook
-// Inside arraymorph.collective(comm) (src/mpi/collective.hpp), reads/writes of named datasets
-// whose memory type equals the file type (fixed-size elements) take the two-phase collective
-// path -- even with an empty selection, since every rank must take part. Type conversion,
+// The collective context of a transfer (src/mpi/context.hpp): the file's own MPI-IO communicator
+// when the dxpl asks for a collective transfer (H5Pset_dxpl_mpio), else the process-wide
+// arraymorph.collective block when one is active. There, reads/writes of named datasets whose
+// memory type equals the file type (fixed-size elements) take the two-phase collective path --
+// even with an empty selection, since every rank must take part. Type conversion,
 // variable-length strings and anonymous datasets keep the independent path below.
-bool collective_io(DatasetObject& d, const Selections& s, hid_t mem_type, bool writing, const void* buf) {
-  if (!mpi::active() || d.anonymous() || d.node->array->data_type == "string" || H5Tequal(mem_type, d.type) <= 0)
+bool collective_io(DatasetObject& d, const Selections& s, hid_t mem_type, hid_t dxpl, bool writing, const void* buf) {
+  mpi::ContextPtr ctx = d.file->comm && mpi::collective_transfer(dxpl) ? d.file->comm : mpi::process_context();
+  if (!ctx || d.anonymous() || d.node->array->data_type == "string" || H5Tequal(mem_type, d.type) <= 0)
     return false;
   io::ArrayTarget target = make_target(d);
   io::ChunkPlan plan;
@@ -159,9 +163,9 @@ bool collective_io(DatasetObject& d, const Selections& s, hid_t mem_type, bool w
     plan = make_plan(d, s, mem_runs(s));
   }
   if (writing)
-    check(mpi::write(target, d.key_prefix(), plan, static_cast<const unsigned char*>(buf)));
+    check(mpi::write(*ctx, target, d.key_prefix(), plan, static_cast<const unsigned char*>(buf)));
   else
-    check(mpi::read(target, d.key_prefix(), plan, static_cast<unsigned char*>(const_cast<void*>(buf))));
+    check(mpi::read(*ctx, target, d.key_prefix(), plan, static_cast<unsigned char*>(const_cast<void*>(buf))));
   return true;
 }
 // ---------------------------------------------------------------------------- end MPI hook
@@ -170,7 +174,7 @@ void read_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spac
   refresh_space(d);  // another handle may have resized the dataset
   Selections s;
   resolve_spaces(d, mem_space, file_space, s);
-  if (collective_io(d, s, mem_type, false, buf)) return;  // MPI hook
+  if (collective_io(d, s, mem_type, dxpl, false, buf)) return;  // MPI hook
   if (s.count == 0) return;
   if (!buf) throw Error(invalid_argument("no buffer given to read " + std::to_string(s.count) + " elements of '" + d.path + "' into"));
   if (vlen_string_dataset(d, mem_type)) {
@@ -204,7 +208,7 @@ void write_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spa
   refresh_space(d);  // another handle may have resized the dataset
   Selections s;
   resolve_spaces(d, mem_space, file_space, s);
-  if (collective_io(d, s, mem_type, true, buf)) return;  // MPI hook
+  if (collective_io(d, s, mem_type, dxpl, true, buf)) return;  // MPI hook
   if (s.count == 0) return;
   if (!buf) throw Error(invalid_argument("no buffer given with the " + std::to_string(s.count) + " elements to write to '" + d.path + "'"));
   if (vlen_string_dataset(d, mem_type)) {
@@ -239,12 +243,14 @@ void write_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spa
 
 herr_t dataset_read(size_t count, void* dset[], hid_t mem_type[], hid_t mem_space[], hid_t file_space[], hid_t dxpl,
                     void* buf[], void**) {
+  mpi::DataTransferScope data;  // chunk I/O is not metadata: never coordinated (coordinated_store.hpp)
   for (size_t i = 0; i < count; ++i) read_one(*as_dataset(dset[i]), mem_type[i], mem_space[i], file_space[i], dxpl, buf[i]);
   return 0;
 }
 
 herr_t dataset_write(size_t count, void* dset[], hid_t mem_type[], hid_t mem_space[], hid_t file_space[], hid_t dxpl,
                      const void* buf[], void**) {
+  mpi::DataTransferScope data;
   for (size_t i = 0; i < count; ++i)
     write_one(*as_dataset(dset[i]), mem_type[i], mem_space[i], file_space[i], dxpl, buf[i]);
   return 0;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/connector_state.hpp"
+#include "mpi/coordinated_store.hpp"
 #include "store/store_factory.hpp"
 #include "vol/attribute_value.hpp"
 #include "vol/callbacks.hpp"
@@ -19,7 +20,9 @@ namespace {
 
 std::atomic<unsigned long> g_next_fileno{1};
 
-std::shared_ptr<FileShared> make_shared_file(const char* name, hid_t fapl, hid_t fcpl) {
+// `with_comm`: take the MPI-IO communicator of `fapl` (file create/open, which parallel HDF5 makes
+// collective); queries that one rank may make alone must not (duplicating it is collective).
+std::shared_ptr<FileShared> make_shared_file(const char* name, hid_t fapl, hid_t fcpl, bool with_comm) {
   if (!name || !*name) throw Error(invalid_argument("empty file name"));
   auto& state = ConnectorState::instance();
   Config config = check(state.effective_config(settings_from_fapl(fapl)));
@@ -27,6 +30,8 @@ std::shared_ptr<FileShared> make_shared_file(const char* name, hid_t fapl, hid_t
   if (loc.key.empty()) throw Error(invalid_argument("file name '" + std::string(name) + "' names no key inside the store"));
   auto store = check(state.store(loc, config));
   auto f = std::make_shared<FileShared>();
+  if (with_comm) f->comm = check(mpi::from_fapl(fapl));
+  store = mpi::coordinate_metadata(std::move(store), f->comm);
   f->name = name;
   f->url = store->describe() + "/" + loc.key;
   f->config = config;
@@ -78,7 +83,7 @@ size_t collect_ids(FileShared* f, unsigned types, size_t max, hid_t* out) {
 }  // namespace
 
 void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_t, void**) {
-  auto f = make_shared_file(name, fapl, fcpl);
+  auto f = make_shared_file(name, fapl, fcpl, true);
   if (flags & H5F_ACC_EXCL) {
     if (check(f->tree->file_exists()))
       throw Error(Status(Code::kAlreadyExists, "file '" + std::string(name) + "' already exists in " +
@@ -98,7 +103,7 @@ void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_
 }
 
 void* file_open(const char* name, unsigned flags, hid_t fapl, hid_t, void**) {
-  auto f = make_shared_file(name, fapl, H5P_DEFAULT);
+  auto f = make_shared_file(name, fapl, H5P_DEFAULT, true);
   check(f->tree->open());
   apply_attr_creation_order(*check(f->tree->get("/")), f->fcpl);
   f->intent = (flags & H5F_ACC_RDWR) ? H5F_ACC_RDWR : H5F_ACC_RDONLY;
@@ -159,13 +164,13 @@ herr_t file_specific(void* obj, H5VL_file_specific_args_t* args, hid_t, void**) 
     }
     case H5VL_FILE_IS_ACCESSIBLE: {
       auto& a = args->args.is_accessible;
-      auto f = make_shared_file(a.filename, a.fapl_id, H5P_DEFAULT);
+      auto f = make_shared_file(a.filename, a.fapl_id, H5P_DEFAULT, false);
       *a.accessible = check(f->tree->file_exists());
       return 0;
     }
     case H5VL_FILE_DELETE: {
       auto& a = args->args.del;
-      auto f = make_shared_file(a.filename, a.fapl_id, H5P_DEFAULT);
+      auto f = make_shared_file(a.filename, a.fapl_id, H5P_DEFAULT, false);
       if (!check(f->tree->file_exists()))
         throw Error(not_found("file '" + std::string(a.filename) + "' does not exist (errno = 2)"));
       check(delete_prefix(f->tree->store(), f->tree->file_key() + "/").status());
@@ -188,11 +193,14 @@ herr_t file_optional(void*, H5VL_optional_args_t* args, hid_t, void**) {
 }
 
 herr_t file_close(void* obj, hid_t, void**) {
-  std::unique_ptr<Object> o(as_object(obj));
+  Object* o = as_object(obj);
   auto f = o->file;
-  if (f->file_object == o.get()) f->file_object = nullptr;
-  f->closed = true;
+  // Flush before freeing: when it fails HDF5 keeps the id open (and closes it again later), so
+  // the object must stay valid; it stays open, as a native H5Fclose failure leaves the file.
   if (f->writable() && f->tree->modified()) check(f->tree->flush(true));
+  if (f->file_object == o) f->file_object = nullptr;
+  f->closed = true;
+  delete o;
   return 0;
 }
 

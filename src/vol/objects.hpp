@@ -17,6 +17,7 @@
 
 #include "arraymorph/config.hpp"
 #include "model/hierarchy.hpp"
+#include "mpi/context.hpp"
 #include "sched/thread_pool.hpp"
 
 namespace arraymorph::io {
@@ -41,6 +42,10 @@ struct FileShared {
   // Decoded-chunk cache of this file's datasets (config.cache_bytes), created by the first
   // H5Dread/H5Dwrite (src/vol/dataset_io.cpp) and dropped with the FileShared.
   std::shared_ptr<io::ChunkCache> chunk_cache;
+  // The communicator of a file opened with H5Pset_fapl_mpio (parallel HDF5), or null. Metadata
+  // changes are then made once by rank 0 (src/mpi/coordinated_store.hpp), and transfers with
+  // H5Pset_dxpl_mpio(H5FD_MPIO_COLLECTIVE) are two-phase (src/mpi/collective_io.hpp).
+  mpi::ContextPtr comm;
 
   // Object tokens: 16 bytes, a hash of the path (stable across opens) recorded for lookups.
   H5O_token_t token_for(const std::string& path);

@@ -1,83 +1,23 @@
-"""MPI collective chunk I/O (issue 8, DESIGN §6): run with ``mpiexec -n 2|4 python -m pytest
---with-mpi tests/mpi`` (scripts/test_mpi.sh).
+"""MPI collective chunk I/O with arraymorph.collective(comm) (issue 8, DESIGN §6): run with
+``mpiexec -n 2|4 python -m pytest --with-mpi tests/mpi`` (scripts/test_mpi.sh).
 
-Rank 0 starts one SeaweedFS (S3, SigV4) for the module and broadcasts its settings; every rank
-points arraymorph at it through the environment. Request counts are summed over the ranks with
-an allreduce and asserted exactly.
+The S3 server comes from conftest.py. Request counts are summed over the ranks with an
+allreduce and asserted exactly.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-import uuid
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 MPI = pytest.importorskip("mpi4py.MPI")
-import h5py  # noqa: E402
 
 import arraymorph  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+from mpi_helpers import COMM, RANK, SIZE, make_dataset, requests, total  # noqa: E402
 
 pytestmark = pytest.mark.mpi(min_size=2)
-
-COMM = MPI.COMM_WORLD
-RANK = COMM.Get_rank()
-SIZE = COMM.Get_size()
-
-
-@pytest.fixture(scope="module")
-def s3():
-    """Settings of a SeaweedFS started by rank 0 (None elsewhere), applied on every rank."""
-    server, env, error = None, None, None
-    if RANK == 0:
-        try:
-            from servers.seaweedfs import SeaweedFS
-
-            server = SeaweedFS().start()
-            env = server.env()
-            env.update({"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
-                        "AWS_CONFIG_FILE": "/nonexistent/config"})
-        except Exception as exc:  # noqa: BLE001 - reported on every rank
-            error = f"{type(exc).__name__}: {exc}"
-    env, error = COMM.bcast((env, error), root=0)
-    if error:
-        pytest.fail(f"SeaweedFS did not start on rank 0: {error}")
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    prefix = COMM.bcast(f"mpi-{uuid.uuid4().hex[:10]}" if RANK == 0 else None, root=0)
-    try:
-        yield f"s3://{env['BUCKET_NAME']}/{prefix}"
-    finally:
-        COMM.Barrier()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        if server is not None:
-            server.stop()
-
-
-def total(n: int) -> int:
-    return COMM.allreduce(n, op=MPI.SUM)
-
-
-def requests(kind: str) -> int:
-    """This rank's request count of `kind` since the last reset_stats."""
-    return arraymorph.stats()[kind]["requests"]
-
-
-def make_dataset(url: str, data: np.ndarray, chunks, **kw) -> None:
-    """Rank 0 writes `data` independently; everyone waits."""
-    if RANK == 0:
-        with arraymorph.open(url, "w") as f:
-            f.create_dataset("x", data=data, chunks=chunks, **kw)
-    COMM.Barrier()
 
 
 def windows(shape0: int):
@@ -234,6 +174,39 @@ def test_metadata_once_and_attributes(s3):
     with arraymorph.open(url, "r") as f:
         assert f["y"].attrs["units"] == "m"
         np.testing.assert_array_equal(f["y"][...], np.repeat(np.arange(1, SIZE + 1, dtype="u1"), 4))
+
+
+def test_plain_calls_inside_the_block_make_metadata_once(s3):
+    """No helper needed: every rank calls arraymorph.open / create_dataset / attrs as usual and
+    the connector makes each change once (rank 0), after every rank made the same call."""
+    url = f"{s3}/plain_meta.h5"
+    arraymorph.reset_stats()
+    with arraymorph.collective(COMM):
+        with arraymorph.open(url, "w-") as f:  # exclusive create on every rank: made once
+            g = f.create_group("g")
+            ds = g.create_dataset("z", shape=(SIZE * 4,), dtype="i4", chunks=(3,))
+            ds.attrs["who"] = RANK  # rank 0's value is stored
+            f.attrs["n"] = SIZE
+            meta_puts = COMM.allgather(requests("put"))
+            ds[RANK * 4:(RANK + 1) * 4] = RANK + 1
+    assert meta_puts[0] > 0 and meta_puts[1:] == [0] * (SIZE - 1), meta_puts
+    COMM.Barrier()
+    with arraymorph.open(url, "r") as f:
+        assert f.attrs["n"] == SIZE
+        assert f["g/z"].attrs["who"] == 0
+        np.testing.assert_array_equal(f["g/z"][...], np.repeat(np.arange(1, SIZE + 1, dtype="i4"), 4))
+
+
+def test_once_runs_alone_on_rank_zero(s3):
+    """Collective.once suspends the block on rank 0: its calls are not coordinated (no hang)."""
+    url = f"{s3}/once.h5"
+    with arraymorph.collective(COMM) as coll:
+        coll.once(lambda: arraymorph.open(url, "w").close())
+        assert arraymorph._core.collective_active()  # resumed after once
+        with arraymorph.open(url, "r+") as f:
+            f.attrs["k"] = 1
+    with arraymorph.open(url, "r") as f:
+        assert f.attrs["k"] == 1
 
 
 # --------------------------------------------------------------------------------- failures

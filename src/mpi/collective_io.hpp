@@ -1,10 +1,10 @@
-// collective.hpp -- MPI collective chunk I/O (DESIGN §6, issue 8).
+// collective_io.hpp -- two-phase MPI collective chunk I/O (DESIGN §6, issue 8).
 //
-// A process-wide "collective context" is opened by arraymorph_collective_begin(comm) (Python:
-// `with arraymorph.collective(comm):`) and closed by arraymorph_collective_end(). Inside it,
-// every rank makes the same sequence of dataset reads/writes, and src/vol/dataset_io.cpp routes
-// them here (same memory and file type, fixed-size elements, non-anonymous datasets; other
-// cases keep the independent path).
+// src/vol/dataset_io.cpp routes a dataset read/write here when a Context applies (context.hpp:
+// inside arraymorph.collective(comm), or a collective transfer on a file opened with
+// H5Pset_fapl_mpio) and the transfer has fixed-size elements with the same memory and file type
+// on a named dataset (other cases keep the independent path). Every rank of the context makes the
+// same sequence of these calls.
 //
 // Reads are two-phase:
 //   1. each rank sends, to the owner of every chunk its plan touches (owner = FNV-1a(coords) %
@@ -22,11 +22,10 @@
 // does not cover the chunk's valid elements, one PUT per chunk. After a collective write every
 // rank drops the dataset's chunks from its own chunk cache (other owners may have changed them).
 //
-// Never hangs on a rank's failure: every operation starts with an MPI_Allreduce that checks all
-// ranks are at the same step (sequence number, operation, dataset). A rank that left the block
-// with an exception enters that reduction from arraymorph_collective_end(), so the others see the
-// mismatch and fail too; the context is then "broken" and does no further communication.
-// Errors inside an operation are agreed on before any data moves.
+// Never hangs on a rank's failure: every operation starts with the step agreement of
+// context_internal.hpp (a rank that left the block enters it from arraymorph_collective_end(), so
+// the others see the mismatch and fail too). Errors inside an operation are agreed on before any
+// data moves.
 //
 // Requirements (documented in python/arraymorph/__init__.py): every rank calls H5Dread/H5Dwrite
 // the same number of times on the same datasets, in the same order, even with an empty selection
@@ -42,25 +41,14 @@
 #include "arraymorph/status.hpp"
 #include "io/chunk_io.hpp"
 #include "io/chunk_plan.hpp"
+#include "mpi/context.hpp"
 
 namespace arraymorph::mpi {
 
-// True when built with MPI (ARRAYMORPH_WITH_MPI).
-bool available();
-// True between a successful collective_begin and collective_end.
-bool active();
-
-// `comm_f` is a Fortran handle (MPI_Comm_c2f / mpi4py's comm.py2f()). The communicator is
-// duplicated. Nested contexts are refused.
-Status begin(int comm_f);
-// `failed`: this rank leaves the block because of an error. Returns an error when another rank
-// failed or when the ranks did not make the same sequence of operations.
-Status end(bool failed);
-
 // `dataset_key` identifies the dataset (checked to be the same on every rank).
-Status read(const io::ArrayTarget& target, const std::string& dataset_key, const io::ChunkPlan& plan,
+Status read(Context& c, const io::ArrayTarget& target, const std::string& dataset_key, const io::ChunkPlan& plan,
             unsigned char* buf);
-Status write(const io::ArrayTarget& target, const std::string& dataset_key, const io::ChunkPlan& plan,
+Status write(Context& c, const io::ArrayTarget& target, const std::string& dataset_key, const io::ChunkPlan& plan,
              const unsigned char* buf);
 
 }  // namespace arraymorph::mpi
