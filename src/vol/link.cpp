@@ -164,14 +164,26 @@ herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_para
   throw Error(unsupported("link create operation"));
 }
 
-herr_t link_copy(void* src_obj, const H5VL_loc_params_t* loc1, void* dst_obj, const H5VL_loc_params_t* loc2,
-                 hid_t lcpl, hid_t, hid_t, void**) {
+namespace {
+// The file and the two link paths of H5Lcopy / H5Lmove (either object may be NULL: HDF5 passes
+// one when both locations are in the same place). Both must be in one writable file.
+struct LinkEnds {
+  std::shared_ptr<FileShared> file;
+  std::string from, to;
+};
+LinkEnds link_ends(void* src_obj, const H5VL_loc_params_t* loc1, void* dst_obj, const H5VL_loc_params_t* loc2,
+                   const char* doing, const char* change) {
   Object* src = as_object(src_obj ? src_obj : dst_obj);
   Object* dst = as_object(dst_obj ? dst_obj : src_obj);
-  auto f = same_file(src, dst, "copying links");
-  f->require_writable("copy a link");
-  const std::string from = link_loc(*src, loc1);
-  const std::string to = link_loc(*dst, loc2);
+  auto f = same_file(src, dst, doing);
+  f->require_writable(change);
+  return {f, link_loc(*src, loc1), link_loc(*dst, loc2)};
+}
+}  // namespace
+
+herr_t link_copy(void* src_obj, const H5VL_loc_params_t* loc1, void* dst_obj, const H5VL_loc_params_t* loc2,
+                 hid_t lcpl, hid_t, hid_t, void**) {
+  const auto [f, from, to] = link_ends(src_obj, loc1, dst_obj, loc2, "copying links", "copy a link");
   const model::LinkInfo link = check(model::link_info(*f->tree, from));
   if (link.kind == model::LinkKind::kNone) throw Error(not_found("cannot copy link '" + from + "': it does not exist"));
   if (link.kind == model::LinkKind::kHard)
@@ -183,12 +195,7 @@ herr_t link_copy(void* src_obj, const H5VL_loc_params_t* loc1, void* dst_obj, co
 
 herr_t link_move(void* src_obj, const H5VL_loc_params_t* loc1, void* dst_obj, const H5VL_loc_params_t* loc2,
                  hid_t lcpl, hid_t, hid_t, void**) {
-  Object* src = as_object(src_obj ? src_obj : dst_obj);
-  Object* dst = as_object(dst_obj ? dst_obj : src_obj);
-  auto f = same_file(src, dst, "moving links");
-  f->require_writable("move a link");
-  const std::string from = link_loc(*src, loc1);
-  const std::string to = link_loc(*dst, loc2);
+  const auto [f, from, to] = link_ends(src_obj, loc1, dst_obj, loc2, "moving links", "move a link");
   if (from == to) return 0;
   const bool hard = check(model::link_info(*f->tree, from)).kind == model::LinkKind::kHard;
   check(model::move_link(*f->tree, from, to, creates_parents(lcpl)));
