@@ -33,14 +33,22 @@ Result<std::vector<std::string>> load_chunk(const model::ArrayMeta& meta, Result
   const size_t n = meta.chunk_elements();
   if (!r.ok()) return r.status().with_context("reading chunk '" + key + "'");
   if (!r.value()) return std::vector<std::string>(n);  // never written: empty strings
-  auto raw = decode_bytes(meta, std::move(*r.value()), 0);
+  return decode_vlen_chunk(meta, std::move(*r.value()), key);
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> decode_vlen_chunk(const model::ArrayMeta& meta, Bytes stored, const std::string& key) {
+  auto raw = decode_bytes(meta, std::move(stored), 0);
   if (!raw.ok()) return raw.status().with_context("decoding chunk '" + key + "'");
-  auto items = decode_vlen_utf8(raw.value(), n);
+  auto items = decode_vlen_utf8(raw.value(), meta.chunk_elements());
   if (!items.ok()) return items.status().with_context("chunk '" + key + "'");
   return items;
 }
 
-}  // namespace
+Result<Bytes> encode_vlen_chunk(const model::ArrayMeta& meta, const std::vector<std::string>& items) {
+  return encode_chunk(meta, encode_vlen_utf8(items));
+}
 
 std::vector<unsigned char> encode_vlen_utf8(const std::vector<std::string>& items) {
   std::vector<unsigned char> out;
@@ -125,7 +133,7 @@ Status write_vlen_strings(ObjectStore& store, const std::string& prefix, const m
         const char* src = buf[p.buf_offset + k];
         chunks[i][p.chunk_offset + k] = src ? src : "";
       }
-    auto enc = encode_chunk(meta, encode_vlen_utf8(chunks[i]));
+    auto enc = encode_vlen_chunk(meta, chunks[i]);
     if (!enc.ok()) return enc.status();
     encoded[i] = std::move(enc).value();
     puts.push_back({prefix + "/" + model::chunk_key(plan.chunks[i].coords), encoded[i].data(), encoded[i].size()});

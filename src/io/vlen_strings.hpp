@@ -22,6 +22,11 @@ namespace arraymorph::io {
 std::vector<unsigned char> encode_vlen_utf8(const std::vector<std::string>& items);
 Result<std::vector<std::string>> decode_vlen_utf8(const std::vector<unsigned char>& bytes, size_t expected_items);
 
+// A whole stored chunk <-> its strings (the codec chain of `meta` included). `key` names the
+// chunk in error messages.
+Result<std::vector<std::string>> decode_vlen_chunk(const model::ArrayMeta& meta, Bytes stored, const std::string& key);
+Result<Bytes> encode_vlen_chunk(const model::ArrayMeta& meta, const std::vector<std::string>& items);
+
 // buf: the caller's char* array (elements addressed by the plan's buf offsets).
 Status read_vlen_strings(ObjectStore& store, const std::string& node_prefix, const model::ArrayMeta& meta,
                          const ChunkPlan& plan, char** buf);

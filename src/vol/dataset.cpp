@@ -7,6 +7,7 @@
 #include "io/chunk_cache.hpp"
 #include "io/chunk_io.hpp"
 #include "io/codec_pipeline.hpp"
+#include "io/vlen_strings.hpp"
 #include "model/chunk_key.hpp"
 #include "model/links.hpp"
 #include "store/memory_store.hpp"
@@ -63,21 +64,31 @@ void discard_outside(DatasetObject& d, const std::vector<uint64_t>& old_shape) {
     if (!straddles) continue;
     auto got = check(store.get(info.key));
     if (!got) continue;
-    auto raw = check(io::decode_chunk(meta, std::move(*got)));
-    // Reset every element whose global index is outside the new extent.
+    // Reset every element whose global index is outside the new extent (fill value; empty
+    // string for variable-length strings, which are stored with their own codec).
     const uint64_t n = meta.chunk_elements();
+    std::vector<bool> out(n, false);
     std::vector<uint64_t> idx(rank);
     for (uint64_t e = 0; e < n; ++e) {
       uint64_t rem = e;
-      bool out = false;
       for (size_t k = rank; k-- > 0;) {
         idx[k] = rem % cs[k];
         rem /= cs[k];
-        if (coords[k] * cs[k] + idx[k] >= shape[k]) out = true;
+        if (coords[k] * cs[k] + idx[k] >= shape[k]) out[e] = true;
       }
-      if (out) io::fill_elements(meta, raw.data() + e * meta.element_size, 1);
     }
-    auto enc = check(io::encode_chunk(meta, std::move(raw)));
+    Bytes enc;
+    if (meta.data_type == "string") {
+      auto items = check(io::decode_vlen_chunk(meta, std::move(*got), info.key));
+      for (uint64_t e = 0; e < n; ++e)
+        if (out[e]) items[e].clear();
+      enc = check(io::encode_vlen_chunk(meta, items));
+    } else {
+      auto raw = check(io::decode_chunk(meta, std::move(*got)));
+      for (uint64_t e = 0; e < n; ++e)
+        if (out[e]) io::fill_elements(meta, raw.data() + e * meta.element_size, 1);
+      enc = check(io::encode_chunk(meta, std::move(raw)));
+    }
     check(store.put(info.key, enc.data(), enc.size()));
   }
   check(store.delete_many(drop));

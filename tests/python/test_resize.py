@@ -61,3 +61,18 @@ def test_second_handle_sees_resize(backend):
         assert second.shape == (10,)
         second[6:10] = [6, 7, 8, 9]  # beyond the old shape
         np.testing.assert_array_equal(first[...], [0, 0, 0, 0, 0, 0, 6, 7, 8, 9])
+
+
+def test_shrink_then_grow_variable_length_strings(backend):
+    """Shrinking a string dataset whose last chunk straddles the new extent used to fail
+    ("chunk has 28 bytes, expected 32": the numeric codec was applied to a vlen-utf8 chunk)."""
+    url = backend.url("vlen_resize.h5")
+    with h5py.File(url, "w") as f:
+        d = f.create_dataset("s", shape=(10,), maxshape=(None,), chunks=(4,), dtype=h5py.string_dtype())
+        d[...] = [f"value-{i}" for i in range(10)]
+        d.resize((5,))  # chunk 1 (elements 4..7) straddles; chunk 2 is dropped
+        assert list(d.asstr()[...]) == [f"value-{i}" for i in range(5)]
+        d.resize((10,))
+    with h5py.File(url, "r") as f:
+        got = list(f["s"].asstr()[...])
+    assert got == [f"value-{i}" for i in range(5)] + [""] * 5
