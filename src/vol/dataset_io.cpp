@@ -3,9 +3,15 @@
 //
 // Same memory and file types: chunks scatter straight into the caller's buffer. Different types:
 // a dense buffer in selection order is filled from the chunks, converted in place, then scattered
-// through the memory selection (reads); writes run the mirror image.
+// through the memory selection (reads); writes run the mirror image. The datasets of one
+// H5Dread_multi/H5Dwrite_multi move their chunks together (run_transfers).
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <functional>
+#include <memory>
+#include <set>
+#include <thread>
 
 #include "common/connector_state.hpp"
 #include "io/chunk_cache.hpp"
@@ -170,73 +176,135 @@ bool collective_io(DatasetObject& d, const Selections& s, hid_t mem_type, hid_t 
 }
 // ---------------------------------------------------------------------------- end MPI hook
 
-void read_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl, void* buf) {
+// One dataset's share of an H5Dread/H5Dwrite (H5Dread_multi/H5Dwrite_multi pass several).
+// prepare_* runs on the HDF5 thread (selections, plans, type conversion before a write) and
+// returns the store work as `io`, which touches only the engine and may run on any thread, and
+// `after` (type conversion and scatter after a read), which runs on the HDF5 thread again.
+struct Transfer {
+  std::string what;                // "dataset '/x'", for error messages
+  std::function<Status()> io;      // empty: nothing left to move
+  std::function<void()> after;     // empty: nothing left to do
+};
+
+Transfer prepare_read(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl, void* buf) {
+  Transfer t{"dataset '" + d.path + "'", {}, {}};
   refresh_space(d);  // another handle may have resized the dataset
   Selections s;
   resolve_spaces(d, mem_space, file_space, s);
-  if (collective_io(d, s, mem_type, dxpl, false, buf)) return;  // MPI hook
-  if (s.count == 0) return;
+  if (collective_io(d, s, mem_type, dxpl, false, buf)) return t;  // MPI hook (done here: it is collective)
+  if (s.count == 0) return t;
   if (!buf) throw Error(invalid_argument("no buffer given to read " + std::to_string(s.count) + " elements of '" + d.path + "' into"));
   if (vlen_string_dataset(d, mem_type)) {
-    auto plan = make_plan(d, s, mem_runs(s));
-    check(io::read_vlen_strings(d.store(), d.key_prefix(), *d.node->array, plan, static_cast<char**>(buf)));
-    return;
+    auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, mem_runs(s)));
+    t.io = [&d, plan, buf] {
+      return io::read_vlen_strings(d.store(), d.key_prefix(), *d.node->array, *plan, static_cast<char**>(buf));
+    };
+    return t;
   }
   const auto& meta = *d.node->array;
-  io::ArrayTarget target = make_target(d);
+  auto target = std::make_shared<io::ArrayTarget>(make_target(d));
   if (H5Tequal(mem_type, d.type) > 0) {
-    auto plan = make_plan(d, s, mem_runs(s));
-    check(io::read_chunks(target, plan, static_cast<unsigned char*>(buf)));
-    return;
+    auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, mem_runs(s)));
+    t.io = [target, plan, buf] { return io::read_chunks(*target, *plan, static_cast<unsigned char*>(buf)); };
+    return t;
   }
-  std::vector<unsigned char> dense(s.count * meta.element_size);
-  auto plan = make_plan(d, s, {io::Run{0, s.count}});
-  check(io::read_chunks(target, plan, dense.data()));
-  if (H5Tget_class(mem_type) == H5T_COMPOUND && H5Tget_class(d.type) == H5T_COMPOUND) {
-    // Members of the memory type that the file lacks keep the caller's values (as in HDF5).
-    std::vector<unsigned char> current(s.count * std::max(H5Tget_size(mem_type), meta.element_size));
-    gather(mem_runs(s), current.data(), static_cast<const unsigned char*>(buf), H5Tget_size(mem_type));
-    convert(d.type, mem_type, s.count, dense, dxpl, "dataset '" + d.path + "'", &current);
-  } else {
-    convert(d.type, mem_type, s.count, dense, dxpl, "dataset '" + d.path + "'");
-  }
-  scatter(mem_runs(s), static_cast<unsigned char*>(buf), dense.data(), H5Tget_size(mem_type));
+  // Conversion: read a dense buffer in selection order, convert and scatter it afterwards.
+  auto dense = std::make_shared<std::vector<unsigned char>>(s.count * meta.element_size);
+  auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
+  t.io = [target, plan, dense] { return io::read_chunks(*target, *plan, dense->data()); };
+  const uint64_t count = s.count;
+  t.after = [&d, mem_type, dxpl, buf, dense, count, runs = mem_runs(s), what = t.what] {
+    const size_t ms = H5Tget_size(mem_type);
+    if (H5Tget_class(mem_type) == H5T_COMPOUND && H5Tget_class(d.type) == H5T_COMPOUND) {
+      // Members of the memory type that the file lacks keep the caller's values (as in HDF5).
+      std::vector<unsigned char> current(count * std::max(ms, d.node->array->element_size));
+      gather(runs, current.data(), static_cast<const unsigned char*>(buf), ms);
+      convert(d.type, mem_type, count, *dense, dxpl, what, &current);
+    } else {
+      convert(d.type, mem_type, count, *dense, dxpl, what);
+    }
+    scatter(runs, static_cast<unsigned char*>(buf), dense->data(), ms);
+  };
+  return t;
 }
 
-void write_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl, const void* buf) {
+Transfer prepare_write(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl,
+                       const void* buf) {
+  Transfer t{"dataset '" + d.path + "'", {}, {}};
   d.file->require_writable("write to dataset '" + d.path + "'");
   refresh_space(d);  // another handle may have resized the dataset
   Selections s;
   resolve_spaces(d, mem_space, file_space, s);
-  if (collective_io(d, s, mem_type, dxpl, true, buf)) return;  // MPI hook
-  if (s.count == 0) return;
+  if (collective_io(d, s, mem_type, dxpl, true, buf)) return t;  // MPI hook
+  if (s.count == 0) return t;
   if (!buf) throw Error(invalid_argument("no buffer given with the " + std::to_string(s.count) + " elements to write to '" + d.path + "'"));
   if (vlen_string_dataset(d, mem_type)) {
-    auto plan = make_plan(d, s, mem_runs(s));
-    check(io::write_vlen_strings(d.store(), d.key_prefix(), *d.node->array, plan, static_cast<const char* const*>(buf)));
-    return;
+    auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, mem_runs(s)));
+    t.io = [&d, plan, buf] {
+      return io::write_vlen_strings(d.store(), d.key_prefix(), *d.node->array, *plan,
+                                    static_cast<const char* const*>(buf));
+    };
+    return t;
   }
   const auto& meta = *d.node->array;
-  io::ArrayTarget target = make_target(d);
+  auto target = std::make_shared<io::ArrayTarget>(make_target(d));
   if (H5Tequal(mem_type, d.type) > 0) {
-    auto plan = make_plan(d, s, mem_runs(s));
-    check(io::write_chunks(target, plan, static_cast<const unsigned char*>(buf)));
-    return;
+    auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, mem_runs(s)));
+    t.io = [target, plan, buf] { return io::write_chunks(*target, *plan, static_cast<const unsigned char*>(buf)); };
+    return t;
   }
   const size_t ms = H5Tget_size(mem_type);
-  std::vector<unsigned char> dense(s.count * std::max(ms, meta.element_size));
-  gather(mem_runs(s), dense.data(), static_cast<const unsigned char*>(buf), ms);
-  auto plan = make_plan(d, s, {io::Run{0, s.count}});
+  auto dense = std::make_shared<std::vector<unsigned char>>(s.count * std::max(ms, meta.element_size));
+  gather(mem_runs(s), dense->data(), static_cast<const unsigned char*>(buf), ms);
+  auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
   if (H5Tget_class(mem_type) == H5T_COMPOUND && H5Tget_class(d.type) == H5T_COMPOUND) {
     // Writing some fields of a compound (h5py's d["field"] = ...): the other fields keep the
     // values stored now, so they are read first and used as the conversion's background.
-    std::vector<unsigned char> current(dense.size());
-    check(io::read_chunks(target, plan, current.data()));
-    convert(mem_type, d.type, s.count, dense, dxpl, "dataset '" + d.path + "'", &current);
+    std::vector<unsigned char> current(dense->size());
+    check(io::read_chunks(*target, *plan, current.data()));
+    convert(mem_type, d.type, s.count, *dense, dxpl, t.what, &current);
   } else {
-    convert(mem_type, d.type, s.count, dense, dxpl, "dataset '" + d.path + "'");
+    convert(mem_type, d.type, s.count, *dense, dxpl, t.what);
   }
-  check(io::write_chunks(target, plan, dense.data()));
+  t.io = [target, plan, dense] { return io::write_chunks(*target, *plan, dense->data()); };
+  return t;
+}
+
+// Runs the transfers' store work together -- each on its own thread, so every request of a
+// multi-dataset call is in flight at once (the store's event loop still caps the total at
+// max_inflight) -- then their `after` steps on this (the HDF5) thread. Reports the first
+// failure, naming its dataset; a failed transfer leaves the others' data complete.
+// `in_order`: one after the other (writes to the same dataset twice, whose read-modify-writes of
+// a shared chunk would race).
+void run_transfers(std::vector<Transfer>& ts, bool in_order) {
+  auto run_io = [](Transfer& t) -> Status {
+    if (!t.io) return ok_status();
+    try {
+      return t.io();
+    } catch (const Error& e) {
+      return e.status();
+    } catch (const std::exception& e) {
+      return internal_error(e.what());
+    }
+  };
+  std::vector<Status> status(ts.size());
+  if (ts.size() == 1 || in_order) {
+    for (size_t i = 0; i < ts.size(); ++i) status[i] = run_io(ts[i]);
+  } else {
+    constexpr size_t kMaxThreads = 16;  // beyond this the store's window is the limit anyway
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t i; (i = next++) < ts.size();) status[i] = run_io(ts[i]);
+    };
+    std::vector<std::thread> threads;
+    for (size_t k = 1; k < std::min(ts.size(), kMaxThreads); ++k) threads.emplace_back(worker);
+    worker();
+    for (auto& th : threads) th.join();
+  }
+  for (size_t i = 0; i < ts.size(); ++i)
+    if (!status[i].ok()) throw Error(status[i].with_context(ts[i].what));
+  for (auto& t : ts)
+    if (t.after) t.after();
 }
 
 }  // namespace
@@ -244,15 +312,30 @@ void write_one(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t file_spa
 herr_t dataset_read(size_t count, void* dset[], hid_t mem_type[], hid_t mem_space[], hid_t file_space[], hid_t dxpl,
                     void* buf[], void**) {
   mpi::DataTransferScope data;  // chunk I/O is not metadata: never coordinated (coordinated_store.hpp)
-  for (size_t i = 0; i < count; ++i) read_one(*as_dataset(dset[i]), mem_type[i], mem_space[i], file_space[i], dxpl, buf[i]);
+  std::vector<Transfer> ts;
+  ts.reserve(count);
+  for (size_t i = 0; i < count; ++i)
+    ts.push_back(prepare_read(*as_dataset(dset[i]), mem_type[i], mem_space[i], file_space[i], dxpl, buf[i]));
+  run_transfers(ts, false);
   return 0;
 }
 
 herr_t dataset_write(size_t count, void* dset[], hid_t mem_type[], hid_t mem_space[], hid_t file_space[], hid_t dxpl,
                      const void* buf[], void**) {
   mpi::DataTransferScope data;
+  std::vector<Transfer> ts;
+  ts.reserve(count);
   for (size_t i = 0; i < count; ++i)
-    write_one(*as_dataset(dset[i]), mem_type[i], mem_space[i], file_space[i], dxpl, buf[i]);
+    ts.push_back(prepare_write(*as_dataset(dset[i]), mem_type[i], mem_space[i], file_space[i], dxpl, buf[i]));
+  std::set<std::string> where;  // a dataset's location (also through different file handles)
+  bool repeated = false;
+  for (size_t i = 0; i < count; ++i) {
+    const DatasetObject& d = *as_dataset(dset[i]);
+    const std::string loc = d.anonymous() ? std::to_string(reinterpret_cast<uintptr_t>(d.anon_store.get()))
+                                          : d.file->url + "#" + d.path;
+    repeated |= !where.insert(loc).second;
+  }
+  run_transfers(ts, repeated);
   return 0;
 }
 
