@@ -121,11 +121,15 @@ std::shared_ptr<const Bytes> gather_chunk(const GetDestination& d) {
 
 }  // namespace
 
+// True when the fill value is all zero bytes (or unset): what a fresh Bytes already holds.
+bool fill_is_zero(const model::ArrayMeta& meta) {
+  if (meta.fill_bytes.size() != meta.element_size) return true;
+  return std::all_of(meta.fill_bytes.begin(), meta.fill_bytes.end(), [](unsigned char b) { return b == 0; });
+}
+
 void fill_elements(const model::ArrayMeta& meta, unsigned char* dst, uint64_t count) {
   const size_t es = meta.element_size;
-  bool zero = true;
-  for (unsigned char b : meta.fill_bytes) zero = zero && b == 0;
-  if (zero || meta.fill_bytes.size() != es) {
+  if (fill_is_zero(meta)) {
     std::memset(dst, 0, count * es);
     return;
   }
@@ -292,6 +296,7 @@ Status write_chunks(const ArrayTarget& t, const ChunkPlan& plan, const unsigned 
   const uint64_t chunk_bytes = t.meta.chunk_bytes();
   const uint64_t chunk_elements = t.meta.chunk_elements();
   const bool uncompressed = t.meta.uncompressed();
+  const bool zero_fill = fill_is_zero(t.meta);
   ChunkCache* cache = (t.cache && t.cache->enabled()) ? t.cache : nullptr;
   const ChunkCache::Tag tag{t.owner, t.meta.shape};
 
@@ -356,8 +361,8 @@ Status write_chunks(const ArrayTarget& t, const ChunkPlan& plan, const unsigned 
         return;
       }
       if (!raw[j]) {
-        raw[j] = std::make_shared<Bytes>(chunk_bytes);
-        fill_elements(t.meta, raw[j]->data(), chunk_elements);
+        raw[j] = std::make_shared<Bytes>(chunk_bytes);  // zero-initialised: no second pass for a zero fill
+        if (!zero_fill) fill_elements(t.meta, raw[j]->data(), chunk_elements);
       }
       Bytes& c = *raw[j];
       for (const Piece& p : w.pieces) std::memcpy(c.data() + p.chunk_offset * es, buf + p.buf_offset * es, p.count * es);

@@ -69,6 +69,8 @@ struct ArrayTarget {
 Status read_chunks(const ArrayTarget& target, const ChunkPlan& plan, unsigned char* buf);
 Status write_chunks(const ArrayTarget& target, const ChunkPlan& plan, const unsigned char* buf);
 
+// True when the array's fill value is all zero bytes (a zero-initialised buffer already holds it).
+bool fill_is_zero(const model::ArrayMeta& meta);
 // Fills `count` elements at dst with the array's fill value.
 void fill_elements(const model::ArrayMeta& meta, unsigned char* dst, uint64_t count);
 
