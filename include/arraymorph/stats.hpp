@@ -30,9 +30,18 @@ class Stats {
   std::atomic<uint64_t> cache_hits{0};
   std::atomic<uint64_t> cache_misses{0};
   std::atomic<uint64_t> max_inflight_seen{0};  // highest number of concurrent requests observed
+  // GETs whose body a store wrote straight into the caller's destination (GetDestination), with
+  // no intermediate buffer, and their payload bytes. Also counted in op(kGet).
+  std::atomic<uint64_t> zero_copy_reads{0};
+  std::atomic<uint64_t> zero_copy_bytes{0};
+  void note_zero_copy(uint64_t bytes) {
+    zero_copy_reads.fetch_add(1, std::memory_order_relaxed);
+    zero_copy_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  }
 
   void reset();
-  // {"get": {"requests": n, ...}, ..., "cache": {"hits": n, "misses": n}}
+  // {"get": {"requests": n, ...}, ..., "cache": {"hits": n, "misses": n},
+  //  "zero_copy": {"reads": n, "bytes": n}, "max_inflight_seen": n}
   std::string to_json() const;
   void note_inflight(uint64_t n) {
     uint64_t cur = max_inflight_seen.load(std::memory_order_relaxed);

@@ -49,10 +49,64 @@ struct StoreCapabilities {
   bool batch_delete = false;  // delete_many is one request (S3 DeleteObjects) rather than a loop
 };
 
-// Outcome of one request in a batch; `data` is nullopt when the object does not exist.
+// One run of a GET body delivered into caller memory: body bytes [offset, offset + size) are
+// written to dst[0, size). `offset` counts from the first byte of the body (of the range, for a
+// ranged GET), not of the object.
+struct DestSpan {
+  uint64_t offset = 0;
+  unsigned char* dst = nullptr;
+  size_t size = 0;
+};
+
+// A caller-owned destination for a GET body (zero-copy reads, DESIGN §4): instead of handing
+// back an owned Bytes, the store writes the body straight into the spans. The body must be
+// exactly `size` bytes; bytes no span covers are dropped. Spans are sorted by offset, do not
+// overlap, and lie within [0, size) (check with valid()).
+//
+// Outcome: on success the request's result is an empty Bytes (present) and every span holds its
+// bytes. A body of another length is an error naming the key and both sizes, and nothing is
+// written past any span; a missing object is nullopt and leaves the spans untouched. A failed
+// request may have written part of the spans. Memory of the spans is borrowed: it must stay
+// valid until get_many returns, and no two requests of a batch may write the same bytes.
+struct GetDestination {
+  uint64_t size = 0;
+  std::vector<DestSpan> spans;
+
+  // The whole body into one contiguous buffer of `n` bytes.
+  static GetDestination contiguous(unsigned char* dst, size_t n) {
+    return GetDestination{n, {DestSpan{0, dst, n}}};
+  }
+  bool valid() const;
+  // True when one span receives the whole body (a single contiguous copy).
+  bool is_contiguous() const {
+    return spans.size() == 1 && spans[0].offset == 0 && spans[0].size == size;
+  }
+};
+
+// Copies `body` into `dest` after checking its length (the fallback of stores that have no
+// direct path). The error names `key` and `where` (the store) and both sizes.
+Status copy_to_destination(const GetDestination& dest, const unsigned char* body, size_t size,
+                           const std::string& key, const std::string& where);
+// invalid_argument naming `key` when `dest` is not valid() (stores check before sending).
+Status check_destination(const GetDestination& dest, const std::string& key, const std::string& where);
+// The error for a body of the wrong length, shared by every store.
+Status destination_size_mismatch(const GetDestination& dest, uint64_t got, const std::string& key,
+                                 const std::string& where);
+
+// For results that arrived as owned bytes although the request had a destination (stores without
+// a direct path, or a server that answered differently): copies a present object's bytes into
+// `dest` and returns the empty marker; failures, missing objects and dest == nullptr pass
+// through unchanged.
+Result<std::optional<Bytes>> deliver_to_destination(Result<std::optional<Bytes>>&& result,
+                                                    const GetDestination* dest,
+                                                    const std::string& key, const std::string& where);
+
+// One request of a batch. With `dest` set the body goes there (see GetDestination); `dest` is
+// borrowed and must stay valid until get_many returns.
 struct GetRequest {
   std::string key;
   std::optional<ByteRange> range;
+  const GetDestination* dest = nullptr;
 };
 struct PutRequest {
   std::string key;
@@ -84,8 +138,9 @@ class ObjectStore {
   // Batch forms used by the I/O engine: all requests are issued together and may complete in any
   // order; on_done(i, ...) is called exactly once per request, possibly from another thread, and
   // get_many/put_many return only after every callback has returned. The defaults run the
-  // blocking calls above on the store's executor (see set_executor); network backends override
-  // them with their own event loop.
+  // blocking calls above on the store's executor (see set_executor) and copy into a request's
+  // destination; the backends override get_many to receive straight into it (counted in
+  // Stats::zero_copy_reads) and network backends use their own event loop.
   using GetDone = std::function<void(size_t index, Result<std::optional<Bytes>>&& result)>;
   using PutDone = std::function<void(size_t index, Status&& status)>;
   virtual void get_many(const std::vector<GetRequest>& requests, const GetDone& on_done);

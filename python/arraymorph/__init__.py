@@ -333,8 +333,10 @@ def stats() -> dict:
     -------
     dict
         ``{"get"|"put"|"head"|"list"|"delete": {"requests", "bytes", "retries", "errors",
-        "not_found"}, "cache": {"hits", "misses"}, "max_inflight_seen": int}``; counts since
-        the process started or the last :func:`reset_stats`, over every file.
+        "not_found"}, "cache": {"hits", "misses"}, "zero_copy": {"reads", "bytes"},
+        "max_inflight_seen": int}``; counts since the process started or the last
+        :func:`reset_stats`, over every file. ``zero_copy`` counts the GETs whose bytes the store
+        wrote straight into the array being read (no intermediate chunk buffer).
     """
     return _core.stats()
 

@@ -28,6 +28,8 @@ void Stats::reset() {
   cache_hits.store(0, std::memory_order_relaxed);
   cache_misses.store(0, std::memory_order_relaxed);
   max_inflight_seen.store(0, std::memory_order_relaxed);
+  zero_copy_reads.store(0, std::memory_order_relaxed);
+  zero_copy_bytes.store(0, std::memory_order_relaxed);
 }
 
 std::string Stats::to_json() const {
@@ -44,6 +46,8 @@ std::string Stats::to_json() const {
   }
   j["cache"] = {{"hits", cache_hits.load(std::memory_order_relaxed)},
                 {"misses", cache_misses.load(std::memory_order_relaxed)}};
+  j["zero_copy"] = {{"reads", zero_copy_reads.load(std::memory_order_relaxed)},
+                    {"bytes", zero_copy_bytes.load(std::memory_order_relaxed)}};
   j["max_inflight_seen"] = max_inflight_seen.load(std::memory_order_relaxed);
   return j.dump();
 }

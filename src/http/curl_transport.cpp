@@ -73,7 +73,24 @@ struct Transfer {
   SlistPtr header_list;
   size_t sent = 0;
   char error[CURL_ERROR_SIZE] = {0};
+  // Zero-copy body: decided at the first body byte from the final status line.
+  enum class Sink { kUndecided, kBody, kDest } sink = Sink::kUndecided;
+  size_t dest_span = 0;  // first span that may still receive bytes (spans are sorted)
 };
+
+// Writes body bytes [pos, pos + len) into the destination spans they overlap; bytes outside
+// every span (gaps, or past the destination's size) are dropped.
+void scatter_to_dest(Transfer& t, const unsigned char* data, uint64_t pos, size_t len) {
+  const std::vector<DestSpan>& spans = t.request.dest->spans;
+  const uint64_t end = pos + len;
+  size_t& i = t.dest_span;
+  while (i < spans.size() && spans[i].offset + spans[i].size <= pos) ++i;
+  for (size_t j = i; j < spans.size() && spans[j].offset < end; ++j) {
+    const uint64_t b = std::max(pos, spans[j].offset);
+    const uint64_t e = std::min(end, spans[j].offset + spans[j].size);
+    std::memcpy(spans[j].dst + (b - spans[j].offset), data + (b - pos), static_cast<size_t>(e - b));
+  }
+}
 
 size_t on_header(char* buf, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -88,7 +105,8 @@ size_t on_header(char* buf, size_t size, size_t n, void* user) {
   if (colon == std::string::npos) return len;  // the blank line ending the headers
   std::string name = trim(line.substr(0, colon));
   std::string value = trim(line.substr(colon + 1));
-  if (t->request.method != "HEAD" && name.size() == 14 &&
+  // (Not for zero-copy GETs: their body goes to the destination; error bodies are small.)
+  if (t->request.method != "HEAD" && !t->request.dest && name.size() == 14 &&
       curl_strnequal(name.c_str(), "content-length", 14)) {
     // Pre-size the body once; cap the reservation so a lying header cannot exhaust memory.
     const unsigned long long cl = std::strtoull(value.c_str(), nullptr, 10);
@@ -101,6 +119,17 @@ size_t on_header(char* buf, size_t size, size_t n, void* user) {
 size_t on_body(char* buf, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t len = size * n;
+  if (t->sink == Transfer::Sink::kUndecided) {
+    long status = 0;
+    if (t->request.dest) curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
+    const bool to_dest = t->request.dest && status == t->request.dest_status;
+    t->sink = to_dest ? Transfer::Sink::kDest : Transfer::Sink::kBody;
+  }
+  if (t->sink == Transfer::Sink::kDest) {
+    scatter_to_dest(*t, reinterpret_cast<const unsigned char*>(buf), t->response.dest_bytes, len);
+    t->response.dest_bytes += len;
+    return len;
+  }
   t->response.body.insert(t->response.body.end(), reinterpret_cast<unsigned char*>(buf),
                           reinterpret_cast<unsigned char*>(buf) + len);
   return len;
@@ -288,6 +317,10 @@ class CurlTransport final : public HttpTransport {
       long status = 0;
       curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
       t->response.status = status;
+      // An empty body never reached on_body: it still counts as delivered (0 bytes).
+      t->response.into_dest = t->sink == Transfer::Sink::kDest ||
+                              (t->sink == Transfer::Sink::kUndecided && t->request.dest &&
+                               status == t->request.dest_status);
       outcome = std::move(t->response);
     } else {
       std::string detail = t->error[0] ? std::string(t->error) : curl_easy_strerror(code);

@@ -13,8 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "arraymorph/store.hpp"  // GetDestination
+
 namespace arraymorph::http {
 
+using arraymorph::GetDestination;
 using Header = std::pair<std::string, std::string>;
 using Headers = std::vector<Header>;
 
@@ -32,6 +35,13 @@ struct HttpRequest {
   size_t body_size = 0;
   std::string owned_body;
 
+  // Zero-copy GETs: when set and the response status is `dest_status`, the transport writes the
+  // body straight into these spans instead of HttpResponse::body (see GetDestination; bytes
+  // beyond the destination are counted, never written). Other statuses (errors, a 200 where a
+  // 206 was expected) are collected in `body` as usual. Borrowed: valid until the handler ran.
+  const GetDestination* dest = nullptr;
+  long dest_status = 200;
+
   const unsigned char* body_data() const {
     return body_ptr ? body_ptr : reinterpret_cast<const unsigned char*>(owned_body.data());
   }
@@ -42,6 +52,8 @@ struct HttpResponse {
   long status = 0;  // 0: no response (transport error; see TransportError)
   Headers headers;
   std::vector<unsigned char> body;
+  bool into_dest = false;  // the body went to HttpRequest::dest (then `body` is empty)
+  uint64_t dest_bytes = 0;  // with into_dest: length of the body received
   std::string body_string() const { return std::string(body.begin(), body.end()); }
 };
 

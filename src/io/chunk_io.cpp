@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 
 #include "common/first_error.hpp"
 #include "io/codec_pipeline.hpp"
@@ -69,13 +70,66 @@ struct RangedChunk {
   std::vector<std::vector<uint32_t>> pieces_of_range;
 };
 
+// Where the pieces of chunk `w` (all of them, or those listed in `only`) lie in a GET body that
+// starts at chunk byte `base` and is `size` bytes long: sorted spans, runs contiguous both in the
+// body and in `buf` merged into one. nullopt when two pieces read the same chunk bytes (a point
+// selection naming an element twice), which a destination cannot express.
+std::optional<GetDestination> destination_for(const ArrayTarget& t, const ChunkWork& w,
+                                              const std::vector<uint32_t>* only, uint64_t base,
+                                              uint64_t size, unsigned char* buf) {
+  const size_t es = t.meta.element_size;
+  GetDestination d;
+  d.size = size;
+  const size_t n = only ? only->size() : w.pieces.size();
+  d.spans.reserve(n);
+  for (size_t k = 0; k < n; ++k) {
+    const Piece& p = w.pieces[only ? (*only)[k] : k];
+    d.spans.push_back({p.chunk_offset * es - base, buf + p.buf_offset * es, static_cast<size_t>(p.count * es)});
+  }
+  std::sort(d.spans.begin(), d.spans.end(), [](const DestSpan& a, const DestSpan& b) { return a.offset < b.offset; });
+  size_t out = 0;
+  for (size_t k = 0; k < d.spans.size(); ++k) {
+    const DestSpan& s = d.spans[k];
+    if (out > 0) {
+      DestSpan& prev = d.spans[out - 1];
+      if (s.offset < prev.offset + prev.size) return std::nullopt;  // overlap
+      if (s.offset == prev.offset + prev.size && s.dst == prev.dst + prev.size) {
+        prev.size += s.size;
+        continue;
+      }
+    }
+    d.spans[out++] = s;
+  }
+  d.spans.resize(out);
+  if (!d.valid()) return std::nullopt;
+  return d;
+}
+
+// Bytes the spans cover; equal to d.size when the selection covers the whole body.
+uint64_t covered_bytes(const GetDestination& d) {
+  uint64_t n = 0;
+  for (const DestSpan& s : d.spans) n += s.size;
+  return n;
+}
+
+// The chunk gathered back from the caller's buffer, for the cache (d covers the whole chunk).
+std::shared_ptr<const Bytes> gather_chunk(const GetDestination& d) {
+  auto c = std::make_shared<Bytes>(static_cast<size_t>(d.size));
+  for (const DestSpan& s : d.spans) std::memcpy(c->data() + s.offset, s.dst, s.size);
+  return c;
+}
+
 }  // namespace
+
+// True when the fill value is all zero bytes (or unset): what a fresh Bytes already holds.
+bool fill_is_zero(const model::ArrayMeta& meta) {
+  if (meta.fill_bytes.size() != meta.element_size) return true;
+  return std::all_of(meta.fill_bytes.begin(), meta.fill_bytes.end(), [](unsigned char b) { return b == 0; });
+}
 
 void fill_elements(const model::ArrayMeta& meta, unsigned char* dst, uint64_t count) {
   const size_t es = meta.element_size;
-  bool zero = true;
-  for (unsigned char b : meta.fill_bytes) zero = zero && b == 0;
-  if (zero || meta.fill_bytes.size() != es) {
+  if (fill_is_zero(meta)) {
     std::memset(dst, 0, count * es);
     return;
   }
@@ -95,6 +149,7 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
   struct Target {
     size_t chunk;
     int64_t range;  // -1: whole object
+    int64_t dest;   // index in dests (received zero-copy), -1: as owned bytes
   };
   std::vector<GetRequest> reqs;
   std::vector<Target> targets;
@@ -104,6 +159,11 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
   std::vector<std::pair<size_t, ChunkCache::Data>> hits;
   std::vector<RangedChunk> ranged;
   std::vector<size_t> ranged_of(can_range ? n : 0, SIZE_MAX);
+  // Zero-copy destinations (uncompressed chunks only): every range of a ranged read, and a whole
+  // chunk either when it will not be cached or when the selection covers all of it (then the
+  // cache gets a copy gathered from the caller's buffer, see chunk_io.hpp).
+  std::vector<GetDestination> dests;
+  const bool can_cache_chunks = cache && chunk_bytes <= cache->capacity();
   for (size_t i = 0; i < n; ++i) {
     const ChunkWork& w = plan.chunks[i];
     keys[i] = key_of(t, w);
@@ -122,8 +182,14 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
         rc.pieces_of_range.resize(rp.ranges.size());
         for (size_t p = 0; p < w.pieces.size(); ++p) rc.pieces_of_range[rp.piece_range[p]].push_back(static_cast<uint32_t>(p));
         for (size_t k = 0; k < rp.ranges.size(); ++k) {
-          reqs.push_back({keys[i], ByteRange{rp.ranges[k].offset, rp.ranges[k].length}});
-          targets.push_back({i, static_cast<int64_t>(k)});
+          const ByteRun& br = rp.ranges[k];
+          reqs.push_back({keys[i], ByteRange{br.offset, br.length}});
+          int64_t di = -1;
+          if (auto d = destination_for(t, w, &rc.pieces_of_range[k], br.offset, br.length, buf)) {
+            di = static_cast<int64_t>(dests.size());
+            dests.push_back(std::move(*d));
+          }
+          targets.push_back({i, static_cast<int64_t>(k), di});
         }
         rc.plan = std::move(rp);
         ranged_of[i] = ranged.size();
@@ -132,7 +198,18 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
       }
     }
     reqs.push_back({keys[i], std::nullopt});
-    targets.push_back({i, -1});
+    int64_t di = -1;
+    if (!compressed) {
+      auto d = destination_for(t, w, nullptr, 0, chunk_bytes, buf);
+      if (d && (!can_cache_chunks || covered_bytes(*d) == chunk_bytes)) {
+        di = static_cast<int64_t>(dests.size());
+        dests.push_back(std::move(*d));
+      }
+    }
+    targets.push_back({i, -1, di});
+  }
+  for (size_t r = 0; r < reqs.size(); ++r) {  // dests no longer grows: its addresses are stable
+    if (targets[r].dest >= 0) reqs[r].dest = &dests[static_cast<size_t>(targets[r].dest)];
   }
 
   // 2. Cached chunks: scatter on the pool (memory-bound copies).
@@ -168,6 +245,13 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
         }
       }
       if (cache) cache->put(key, nullptr, tag);
+      return;
+    }
+    if (tg.dest >= 0) {  // the store wrote the bytes into buf already
+      if (tg.range < 0 && can_cache_chunks) {  // copy for the cache off the completion thread
+        const GetDestination* d = &dests[static_cast<size_t>(tg.dest)];
+        decoders.run([cache, &key, &tag, d] { cache->put(key, gather_chunk(*d), tag); });
+      }
       return;
     }
     if (tg.range >= 0) {  // ranged: scatter straight from the received bytes
@@ -212,6 +296,7 @@ Status write_chunks(const ArrayTarget& t, const ChunkPlan& plan, const unsigned 
   const uint64_t chunk_bytes = t.meta.chunk_bytes();
   const uint64_t chunk_elements = t.meta.chunk_elements();
   const bool uncompressed = t.meta.uncompressed();
+  const bool zero_fill = fill_is_zero(t.meta);
   ChunkCache* cache = (t.cache && t.cache->enabled()) ? t.cache : nullptr;
   const ChunkCache::Tag tag{t.owner, t.meta.shape};
 
@@ -276,8 +361,8 @@ Status write_chunks(const ArrayTarget& t, const ChunkPlan& plan, const unsigned 
         return;
       }
       if (!raw[j]) {
-        raw[j] = std::make_shared<Bytes>(chunk_bytes);
-        fill_elements(t.meta, raw[j]->data(), chunk_elements);
+        raw[j] = std::make_shared<Bytes>(chunk_bytes);  // zero-initialised: no second pass for a zero fill
+        if (!zero_fill) fill_elements(t.meta, raw[j]->data(), chunk_elements);
       }
       Bytes& c = *raw[j];
       for (const Piece& p : w.pieces) std::memcpy(c.data() + p.chunk_offset * es, buf + p.buf_offset * es, p.count * es);

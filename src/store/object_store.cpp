@@ -3,6 +3,7 @@
 #include "arraymorph/store.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace arraymorph {
 
@@ -15,11 +16,54 @@ void ObjectStore::run_batch(size_t n, const std::function<void(size_t)>& task) c
   for (size_t i = 0; i < n; ++i) task(i);
 }
 
+bool GetDestination::valid() const {
+  uint64_t end = 0;  // end of the previous span: spans are sorted and disjoint
+  for (const DestSpan& s : spans) {
+    if (s.offset < end || s.offset > size || s.size > size - s.offset) return false;
+    if (s.size > 0 && s.dst == nullptr) return false;
+    end = s.offset + s.size;
+  }
+  return true;
+}
+
+Status check_destination(const GetDestination& dest, const std::string& key, const std::string& where) {
+  if (dest.valid()) return ok_status();
+  return invalid_argument("destination of the GET of '" + key + "' in " + where +
+                          " has unsorted, overlapping or out-of-range spans");
+}
+
+Status destination_size_mismatch(const GetDestination& dest, uint64_t got, const std::string& key,
+                                 const std::string& where) {
+  return io_error("GET of '" + key + "' in " + where + " returned " + std::to_string(got) +
+                  " bytes but the destination holds " + std::to_string(dest.size) +
+                  " bytes: the object is shorter or longer than expected (corrupt or changed)");
+}
+
+Status copy_to_destination(const GetDestination& dest, const unsigned char* body, size_t size,
+                           const std::string& key, const std::string& where) {
+  if (size != dest.size) return destination_size_mismatch(dest, size, key, where);
+  for (const DestSpan& s : dest.spans) std::memcpy(s.dst, body + s.offset, s.size);
+  return ok_status();
+}
+
 void ObjectStore::get_many(const std::vector<GetRequest>& requests, const GetDone& on_done) {
   run_batch(requests.size(), [&](size_t i) {
     const GetRequest& r = requests[i];
-    on_done(i, get(r.key, r.range));
+    if (r.dest) {
+      if (Status s = check_destination(*r.dest, r.key, describe()); !s.ok()) return on_done(i, std::move(s));
+    }
+    on_done(i, deliver_to_destination(get(r.key, r.range), r.dest, r.key, describe()));
   });
+}
+
+Result<std::optional<Bytes>> deliver_to_destination(Result<std::optional<Bytes>>&& result,
+                                                    const GetDestination* dest,
+                                                    const std::string& key, const std::string& where) {
+  if (!dest || !result.ok() || !result.value()) return std::move(result);
+  const Bytes& body = *result.value();
+  Status s = copy_to_destination(*dest, body.data(), body.size(), key, where);
+  if (!s.ok()) return s;
+  return std::optional<Bytes>(Bytes());
 }
 
 void ObjectStore::put_many(const std::vector<PutRequest>& requests, const PutDone& on_done) {

@@ -317,6 +317,94 @@ inline void check_batches(ObjectStore& store, const std::string& p) {
   store.put_many({}, [&](size_t, Status&&) { FAIL("callback on empty batch"); });
 }
 
+// One get_many request with a destination; returns the result (the callback runs exactly once).
+inline Result<std::optional<Bytes>> get_into(ObjectStore& store, const std::string& key,
+                                             std::optional<ByteRange> range, const GetDestination& dest) {
+  std::vector<GetRequest> reqs{GetRequest{key, range, &dest}};
+  std::optional<Result<std::optional<Bytes>>> out;
+  int calls = 0;
+  store.get_many(reqs, [&](size_t, Result<std::optional<Bytes>>&& r) {
+    ++calls;
+    out.emplace(std::move(r));
+  });
+  REQUIRE(calls == 1);
+  return std::move(*out);
+}
+
+// GetDestination: the body lands in the caller's spans (contiguous or scattered, whole object or
+// range), a body of another length is an error naming the key and both sizes that writes nothing
+// past the spans, a missing object leaves them untouched, invalid spans are refused.
+inline void check_destinations(ObjectStore& store, const std::string& p) {
+  constexpr unsigned char kCanary = 0xEE;
+  const Bytes data = pattern_bytes(3000, 11);
+  const std::string key = p + "dest/object";
+  put_ok(store, key, data);
+
+  // Whole object, one contiguous buffer (with a canary byte after it).
+  Bytes buf(3001, kCanary);
+  auto r = get_into(store, key, std::nullopt, GetDestination::contiguous(buf.data(), 3000));
+  INFO(r.status().to_string());
+  REQUIRE(r.ok());
+  REQUIRE(r.value().has_value());
+  CHECK(r.value()->empty());  // the marker: the bytes are in the destination
+  CHECK(Bytes(buf.begin(), buf.begin() + 3000) == data);
+  CHECK(buf[3000] == kCanary);
+
+  // Ranged, scattered into three spans with gaps (gap bytes are dropped).
+  Bytes a(10, kCanary), b(250, kCanary), c(100, kCanary);
+  GetDestination scattered{1000, {{0, a.data(), 10}, {50, b.data(), 250}, {900, c.data(), 100}}};
+  r = get_into(store, key, ByteRange{100, 1000}, scattered);
+  INFO(r.status().to_string());
+  REQUIRE(r.ok());
+  REQUIRE(r.value().has_value());
+  CHECK(a == Bytes(data.begin() + 100, data.begin() + 110));
+  CHECK(b == Bytes(data.begin() + 150, data.begin() + 400));
+  CHECK(c == Bytes(data.begin() + 1000, data.begin() + 1100));
+
+  // Many small spans (every other 100 bytes) of the whole object.
+  Bytes every_other(1500, kCanary);
+  GetDestination striped{3000, {}};
+  for (size_t i = 0; i < 15; ++i) striped.spans.push_back({i * 200, every_other.data() + i * 100, 100});
+  r = get_into(store, key, std::nullopt, striped);
+  REQUIRE(r.ok());
+  for (size_t i = 0; i < 15; ++i) {
+    INFO("stripe ", i);
+    CHECK(Bytes(every_other.begin() + i * 100, every_other.begin() + (i + 1) * 100) ==
+          Bytes(data.begin() + i * 200, data.begin() + i * 200 + 100));
+  }
+
+  // The object is longer than the destination: an error, and not one byte written past it.
+  Bytes small(2999 + 64, kCanary);
+  r = get_into(store, key, std::nullopt, GetDestination::contiguous(small.data(), 2999));
+  REQUIRE_FALSE(r.ok());
+  const std::string longer = r.status().message();
+  CHECK(longer.find(key) != std::string::npos);
+  CHECK(longer.find("3000") != std::string::npos);
+  CHECK(longer.find("2999") != std::string::npos);
+  CHECK(std::all_of(small.begin() + 2999, small.end(), [](unsigned char x) { return x == kCanary; }));
+
+  // Shorter than the destination (a range clipped at the end): an error naming both sizes.
+  Bytes big(500, kCanary);
+  r = get_into(store, key, ByteRange{2800, 500}, GetDestination::contiguous(big.data(), 500));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find(key) != std::string::npos);
+  CHECK(r.status().message().find("200") != std::string::npos);
+  CHECK(r.status().message().find("500") != std::string::npos);
+
+  // Missing: nullopt, destination untouched.
+  Bytes untouched(16, kCanary);
+  r = get_into(store, p + "dest/absent", std::nullopt, GetDestination::contiguous(untouched.data(), 16));
+  REQUIRE(r.ok());
+  CHECK_FALSE(r.value().has_value());
+  CHECK(std::all_of(untouched.begin(), untouched.end(), [](unsigned char x) { return x == kCanary; }));
+
+  // Overlapping spans are refused before anything is sent.
+  GetDestination overlapping{3000, {{0, a.data(), 10}, {5, b.data(), 10}}};
+  r = get_into(store, key, std::nullopt, overlapping);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kInvalidArgument);
+}
+
 inline void check_list_all_and_delete_prefix(ObjectStore& store, const std::string& p) {
   const std::string d = p + "bulk/";
   // More than one default page would be slow on a remote store; 1000+ keys are covered by the
@@ -353,6 +441,7 @@ inline void run_store_conformance(ObjectStore& store, const std::string& scratch
   check_special_keys(store, scratch_prefix);
   check_delete_many(store, scratch_prefix);
   check_batches(store, scratch_prefix);
+  check_destinations(store, scratch_prefix);
   check_list_all_and_delete_prefix(store, scratch_prefix);
 
   Result<size_t> cleaned = delete_prefix(store, scratch_prefix);

@@ -96,8 +96,47 @@ TEST_CASE("store at ARRAYMORPH_TEST_STORE_URL conforms" * doctest::skip(test_sto
   REQUIRE_MESSAGE(config.ok(), config.status().to_string());
   Result<StoreLocation> loc = resolve_location(url, config.value());
   REQUIRE_MESSAGE(loc.ok(), loc.status().to_string());
-  Result<std::shared_ptr<ObjectStore>> store = open_store(loc.value(), config.value(), nullptr);
+  auto stats = std::make_shared<Stats>();
+  Result<std::shared_ptr<ObjectStore>> store = open_store(loc.value(), config.value(), stats);
   REQUIRE_MESSAGE(store.ok(), store.status().to_string());
   const std::string base = loc->key.empty() ? "" : loc->key + "/";
   run_store_conformance(*store.value(), scratch_prefix(base));
+  // The network stores stream every destination GET straight into it (check_destinations: 3).
+  CHECK(stats->zero_copy_reads.load() >= 3);
+}
+
+TEST_CASE("zero-copy reads are counted where the store writes straight into the destination") {
+  const Bytes data = testing::pattern_bytes(64 << 10, 3);
+  auto check = [&](ObjectStore& store, Stats& stats, bool scattered_direct) {
+    REQUIRE(store.put("z/obj", data.data(), data.size()).ok());
+    Bytes buf(data.size());
+    auto r = testing::get_into(store, "z/obj", std::nullopt, GetDestination::contiguous(buf.data(), buf.size()));
+    REQUIRE(r.ok());
+    CHECK(buf == data);
+    CHECK(stats.zero_copy_reads.load() == 1);
+    CHECK(stats.zero_copy_bytes.load() == data.size());
+    // 64 spans of 512 bytes: the local store reads the object whole and copies (cheaper).
+    Bytes half(data.size() / 2);
+    GetDestination striped{data.size(), {}};
+    for (size_t i = 0; i < 64; ++i) striped.spans.push_back({i * 1024, half.data() + i * 512, 512});
+    r = testing::get_into(store, "z/obj", std::nullopt, striped);
+    REQUIRE(r.ok());
+    CHECK(Bytes(half.begin(), half.begin() + 512) == Bytes(data.begin(), data.begin() + 512));
+    CHECK(stats.zero_copy_reads.load() == (scattered_direct ? 2u : 1u));
+    // Plain gets are never counted.
+    REQUIRE(store.get("z/obj").ok());
+    CHECK(stats.zero_copy_reads.load() == (scattered_direct ? 2u : 1u));
+  };
+  SUBCASE("memory") {
+    auto stats = std::make_shared<Stats>();
+    auto store = make_memory_store(stats);
+    check(*store, *stats, true);
+  }
+  SUBCASE("local") {
+    arraymorph::testing::TempDir dir;
+    auto stats = std::make_shared<Stats>();
+    Result<std::shared_ptr<ObjectStore>> store = make_local_store(dir.str(), stats);
+    REQUIRE(store.ok());
+    check(*store.value(), *stats, false);
+  }
 }

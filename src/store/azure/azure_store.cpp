@@ -158,10 +158,15 @@ void AzureStore::attempt(const std::shared_ptr<Call>& call) {
 // ------------------------------------------------------------------------------ operations
 
 void AzureStore::get_async(const std::string& key, const std::optional<ByteRange>& range,
-                           GetCallback done) {
+                           const GetDestination* dest, GetCallback done) {
   send(OpKind::kGet, "Get Blob", key,
-       [this, key, range] { return get_blob_request(options_.target, key, range); },
-       [this, key, done = std::move(done)](Result<http::HttpResponse>&& r) {
+       [this, key, range, dest] {
+         http::HttpRequest req = get_blob_request(options_.target, key, range);
+         req.dest = dest;
+         req.dest_status = range ? 206 : 200;
+         return req;
+       },
+       [this, key, dest, done = std::move(done)](Result<http::HttpResponse>&& r) {
          OpCounters& c = stats_->op(OpKind::kGet);
          if (!r.ok()) {
            c.errors.fetch_add(1, std::memory_order_relaxed);
@@ -169,14 +174,23 @@ void AzureStore::get_async(const std::string& key, const std::optional<ByteRange
            return;
          }
          http::HttpResponse& resp = r.value();
-         if (is_success(resp.status)) {
+         if (resp.into_dest) {  // received straight into the destination
+           if (resp.dest_bytes != dest->size) {
+             c.errors.fetch_add(1, std::memory_order_relaxed);
+             done(destination_size_mismatch(*dest, resp.dest_bytes, key, describe()));
+             return;
+           }
+           c.bytes.fetch_add(resp.dest_bytes, std::memory_order_relaxed);
+           stats_->note_zero_copy(resp.dest_bytes);
+           done(std::optional<Bytes>(Bytes()));
+         } else if (is_success(resp.status)) {
            c.bytes.fetch_add(resp.body.size(), std::memory_order_relaxed);
-           done(std::optional<Bytes>(std::move(resp.body)));
+           done(deliver_to_destination(std::optional<Bytes>(std::move(resp.body)), dest, key, describe()));
          } else if (is_blob_not_found(resp)) {
            c.not_found.fetch_add(1, std::memory_order_relaxed);  // a never-written chunk
            done(std::optional<Bytes>());
-         } else if (resp.status == 416) {
-           done(std::optional<Bytes>(Bytes()));  // range starts at or past the end
+         } else if (resp.status == 416) {  // range starts at or past the end
+           done(deliver_to_destination(std::optional<Bytes>(Bytes()), dest, key, describe()));
          } else {
            c.errors.fetch_add(1, std::memory_order_relaxed);
            done(status_from_response(resp, options_.target, "Get Blob", key));
@@ -338,7 +352,7 @@ Result<std::optional<Bytes>> AzureStore::get(const std::string& key,
     return std::optional<Bytes>(Bytes());
   }
   return wait_for<Result<std::optional<Bytes>>>(
-      [&](GetCallback cb) { get_async(key, range, std::move(cb)); });
+      [&](GetCallback cb) { get_async(key, range, nullptr, std::move(cb)); });
 }
 
 Status AzureStore::put(const std::string& key, const unsigned char* data, size_t size) {
@@ -406,12 +420,19 @@ void AzureStore::get_many(const std::vector<GetRequest>& requests, const GetDone
   Latch latch(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
     const GetRequest& r = requests[i];
-    if (r.range && r.range->length && *r.range->length == 0) {
-      on_done(i, get(r.key, r.range));  // rare; the blocking form handles it
+    Status bad_dest = r.dest ? check_destination(*r.dest, r.key, describe()) : ok_status();
+    if (!bad_dest.ok()) {
+      on_done(i, std::move(bad_dest));
       latch.count_down();
       continue;
     }
-    get_async(r.key, r.range, [&on_done, &latch, i](Result<std::optional<Bytes>>&& result) {
+    if (r.range && r.range->length && *r.range->length == 0) {
+      // rare; the blocking form handles it
+      on_done(i, deliver_to_destination(get(r.key, r.range), r.dest, r.key, describe()));
+      latch.count_down();
+      continue;
+    }
+    get_async(r.key, r.range, r.dest, [&on_done, &latch, i](Result<std::optional<Bytes>>&& result) {
       on_done(i, std::move(result));
       latch.count_down();
     });

@@ -12,6 +12,9 @@
 // for delete; a missing container is an error naming it; 403 names account and container and
 // hints at the key or clock. Messages never contain the key or the SAS token.
 //
+// Zero-copy reads: a get_many request with a GetDestination has its body written by the
+// transport straight into the destination (counted in Stats::zero_copy_*).
+//
 // Ownership: the store owns its Options (credentials) and its RetryTimer and shares the
 // transport and the Stats. It must outlive the calls made on it (all methods block until their
 // requests finished, so this holds for any caller that does not destroy it concurrently).
@@ -85,7 +88,9 @@ class AzureStore final : public ObjectStore {
   void authorize(http::HttpRequest& request) const;
   double random_unit();
 
-  void get_async(const std::string& key, const std::optional<ByteRange>& range, GetCallback done);
+  // With `dest`, a 200/206 body is received straight into it (zero-copy, see GetDestination).
+  void get_async(const std::string& key, const std::optional<ByteRange>& range,
+                 const GetDestination* dest, GetCallback done);
   void head_async(const std::string& key, HeadCallback done);
   void put_async(const std::string& key, const unsigned char* data, size_t size,
                  StatusCallback done);

@@ -216,7 +216,8 @@ Status S3Store::failure(const Call& call, const Outcome& outcome) const {
 
 // ---------------------------------------------------------------------------------------- get
 
-void S3Store::async_get(const std::string& key, std::optional<ByteRange> range, GetCallback done) {
+void S3Store::async_get(const std::string& key, std::optional<ByteRange> range,
+                        const GetDestination* dest, GetCallback done) {
   const bool empty_range = range && range->length && *range->length == 0;
   auto call = make_call(empty_range ? OpKind::kHead : OpKind::kGet, empty_range ? "HEAD" : "GET",
                         key, object_url(options_.endpoint, options_.bucket, key));
@@ -225,13 +226,26 @@ void S3Store::async_get(const std::string& key, std::optional<ByteRange> range, 
     if (range->length) spec += std::to_string(range->offset + *range->length - 1);
     call->request.headers.emplace_back("Range", spec);
   }
+  if (dest && !empty_range) {
+    call->request.dest = dest;
+    call->request.dest_status = range ? 206 : 200;
+  }
   Call* raw = call.get();
-  call->done = [this, raw, range, empty_range, done = std::move(done)](Outcome&& o) {
+  call->done = [this, raw, range, dest, empty_range, done = std::move(done)](Outcome&& o) {
     const HttpResponse* r = response_of(o);
     OpCounters& counters = stats_->op(raw->op);
     if (r && r->status == 404 && parse_error(r->body_string()).code != "NoSuchBucket") {
       counters.not_found.fetch_add(1, std::memory_order_relaxed);
       return done(std::optional<Bytes>());
+    }
+    if (r && r->into_dest) {  // received straight into the destination
+      if (r->dest_bytes != dest->size) {
+        counters.errors.fetch_add(1, std::memory_order_relaxed);
+        return done(destination_size_mismatch(*dest, r->dest_bytes, raw->key, describe()));
+      }
+      counters.bytes.fetch_add(r->dest_bytes, std::memory_order_relaxed);
+      stats_->note_zero_copy(r->dest_bytes);
+      return done(std::optional<Bytes>(Bytes()));
     }
     Result<std::optional<Bytes>> result = Status();
     if (r && r->status == 416) {
@@ -254,7 +268,7 @@ void S3Store::async_get(const std::string& key, std::optional<ByteRange> range, 
     } else {
       result = failure(*raw, o);
     }
-    done(std::move(result));
+    done(deliver_to_destination(std::move(result), dest, raw->key, describe()));
   };
   send(call);
 }
@@ -262,14 +276,21 @@ void S3Store::async_get(const std::string& key, std::optional<ByteRange> range, 
 Result<std::optional<Bytes>> S3Store::get(const std::string& key, std::optional<ByteRange> range) {
   std::promise<Result<std::optional<Bytes>>> p;
   auto f = p.get_future();
-  async_get(key, range, [&p](Result<std::optional<Bytes>>&& r) { p.set_value(std::move(r)); });
+  async_get(key, range, nullptr, [&p](Result<std::optional<Bytes>>&& r) { p.set_value(std::move(r)); });
   return f.get();
 }
 
 void S3Store::get_many(const std::vector<GetRequest>& requests, const GetDone& on_done) {
   CompletionQueue<Result<std::optional<Bytes>>> q;
   for (size_t i = 0; i < requests.size(); ++i) {
-    async_get(requests[i].key, requests[i].range,
+    const GetRequest& g = requests[i];
+    if (g.dest) {
+      if (Status s = check_destination(*g.dest, g.key, describe()); !s.ok()) {
+        q.push(i, std::move(s));
+        continue;
+      }
+    }
+    async_get(g.key, g.range, g.dest,
               [&q, i](Result<std::optional<Bytes>>&& r) { q.push(i, std::move(r)); });
   }
   for (size_t n = 0; n < requests.size(); ++n) {

@@ -14,6 +14,10 @@
 // endpoint. Objects above S3Config::multipart_threshold go up as multipart uploads of
 // multipart_part_size parts, aborted on failure. Messages never contain credentials.
 //
+// Zero-copy reads: a get_many request with a GetDestination has its body written by the
+// transport straight into the destination (Stats::zero_copy_*); a response the transport could
+// not stream there (the server ignored Range) is copied into it instead.
+//
 // Counters: Stats::op(kind) requests (each send, retries included), bytes (payload received or
 // sent on success), retries, errors (final failures), not_found; Stats::note_inflight through the
 // transport's on_active hook (make_s3_store wires it).
@@ -84,7 +88,9 @@ class S3Store final : public ObjectStore {
   void set_body(Call& call, const unsigned char* data, size_t size) const;
   void set_owned_body(Call& call, std::string body) const;
 
-  void async_get(const std::string& key, std::optional<ByteRange> range, GetCallback done);
+  // With `dest`, a 200/206 body is received straight into it (zero-copy, see GetDestination).
+  void async_get(const std::string& key, std::optional<ByteRange> range, const GetDestination* dest,
+                 GetCallback done);
   void async_put(const std::string& key, const unsigned char* data, size_t size,
                  StatusCallback done);
   Status put_multipart(const std::string& key, const unsigned char* data, size_t size);

@@ -330,3 +330,58 @@ TEST_CASE("host_port_of fills default ports") {
   CHECK(host_port_of("http://example.com?x") == "example.com:80");
   CHECK(host_port_of("http://[::1]/x") == "[::1]:80");
 }
+
+// GET `path` with a destination taking bodies of status `dest_status`.
+HttpResponse get_into(HttpTransport& transport, const LoopbackServer& server, const std::string& path,
+                      const arraymorph::GetDestination& dest, long dest_status = 200) {
+  HttpRequest req;
+  req.url = server.url(path);
+  req.dest = &dest;
+  req.dest_status = dest_status;
+  return ok_response(issue_and_wait(transport, req));
+}
+
+TEST_CASE("a destination receives the body of the expected status straight into its spans") {
+  LoopbackServer server;
+  auto transport = make_curl_transport(TransportOptions{});
+  const std::string body = "echo GET /zero-copy 0";  // what the server answers (21 bytes)
+  REQUIRE(body.size() == 21);
+  constexpr unsigned char kCanary = 0xEE;
+
+  SUBCASE("scattered into spans with a gap; the response body stays empty") {
+    std::vector<unsigned char> head(4, kCanary), tail(6, kCanary);
+    arraymorph::GetDestination dest{21, {{0, head.data(), 4}, {15, tail.data(), 6}}};
+    HttpResponse r = get_into(*transport, server, "/zero-copy", dest);
+    CHECK(r.status == 200);
+    CHECK(r.into_dest);
+    CHECK(r.dest_bytes == 21);
+    CHECK(r.body.empty());
+    CHECK(std::string(head.begin(), head.end()) == "echo");
+    CHECK(std::string(tail.begin(), tail.end()) == body.substr(15));
+  }
+  SUBCASE("a longer body is counted but never written past the destination") {
+    std::vector<unsigned char> buf(10 + 32, kCanary);
+    auto dest = arraymorph::GetDestination::contiguous(buf.data(), 10);
+    HttpResponse r = get_into(*transport, server, "/zero-copy", dest);
+    CHECK(r.into_dest);
+    CHECK(r.dest_bytes == 21);
+    CHECK(std::string(buf.begin(), buf.begin() + 10) == body.substr(0, 10));
+    CHECK(std::all_of(buf.begin() + 10, buf.end(), [](unsigned char x) { return x == kCanary; }));
+  }
+  SUBCASE("another status (an error) goes to the response body, the destination is untouched") {
+    std::vector<unsigned char> buf(64, kCanary);
+    auto dest = arraymorph::GetDestination::contiguous(buf.data(), 64);
+    HttpResponse r = get_into(*transport, server, "/missing", dest);
+    CHECK(r.status == 404);
+    CHECK_FALSE(r.into_dest);
+    CHECK(r.body_string() == "echo GET /missing 0");
+    CHECK(std::all_of(buf.begin(), buf.end(), [](unsigned char x) { return x == kCanary; }));
+  }
+  SUBCASE("dest_status 206 does not take a 200") {
+    std::vector<unsigned char> buf(21, kCanary);
+    auto dest = arraymorph::GetDestination::contiguous(buf.data(), 21);
+    HttpResponse r = get_into(*transport, server, "/zero-copy", dest, 206);
+    CHECK_FALSE(r.into_dest);
+    CHECK(r.body_string() == body);
+  }
+}
