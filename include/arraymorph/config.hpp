@@ -65,6 +65,7 @@ struct Config {
 
   int threads = 0;             // worker threads; 0 = number of cores
   int max_inflight = 64;       // requests in flight per context
+  int event_loops = 2;         // libcurl multi loops (threads) per network store, sharing max_inflight
   uint64_t cache_bytes = 256ull << 20;  // decoded-chunk cache; 0 disables
   // Range planner (src/io/range_planner.hpp): time ≈ requests·latency/max_inflight + bytes/bandwidth
   // decides between whole-chunk and ranged GETs of uncompressed chunks; byte runs closer than

@@ -148,6 +148,7 @@ Status set_one(Config& c, const std::string& key, const std::string& value,
 
   if (key == "threads") return assign_int(c.threads, 0, "an integer >= 1, or 0 for one per core");
   if (key == "max_inflight") return assign_int(c.max_inflight, 1, "an integer >= 1");
+  if (key == "event_loops") return assign_int(c.event_loops, 1, "an integer >= 1");
   if (key == "cache_bytes") return assign_bytes(c.cache_bytes, 0);
   if (key == "range_latency") return assign_seconds(c.range_latency_s);
   if (key == "range_bandwidth") return assign_bytes(c.range_bandwidth, 1);
@@ -231,6 +232,7 @@ const std::vector<EnvBinding>& env_bindings() {
       {"local.root", {"ARRAYMORPH_LOCAL_ROOT"}},
       {"threads", {"ARRAYMORPH_THREADS"}},
       {"max_inflight", {"ARRAYMORPH_MAX_INFLIGHT"}},
+      {"event_loops", {"ARRAYMORPH_EVENT_LOOPS"}},
       {"cache_bytes", {"ARRAYMORPH_CACHE_BYTES"}},
       {"range_latency", {"ARRAYMORPH_RANGE_LATENCY"}},
       {"range_bandwidth", {"ARRAYMORPH_RANGE_BANDWIDTH"}},

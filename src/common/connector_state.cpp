@@ -57,7 +57,8 @@ Result<std::shared_ptr<ObjectStore>> ConnectorState::store(const StoreLocation& 
                                                             config.s3.session_token + config.azure.connection_string +
                                                             config.azure.sas_token)
       << '|' << config.s3.use_tls << config.s3.virtual_addressing << config.s3.signed_payloads
-      << config.s3.anonymous << '|' << config.max_inflight << '|' << config.retry.max_attempts;
+      << config.s3.anonymous << '|' << config.max_inflight << '|' << config.event_loops << '|'
+      << config.retry.max_attempts;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = stores_.find(key.str());
   if (it != stores_.end()) {

@@ -1,5 +1,6 @@
 // curl_transport.cpp -- the libcurl multi event loop behind HttpTransport (see curl_transport.hpp).
 #include "http/curl_transport.hpp"
+#include "http/sharded_transport.hpp"
 
 #include <curl/curl.h>
 
@@ -395,7 +396,9 @@ Outcome issue_and_wait(HttpTransport& transport, HttpRequest request) {
 }
 
 std::shared_ptr<HttpTransport> make_curl_transport(const TransportOptions& options) {
-  return std::make_shared<CurlTransport>(options);
+  return make_sharded_transport(options, options.event_loops, [](const TransportOptions& one) {
+    return std::make_shared<CurlTransport>(one);
+  });
 }
 
 }  // namespace arraymorph::http

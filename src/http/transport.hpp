@@ -23,7 +23,8 @@ using Outcome = std::variant<HttpResponse, TransportError>;
 using ResponseHandler = std::function<void(Outcome&&)>;
 
 struct TransportOptions {
-  int max_inflight = 64;
+  int max_inflight = 64;     // requests on the wire at once, over all event loops
+  int event_loops = 1;       // libcurl multi loops (threads) sharing max_inflight (sharded_transport.hpp)
   double connect_timeout_s = 10.0;
   double request_timeout_s = 120.0;
   std::string ca_bundle;     // empty: system default

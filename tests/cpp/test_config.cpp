@@ -329,6 +329,13 @@ TEST_CASE("apply: unknown key and bad values, all or nothing") {
   REQUIRE_FALSE(s.ok());
   CHECK(contains(s.message(), "max_inflight"));
 
+  s = c.apply({{"event_loops", "0"}});
+  REQUIRE_FALSE(s.ok());
+  CHECK(contains(s.message(), "event_loops"));
+  CHECK(c.event_loops == 2);
+  REQUIRE(c.apply({{"event_loops", "3"}}).ok());
+  CHECK(c.event_loops == 3);
+
   s = c.apply({{"platform", "ftp"}});
   REQUIRE_FALSE(s.ok());
   CHECK(contains(s.message(), "platform"));

@@ -509,6 +509,7 @@ Result<std::shared_ptr<ObjectStore>> make_azure_store(const Config& config,
 
   http::TransportOptions topts;
   topts.max_inflight = config.max_inflight > 0 ? config.max_inflight : 64;
+  topts.event_loops = std::max(1, config.event_loops);
   options.max_inflight = topts.max_inflight;
   topts.connect_timeout_s = config.connect_timeout_s;
   topts.request_timeout_s = config.request_timeout_s;

@@ -555,6 +555,7 @@ Result<std::shared_ptr<ObjectStore>> make_s3_store(const Config& config, const s
 
   http::TransportOptions t;
   t.max_inflight = std::max(1, config.max_inflight);
+  t.event_loops = std::max(1, config.event_loops);
   t.connect_timeout_s = config.connect_timeout_s;
   t.request_timeout_s = config.request_timeout_s;
   t.ca_bundle = config.s3.ca_bundle;

@@ -265,6 +265,49 @@ TEST_CASE("sliding window: max_inflight requests run concurrently, the rest queu
   CHECK(took < 2.0);
 }
 
+TEST_CASE("event loops share the window: the total stays max_inflight, on_active reports the sum") {
+  LoopbackServer server;
+  TransportOptions o;
+  o.max_inflight = 4;
+  o.event_loops = 2;
+  std::atomic<size_t> max_active{0};
+  o.on_active = [&](size_t n) {
+    size_t cur = max_active.load();
+    while (n > cur && !max_active.compare_exchange_weak(cur, n)) {
+    }
+  };
+  auto t = make_curl_transport(o);
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0, ok = 0;
+  for (int i = 0; i < 12; ++i) {
+    HttpRequest r;
+    r.url = server.url("/slow");
+    t->issue(r, [&](Outcome&& out) {
+      std::lock_guard<std::mutex> lock(mu);
+      ++done;
+      ok += std::holds_alternative<HttpResponse>(out) && std::get<HttpResponse>(out).status == 200;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return done == 12; }));
+  CHECK(ok == 12);
+  CHECK(server.max_concurrent() == 4);  // both loops, two requests each
+  CHECK(max_active.load() == 4);        // the sum over the loops, not one loop's count
+}
+
+TEST_CASE("more event loops than max_inflight: one loop per request slot") {
+  LoopbackServer server;
+  TransportOptions o;
+  o.max_inflight = 1;
+  o.event_loops = 4;
+  auto t = make_curl_transport(o);
+  HttpRequest r;
+  r.url = server.url("/");
+  CHECK(ok_response(issue_and_wait(*t, r)).status == 200);
+}
+
 TEST_CASE("connection refused names host:port and is not retryable") {
   int port;
   {
