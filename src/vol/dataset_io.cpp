@@ -294,6 +294,7 @@ void run_transfers(std::vector<Transfer>& ts, bool in_order) {
     constexpr size_t kMaxThreads = 16;  // beyond this the store's window is the limit anyway
     std::atomic<size_t> next{0};
     auto worker = [&] {
+      mpi::DataTransferScope data;  // also on these threads: chunk writes are never coordinated
       for (size_t i; (i = next++) < ts.size();) status[i] = run_io(ts[i]);
     };
     std::vector<std::thread> threads;

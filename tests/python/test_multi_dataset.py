@@ -15,30 +15,11 @@ import numpy as np
 import pytest
 
 import arraymorph
+from hdf5_multi import hdf5_multi_functions as _hdf5
+from hdf5_multi import multi_call as _multi
 
 PROXY = Path(__file__).resolve().parents[2] / "benchmarks" / "proxy.py"
 N = 4  # datasets, one chunk each
-
-
-def _hdf5():
-    path = next(line.split()[-1] for line in open("/proc/self/maps") if "/libhdf5.so" in line)
-    lib = ctypes.CDLL(path)  # the copy h5py already loaded
-    for name in ("H5Dread_multi", "H5Dwrite_multi"):
-        fn = getattr(lib, name)
-        fn.argtypes = [ctypes.c_size_t] + [ctypes.POINTER(ctypes.c_int64)] * 4 + [ctypes.c_int64,
-                                                                                 ctypes.POINTER(ctypes.c_void_p)]
-        fn.restype = ctypes.c_int
-    return lib
-
-
-def _multi(fn, datasets, arrays) -> int:
-    n = len(datasets)
-    ids = (ctypes.c_int64 * n)(*[d.id.id for d in datasets])
-    tids = [h5py.h5t.py_create(a.dtype) for a in arrays]  # keep them: their ids close with them
-    types = (ctypes.c_int64 * n)(*[t.id for t in tids])
-    alls = (ctypes.c_int64 * n)(*([0] * n))  # H5S_ALL
-    bufs = (ctypes.c_void_p * n)(*[a.ctypes.data for a in arrays])
-    return fn(n, ids, types, alls, alls, 0, bufs)  # H5P_DEFAULT
 
 
 @pytest.fixture
