@@ -227,74 +227,64 @@ TEST_CASE("keep-alive: sequential requests reuse one connection") {
   CHECK(server.connections() == 1);
 }
 
+// A window of 4 (over `loops` event loops) with the largest on_active count recorded; issues
+// `n` requests of the server's 200 ms /slow page and waits for them all.
+struct WindowRun {
+  std::atomic<size_t> max_active{0};
+  int ok = 0;
+  double seconds = 0;
+
+  void run(LoopbackServer& server, int loops, int n) {
+    TransportOptions o;
+    o.max_inflight = 4;
+    o.event_loops = loops;
+    o.on_active = [this](size_t k) {
+      size_t cur = max_active.load();
+      while (k > cur && !max_active.compare_exchange_weak(cur, k)) {
+      }
+    };
+    auto t = make_curl_transport(o);
+    std::mutex mu;
+    std::condition_variable cv;
+    int done = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i) {
+      HttpRequest r;
+      r.url = server.url("/slow");
+      t->issue(r, [&](Outcome&& out) {
+        std::lock_guard<std::mutex> lock(mu);
+        ++done;
+        ok += std::holds_alternative<HttpResponse>(out) && std::get<HttpResponse>(out).status == 200;
+        cv.notify_all();
+      });
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return done == n; }));
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+};
+
 TEST_CASE("sliding window: max_inflight requests run concurrently, the rest queue") {
   LoopbackServer server;
-  TransportOptions o;
-  o.max_inflight = 4;
-  std::atomic<size_t> max_active{0};
-  o.on_active = [&](size_t n) {
-    size_t cur = max_active.load();
-    while (n > cur && !max_active.compare_exchange_weak(cur, n)) {
-    }
-  };
-  auto t = make_curl_transport(o);
-  std::mutex mu;
-  std::condition_variable cv;
-  int done = 0, ok = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 12; ++i) {
-    HttpRequest r;
-    r.url = server.url("/slow");
-    t->issue(r, [&](Outcome&& out) {
-      std::lock_guard<std::mutex> lock(mu);
-      ++done;
-      ok += std::holds_alternative<HttpResponse>(out) && std::get<HttpResponse>(out).status == 200;
-      cv.notify_all();
-    });
-  }
-  std::unique_lock<std::mutex> lock(mu);
-  REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return done == 12; }));
-  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  CHECK(ok == 12);
+  WindowRun w;
+  w.run(server, 1, 12);
+  CHECK(w.ok == 12);
   CHECK(server.max_concurrent() > 1);
   CHECK(server.max_concurrent() <= 4);
-  CHECK(max_active.load() == 4);
+  CHECK(w.max_active.load() == 4);
   CHECK(server.connections() <= 4);
   // 12 requests of 200 ms, 4 at a time: about 3 rounds, far below 12 serial ones.
-  CHECK(took >= 0.55);
-  CHECK(took < 2.0);
+  CHECK(w.seconds >= 0.55);
+  CHECK(w.seconds < 2.0);
 }
 
 TEST_CASE("event loops share the window: the total stays max_inflight, on_active reports the sum") {
   LoopbackServer server;
-  TransportOptions o;
-  o.max_inflight = 4;
-  o.event_loops = 2;
-  std::atomic<size_t> max_active{0};
-  o.on_active = [&](size_t n) {
-    size_t cur = max_active.load();
-    while (n > cur && !max_active.compare_exchange_weak(cur, n)) {
-    }
-  };
-  auto t = make_curl_transport(o);
-  std::mutex mu;
-  std::condition_variable cv;
-  int done = 0, ok = 0;
-  for (int i = 0; i < 12; ++i) {
-    HttpRequest r;
-    r.url = server.url("/slow");
-    t->issue(r, [&](Outcome&& out) {
-      std::lock_guard<std::mutex> lock(mu);
-      ++done;
-      ok += std::holds_alternative<HttpResponse>(out) && std::get<HttpResponse>(out).status == 200;
-      cv.notify_all();
-    });
-  }
-  std::unique_lock<std::mutex> lock(mu);
-  REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return done == 12; }));
-  CHECK(ok == 12);
+  WindowRun w;
+  w.run(server, 2, 12);
+  CHECK(w.ok == 12);
   CHECK(server.max_concurrent() == 4);  // both loops, two requests each
-  CHECK(max_active.load() == 4);        // the sum over the loops, not one loop's count
+  CHECK(w.max_active.load() == 4);      // the sum over the loops, not one loop's count
 }
 
 TEST_CASE("more event loops than max_inflight: one loop per request slot") {
