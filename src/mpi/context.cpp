@@ -27,8 +27,6 @@ ContextPtr process_context() { return nullptr; }
 bool active() { return false; }
 Result<ContextPtr> from_fapl(hid_t) { return ContextPtr(); }
 bool collective_transfer(hid_t) { return false; }
-int rank(const Context&) { return 0; }
-int size(const Context&) { return 1; }
 
 #else
 
@@ -66,8 +64,6 @@ Context::~Context() {
   if (comm != MPI_COMM_NULL && !broken && mpi_usable()) MPI_Comm_free(&comm);
 }
 
-int rank(const Context& c) { return c.rank; }
-int size(const Context& c) { return c.size; }
 bool available() { return true; }
 
 ContextPtr process_context() {

@@ -51,8 +51,4 @@ Result<ContextPtr> from_fapl(hid_t fapl);
 // True when `dxpl` asks for collective transfers (H5Pset_dxpl_mpio with H5FD_MPIO_COLLECTIVE).
 bool collective_transfer(hid_t dxpl);
 
-// This rank and the communicator size.
-int rank(const Context& c);
-int size(const Context& c);
-
 }  // namespace arraymorph::mpi
