@@ -138,22 +138,13 @@ def test_independent_multi_dataset_write_on_an_mpio_file(s3):
         dsets = [f.create_dataset(f"d{k}", shape=(SIZE, 8), dtype="i4", chunks=(1, 8)) for k in range(2)]
         # Each rank writes its own row (its own chunks) of both datasets, independently.
         rows = [np.full((SIZE, 8), -1, dtype="i4") for _ in range(2)]
-        mine = [np.full(8, RANK * 10 + k, dtype="i4") for k in range(2)]
+        mine = [np.full((1, 8), RANK * 10 + k, dtype="i4") for k in range(2)]
         spaces = []
         for d in dsets:
             sp = d.id.get_space()
             sp.select_hyperslab((RANK, 0), (1, 8))
             spaces.append(sp)
-        import ctypes
-
-        n = 2
-        ids = (ctypes.c_int64 * n)(*[d.id.id for d in dsets])
-        types = (ctypes.c_int64 * n)(*[h5py.h5t.NATIVE_INT32.id] * n)
-        mems = [h5py.h5s.create_simple((1, 8)) for _ in range(n)]
-        mem_ids = (ctypes.c_int64 * n)(*[m.id for m in mems])
-        file_ids = (ctypes.c_int64 * n)(*[sp.id for sp in spaces])
-        bufs = (ctypes.c_void_p * n)(*[m.ctypes.data for m in mine])
-        assert lib.H5Dwrite_multi(n, ids, types, mem_ids, file_ids, 0, bufs) >= 0
+        assert multi_call(lib.H5Dwrite_multi, dsets, mine, file_spaces=spaces) >= 0
         COMM.Barrier()
         assert multi_call(lib.H5Dread_multi, dsets, rows) >= 0  # independent read of everything
     for k in range(2):

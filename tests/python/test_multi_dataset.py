@@ -5,7 +5,6 @@ were issued together (one after the other, at most one would be)."""
 
 from __future__ import annotations
 
-import ctypes
 import subprocess
 import sys
 from pathlib import Path
@@ -74,14 +73,7 @@ def test_multi_write_to_one_dataset_twice_keeps_both_parts(backend):
         lo.select_hyperslab((0,), (4,))
         hi.select_hyperslab((4,), (4,))
         a, b = np.arange(4, dtype="i4"), np.arange(4, 8, dtype="i4")
-        n = 2
-        ids = (ctypes.c_int64 * n)(d.id.id, d.id.id)
-        types = (ctypes.c_int64 * n)(*[h5py.h5t.NATIVE_INT32.id] * n)
-        mspace = [h5py.h5s.create_simple((4,)), h5py.h5s.create_simple((4,))]
-        mems = (ctypes.c_int64 * n)(*[m.id for m in mspace])
-        files = (ctypes.c_int64 * n)(lo.id, hi.id)
-        bufs = (ctypes.c_void_p * n)(a.ctypes.data, b.ctypes.data)
-        assert lib.H5Dwrite_multi(n, ids, types, mems, files, 0, bufs) >= 0
+        assert _multi(lib.H5Dwrite_multi, [d, d], [a, b], file_spaces=[lo, hi]) >= 0
         np.testing.assert_array_equal(d[...], np.arange(8))
 
 
