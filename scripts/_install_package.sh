@@ -16,9 +16,28 @@ install_package() {
   # shellcheck disable=SC1091
   source "${ARRAYMORPH_CACHE:-$HOME/.cache/arraymorph}/env.sh" || return 1
   export ARRAYMORPH_BUILD_DIR="$root/build/py"
+  if [[ -n ${ARRAYMORPH_DEV_VENV:-} ]]; then
+    _dev_venv "$ARRAYMORPH_DEV_VENV" || return 1
+  fi
+  if command -v ccache >/dev/null; then
+    export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-ccache}
+    export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}
+    export CCACHE_DIR=${CCACHE_DIR:-$ARRAYMORPH_CACHE/ccache} CCACHE_BASEDIR=${CCACHE_BASEDIR:-/}
+  fi
   echo "== building and installing arraymorph (build dir: build/py, C++ tests: $testing)"
   # shellcheck disable=SC2086
   (cd "$root" && python -m pip install -q --no-deps --no-build-isolation --force-reinstall \
       -C build-dir="$ARRAYMORPH_BUILD_DIR" -C cmake.define.BUILD_TESTING="$testing" \
       ${ARRAYMORPH_PIP_ARGS:-} . 2> >(grep -v -e "is ignored: it is neither" -e "^DEPRECATION" >&2))
+}
+
+# _dev_venv DIR: a venv whose site-packages chains to the bootstrapped venv's (a .pth file), put
+# first on PATH. Packages installed into it shadow the shared ones for this shell only.
+_dev_venv() {
+  local dir=$1 shared_site site
+  shared_site=$("$ARRAYMORPH_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') || return 1
+  [[ -x $dir/bin/python ]] || "$ARRAYMORPH_VENV/bin/python" -m venv --without-pip "$dir" || return 1
+  site=$("$dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') || return 1
+  echo "$shared_site" > "$site/_arraymorph_shared_venv.pth"
+  export PATH="$dir/bin:$PATH" VIRTUAL_ENV="$dir"
 }

