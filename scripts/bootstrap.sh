@@ -40,6 +40,9 @@ PY_TEST_PKGS=('numpy==2.4.6' "mpi4py==$MPI4PY_VERSION" "mpich==$MPICH_VERSION" "
 
 log() { printf '[bootstrap %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 mkdir -p "$CACHE"/{src,pip,wheels,prefix,npm}
+# One bootstrap at a time per cache (several checkouts or CI steps may start it together).
+exec 9>"$CACHE/.bootstrap.lock"
+flock 9
 export PIP_CACHE_DIR="$CACHE/pip" PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # ---------------------------------------------------------------- 1. apt (bookworm)
