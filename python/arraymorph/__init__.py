@@ -22,12 +22,14 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-# h5py first: its libhdf5 must be the one in the process before the plugin (linked against a
-# libhdf5 by soname) is loaded by _core, so both share one HDF5 library.
+# h5py first: its libhdf5 must be the one in the process before the plugin is loaded by _core
+# (by soname, or through the wheel's loader: see _native), so both share one HDF5 library.
 import h5py
 
+from ._native import load_core
+
 try:
-    from . import _core
+    _core = load_core()
 except ImportError as exc:  # pragma: no cover - only on broken installs
     raise ImportError(
         f"arraymorph's compiled module could not be loaded ({exc}); reinstall arraymorph against "
@@ -55,6 +57,12 @@ _LIBHDF5_RE = re.compile(r"/libhdf5(-[0-9a-f]+)?\.so(\.[0-9.]+)?$")
 
 
 # --------------------------------------------------------------------------- HDF5 compatibility
+def _hdf5_series(version: str) -> str:
+    """ABI series of an HDF5 version: "1.14" for 1.14.x, "2" for 2.x (semantic versioning)."""
+    parts = version.split(".")
+    return parts[0] if parts[0].isdigit() and int(parts[0]) >= 2 else ".".join(parts[:2])
+
+
 def _hdf5_mismatch(
     h5py_hdf5: str, plugin_hdf5: str, loaded_libhdf5: Iterable[str] = ()
 ) -> Optional[str]:
@@ -79,9 +87,9 @@ def _hdf5_mismatch(
         "arraymorph was built with (HDF5_DIR=<prefix> pip install --no-binary=h5py h5py), or "
         "rebuild arraymorph against h5py's HDF5"
     )
-    # Within one major.minor series the library keeps its ABI and soname, so the dynamic loader
-    # reuses h5py's copy; across series the plugin would pull in (or miss) a second libhdf5.
-    if h5py_hdf5.split(".")[:2] != plugin_hdf5.split(".")[:2]:
+    # Within one series (1.14.x; 2.x, semantically versioned) the library keeps its ABI, so the
+    # plugin binds to h5py's copy; across series it would pull in (or miss) a second libhdf5.
+    if _hdf5_series(h5py_hdf5) != _hdf5_series(plugin_hdf5):
         return (
             f"arraymorph was built for HDF5 {plugin_hdf5} but h5py uses HDF5 {h5py_hdf5}; {fix}"
         )
@@ -437,8 +445,9 @@ class Collective:
     def __init__(self, comm: Any) -> None:
         if not _core.collective_available():
             raise RuntimeError(
-                "arraymorph.collective: this build of arraymorph has no MPI (install MPI and "
-                "mpi4py, e.g. `pip install mpich mpi4py`, and rebuild arraymorph)"
+                "arraymorph.collective: this build of arraymorph has no MPI (the wheel from "
+                "`pip install arraymorph` never has: build arraymorph from source, conda or spack "
+                "with MPI and mpi4py installed, e.g. `pip install mpich mpi4py`)"
             )
         self.comm = comm
         self.rank = comm.Get_rank()

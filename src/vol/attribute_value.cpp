@@ -793,7 +793,7 @@ AttrRecord load_attribute(const model::Node& node, const std::string& name) {
     try {
       auto bytes = model::base64_decode(meta->value("datatype", ""));
       if (!bytes.ok() || bytes.value().empty()) throw Error(io_error("bad datatype"));
-      Hid type(H5Tdecode(bytes.value().data()));
+      Hid type(decode_type(bytes.value()));
       if (type.get() < 0) throw Error(io_error("bad datatype"));
       Shape shape;
       const json& sh = meta->contains("shape") ? (*meta)["shape"] : json::array();

@@ -206,11 +206,19 @@ hid_t structured_to_hdf5(const model::json& fields) {
 
 }  // namespace
 
+hid_t decode_type(const std::vector<unsigned char>& encoded) {
+#if H5_VERSION_GE(2, 0, 0)
+  return H5Tdecode2(encoded.data(), encoded.size());
+#else
+  return H5Tdecode(encoded.data());
+#endif
+}
+
 hid_t type_from_meta(const model::ArrayMeta& meta) {
   if (!meta.hdf5_type.empty()) {
     auto bytes = model::base64_decode(meta.hdf5_type);
     if (bytes.ok()) {
-      hid_t t = H5Tdecode(bytes.value().data());
+      hid_t t = decode_type(bytes.value());
       if (t >= 0) return t;
     }
     throw Error(io_error("the stored HDF5 datatype (_hdf5.datatype) is corrupt"));
