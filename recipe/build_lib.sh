@@ -8,6 +8,7 @@
 #   SRC_DIR, PREFIX, CMAKE_ARGS (conda's toolchain/prefix flags), CPU_COUNT,
 #   ARRAYMORPH_MPI ("nompi" or an MPI name; default nompi),
 #   ARRAYMORPH_LIB_BUILD_DIR (optional: reuse a build folder so repeat runs are incremental).
+# Fails before compiling when zstd or blosc is missing from the host prefix.
 set -euo pipefail
 
 build_dir=${ARRAYMORPH_LIB_BUILD_DIR:-$SRC_DIR/build-libarraymorph}
@@ -24,5 +25,14 @@ cmake -S "$SRC_DIR" -B "$build_dir" -G Ninja ${CMAKE_ARGS:-} \
   -DARRAYMORPH_ENABLE_MPI="$enable_mpi" \
   -DARRAYMORPH_BUILD_PYTHON=OFF \
   -DBUILD_TESTING=OFF
+# The project treats zstd and blosc as optional (a source build without them still works), but
+# the package promises both codecs: stop here rather than ship a library that silently lacks one.
+for codec in ZSTD BLOSC; do
+  if ! grep -qx "${codec}_FOUND:INTERNAL=1" "$build_dir/CMakeCache.txt"; then
+    echo "build_lib.sh: ${codec,,} not found by pkg-config in the host prefix; refusing to build" \
+      "libarraymorph without it" >&2
+    exit 1
+  fi
+done
 cmake --build "$build_dir" --parallel "${CPU_COUNT:-1}"
 cmake --install "$build_dir"

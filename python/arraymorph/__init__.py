@@ -52,7 +52,18 @@ __all__ = [
 __version__: str = _core.version()
 
 CONNECTOR_NAME = "arraymorph"
-_PLUGIN_DIR = Path(__file__).resolve().parent / "lib"
+
+
+def _plugin_dir() -> Path:
+    """The folder HDF5 loads this installation's libarraymorph from (see get_plugin_path)."""
+    try:  # conda/spack/CMake installs: the prefix's plugin folder (python/CMakeLists.txt)
+        from ._installed_paths import PLUGIN_DIR
+    except ImportError:  # a wheel carries the plugin inside the package
+        return Path(__file__).resolve().parent / "lib"
+    return Path(PLUGIN_DIR)
+
+
+_PLUGIN_DIR = _plugin_dir()
 _LIBHDF5_RE = re.compile(r"/libhdf5(-[0-9a-f]+)?\.so(\.[0-9.]+)?$")
 
 
@@ -129,7 +140,9 @@ def get_plugin_path() -> str:
     Returns
     -------
     str
-        Absolute path of the ``arraymorph/lib`` folder of this installation.
+        Absolute path of the folder holding the plugin: ``arraymorph/lib`` inside a wheel, the
+        prefix's plugin folder (e.g. ``$PREFIX/lib/hdf5/plugin``) for conda, spack and CMake
+        installs. Either way it is the very file ``arraymorph._core`` links.
     """
     return str(_PLUGIN_DIR)
 

@@ -3,7 +3,8 @@
 Two installation layouts exist (docs/design.md, "One wheel, two HDF5 series"):
 
 - built against one HDF5 (source, conda, spack): ``arraymorph/_core*.so`` links the plugin
-  ``arraymorph/lib/libarraymorph.so`` directly; it is imported as usual.
+  directly (``arraymorph/lib/libarraymorph.so`` in a source wheel, the prefix's
+  ``lib/libarraymorph.so`` for conda and spack); it is imported as usual.
 - the wheel, serving HDF5 1.14 and 2.x: ``arraymorph/lib/libarraymorph.so`` is a loader with no
   libhdf5 dependency. It finds the libhdf5 already in the process (h5py's), makes its symbols
   global and loads ``lib/impl/libarraymorph_h5_<series>.so``. ``arraymorph/_h5_<series>/_core*.so``

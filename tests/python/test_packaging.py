@@ -1,72 +1,58 @@
-"""Packaging: the conda build script, the installed CMake/pkg-config packages, the C/C++
-examples built against an installed prefix, and static checks of the spack package and the conda
-recipe (issue 9).
+"""Packaging: the conda build scripts, the installed CMake/pkg-config packages, the C/C++
+examples built against an installed prefix, and the conda recipe (issues 9 and 13).
 
-The library is built by ``recipe/build_lib.sh`` exactly as conda-build would run it (PREFIX,
-SRC_DIR, CMAKE_ARGS, CPU_COUNT), into a temporary prefix; its build folder is cached in
-``build/recipe-lib`` so repeat runs are incremental. Every subprocess gets an environment
-without this session's HDF5_VOL_CONNECTOR / HDF5_PLUGIN_PATH (conftest.py sets both), so each
-test states exactly how the plugin is found.
+recipe/build_lib.sh and recipe/build_py.sh run exactly as conda-build would run them ($PREFIX,
+$PYTHON, $SRC_DIR, CMAKE_ARGS, CPU_COUNT) into a temporary prefix that is also a Python
+environment ($PREFIX/bin/python, see prefix_tools.python_in_prefix); the quickstart then runs with
+that prefix's Python. Build folders are cached in build/recipe-lib and build/recipe-py so repeat
+runs are incremental (ccache covers cold ones). The spack package: test_packaging_spack.py.
 """
 
 from __future__ import annotations
 
-import ast
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import List
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from prefix_tools import (BUILD_TIMEOUT, ROOT, assert_one_library, clean_env, hdf5_dir, ok,
+                          probe, python_in_prefix, run, run_quickstart)
+
 LIB_BUILD_DIR = ROOT / "build" / "recipe-lib"
+PY_BUILD_DIR = ROOT / "build" / "recipe-py"
 PLUGIN_REL = Path("lib/hdf5/plugin/libarraymorph.so")
-BUILD_TIMEOUT = 1200  # a cold build of the library on 2 shared cores takes several minutes
 
 
-def _hdf5_dir() -> str:
-    hdf5 = os.environ.get("HDF5_DIR")
-    assert hdf5 and Path(hdf5, "include", "hdf5.h").is_file(), \
-        "HDF5_DIR must name the bootstrapped HDF5 (source ~/.cache/arraymorph/env.sh)"
-    return hdf5
 
-
-def _clean_env(**extra: str) -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("HDF5_VOL_CONNECTOR", "HDF5_PLUGIN_PATH", "STORAGE_PLATFORM",
-                        "ARRAYMORPH_LOCAL_ROOT")}
-    env.update(extra)
-    return env
-
-
-def _run(cmd: List[str], env: Dict[str, str], cwd: Optional[Path] = None,
-         timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([str(c) for c in cmd], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def _ok(proc: subprocess.CompletedProcess) -> str:
-    assert proc.returncode == 0, (
-        f"{' '.join(proc.args)} -> exit {proc.returncode}\n"
-        f"--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}")
-    return proc.stdout
+def _conda_env(prefix: Path, **extra: str) -> dict:
+    """The variables conda-build gives a build script (CMAKE_ARGS: where the test's HDF5 is;
+    conda's own CMAKE_ARGS point into $PREFIX, which holds hdf5 there)."""
+    return clean_env(PREFIX=str(prefix), SRC_DIR=str(ROOT), CPU_COUNT="2",
+                     PYTHON=str(prefix / "bin" / "python"),
+                     CMAKE_ARGS=f"-DCMAKE_PREFIX_PATH={hdf5_dir()}", **extra)
 
 
 # ------------------------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
 def prefix(tmp_path_factory) -> Path:
-    """A conda-style prefix filled by recipe/build_lib.sh."""
-    hdf5 = _hdf5_dir()
+    """A conda-style prefix: a Python environment, then filled by recipe/build_lib.sh."""
     prefix = tmp_path_factory.mktemp("conda-prefix")
-    env = _clean_env(PREFIX=str(prefix), SRC_DIR=str(ROOT), CPU_COUNT="2",
-                     CMAKE_ARGS=f"-DCMAKE_PREFIX_PATH={hdf5}",
-                     ARRAYMORPH_LIB_BUILD_DIR=str(LIB_BUILD_DIR))
-    _ok(_run(["bash", ROOT / "recipe" / "build_lib.sh"], env, timeout=BUILD_TIMEOUT))
+    python_in_prefix(prefix)
+    env = _conda_env(prefix, ARRAYMORPH_LIB_BUILD_DIR=str(LIB_BUILD_DIR))
+    ok(run(["bash", ROOT / "recipe" / "build_lib.sh"], env, timeout=BUILD_TIMEOUT))
     return prefix
+
+
+@pytest.fixture(scope="module")
+def conda_python(prefix) -> Path:
+    """The `arraymorph` output: recipe/build_py.sh run with $PYTHON = the prefix's Python."""
+    env = _conda_env(prefix, ARRAYMORPH_PY_BUILD_DIR=str(PY_BUILD_DIR))
+    ok(run(["bash", ROOT / "recipe" / "build_py.sh"], env, timeout=BUILD_TIMEOUT))
+    return prefix / "bin" / "python"
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +61,11 @@ def examples(prefix, tmp_path_factory) -> Path:
     CMAKE_PREFIX_PATH. A fresh folder each time, so no cached arraymorph_DIR can point at an
     older prefix (the two programs compile in seconds)."""
     build = tmp_path_factory.mktemp("examples-build")
-    env = _clean_env()
-    out = _ok(_run(["cmake", "-S", ROOT / "examples", "-B", build, "-G", "Ninja",
-                    f"-DCMAKE_PREFIX_PATH={prefix};{_hdf5_dir()}"], env, timeout=300))
+    env = clean_env()
+    out = ok(run(["cmake", "-S", ROOT / "examples", "-B", build, "-G", "Ninja",
+                  f"-DCMAKE_PREFIX_PATH={prefix};{hdf5_dir()}"], env, timeout=300))
     assert f"plugin folder: {prefix / PLUGIN_REL.parent}" in out
-    _ok(_run(["cmake", "--build", build], env, timeout=600))
+    ok(run(["cmake", "--build", build], env, timeout=600))
     return build
 
 
@@ -107,7 +93,7 @@ def test_build_lib_installs_library_header_and_plugin_link(prefix):
     assert sorted(p.name for p in plugin.parent.iterdir()) == ["libarraymorph.so"]
 
     # Loaded through the link, the library finds its neighbours in lib/ ($ORIGIN/../..).
-    dyn = _ok(_run(["readelf", "-d", real], _clean_env()))
+    dyn = ok(run(["readelf", "-d", real], clean_env()))
     runpath = re.search(r"RUNPATH.*\[(.*)\]", dyn).group(1).split(":")
     assert "$ORIGIN" in runpath and "$ORIGIN/../.." in runpath
 
@@ -121,7 +107,7 @@ def _version_compatible(version_file: Path, wanted: str) -> bool:
     probe = version_file.parent.parent / f"probe-{wanted}.cmake"
     probe.write_text(script)
     try:
-        out = _run(["cmake", "-P", probe], _clean_env())
+        out = run(["cmake", "-P", probe], clean_env())
     finally:
         probe.unlink()
     return "compatible=TRUE" in out.stderr
@@ -141,14 +127,14 @@ def test_cmake_package_and_pkg_config_files(prefix):
         assert _version_compatible(cmake_dir / "arraymorphConfigVersion.cmake", wanted) \
             is compatible, wanted
 
-    pc_path = f"{prefix}/lib/pkgconfig:{_hdf5_dir()}/lib/pkgconfig"
-    env = _clean_env(PKG_CONFIG_PATH=pc_path)
-    flags = _ok(_run(["pkg-config", "--cflags", "--libs", "arraymorph"], env)).split()
+    pc_path = f"{prefix}/lib/pkgconfig:{hdf5_dir()}/lib/pkgconfig"
+    env = clean_env(PKG_CONFIG_PATH=pc_path)
+    flags = ok(run(["pkg-config", "--cflags", "--libs", "arraymorph"], env)).split()
     assert f"-I{prefix}/include" in flags
     assert f"-L{prefix}/lib" in flags and "-larraymorph" in flags
     assert "-lhdf5" in flags  # Requires: hdf5
-    assert _ok(_run(["pkg-config", "--modversion", "arraymorph"], env)).strip() == "0.3.0"
-    plugindir = _ok(_run(["pkg-config", "--variable=plugindir", "arraymorph"], env)).strip()
+    assert ok(run(["pkg-config", "--modversion", "arraymorph"], env)).strip() == "0.3.0"
+    plugindir = ok(run(["pkg-config", "--variable=plugindir", "arraymorph"], env)).strip()
     assert Path(plugindir) == prefix / PLUGIN_REL.parent
 
 
@@ -158,8 +144,8 @@ def test_plugin_link_and_library_load_as_one_instance(prefix):
     program that links libarraymorph and lets HDF5 load the plugin has one connector state."""
     code = ("import ctypes, sys; a = ctypes.CDLL(sys.argv[1]); b = ctypes.CDLL(sys.argv[2]); "
             "print(a._handle == b._handle)")
-    out = _ok(_run([sys.executable, "-c", code, prefix / "lib" / "libarraymorph.so.0",
-                    prefix / PLUGIN_REL], _clean_env()))
+    out = ok(run([sys.executable, "-c", code, prefix / "lib" / "libarraymorph.so.0",
+                    prefix / PLUGIN_REL], clean_env()))
     assert out.strip() == "True"
 
 
@@ -168,9 +154,9 @@ def test_hdf5_program_finds_plugin_in_prefix_plugin_dir(prefix, examples, tmp_pa
     """HDF5_VOL_CONNECTOR=arraymorph makes HDF5 load the connector by name at start-up, from
     HDF5_PLUGIN_PATH = $PREFIX/lib/hdf5/plugin (conda's default plugin folder)."""
     store = _store(tmp_path)
-    env = _clean_env(HDF5_VOL_CONNECTOR="arraymorph",
+    env = clean_env(HDF5_VOL_CONNECTOR="arraymorph",
                      HDF5_PLUGIN_PATH=str(prefix / PLUGIN_REL.parent))
-    out = _ok(_run([examples / "write_read_c", store], env))
+    out = ok(run([examples / "write_read_c", store], env))
     assert "connector=arraymorph" in out and "640 values OK" in out
     # Zarr v3 layout in the store: proof the data went through arraymorph.
     assert (store / "example_c.h5" / "zarr.json").is_file()
@@ -182,8 +168,8 @@ def test_hdf5_program_finds_plugin_in_prefix_plugin_dir(prefix, examples, tmp_pa
 @pytest.mark.timeout(BUILD_TIMEOUT + 60)
 def test_c_example_selects_arraymorph_in_code(examples, tmp_path):
     store = _store(tmp_path)
-    proc = _run([examples / "write_read_c", store], _clean_env())
-    out = _ok(proc)
+    proc = run([examples / "write_read_c", store], clean_env())
+    out = ok(proc)
     assert out.strip() == (
         f"C: connector=arraymorph store=file://{store} file=example_c.h5 dataset=grid 64x48 "
         "int32 chunks 16x16; hyperslab [10:30, 5:37] 640 values OK")
@@ -196,8 +182,8 @@ def test_c_example_selects_arraymorph_in_code(examples, tmp_path):
 def test_cpp_example_selects_arraymorph_by_environment(prefix, examples, tmp_path):
     store = _store(tmp_path)
     plugin_dir = str(prefix / PLUGIN_REL.parent)
-    env = _clean_env(HDF5_VOL_CONNECTOR="arraymorph", HDF5_PLUGIN_PATH=plugin_dir)
-    out = _ok(_run([examples / "write_read_cpp", store], env))
+    env = clean_env(HDF5_VOL_CONNECTOR="arraymorph", HDF5_PLUGIN_PATH=plugin_dir)
+    out = ok(run([examples / "write_read_cpp", store], env))
     assert out.strip() == (
         f"C++: connector=arraymorph file=file://{store}/example_cpp.h5 dataset=field 40x56 "
         "float64 chunks 8x8; strided hyperslab [3:40:4, 2:56:3] 180 values OK")
@@ -207,83 +193,54 @@ def test_cpp_example_selects_arraymorph_by_environment(prefix, examples, tmp_pat
     # (native HDF5 cannot create a "file://" path) instead of silently writing elsewhere.
     empty = tmp_path / "no-plugins"
     empty.mkdir()
-    bad_envs = (_clean_env(HDF5_VOL_CONNECTOR="arraymorph", HDF5_PLUGIN_PATH=str(empty)),
-                _clean_env(HDF5_PLUGIN_PATH=plugin_dir))
+    bad_envs = (clean_env(HDF5_VOL_CONNECTOR="arraymorph", HDF5_PLUGIN_PATH=str(empty)),
+                clean_env(HDF5_PLUGIN_PATH=plugin_dir))
     for i, bad in enumerate(bad_envs):
         (tmp_path / f"bad{i}").mkdir()
-        proc = _run([examples / "write_read_cpp", _store(tmp_path / f"bad{i}")], bad)
+        proc = run([examples / "write_read_cpp", _store(tmp_path / f"bad{i}")], bad)
         assert proc.returncode == 1, proc.stdout + proc.stderr
         assert "values OK" not in proc.stdout
 
 
-# ----------------------------------------------------------------- (c) the spack package
-SPACK_PACKAGE = ROOT / "spack" / "packages" / "arraymorph" / "package.py"
-# Variables CMake itself understands (not declared in our CMakeLists files).
-CMAKE_BUILTINS = {"BUILD_TESTING", "CMAKE_BUILD_TYPE", "CMAKE_INSTALL_PREFIX"}
+# ------------------------------------------------- (c) the arraymorph output (build_py.sh)
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_build_py_package_uses_the_one_library_of_the_prefix(prefix, conda_python, tmp_path):
+    """The Python package is installed into the prefix's site-packages with no library of its
+    own: HDF5 (loading the plugin by name from get_plugin_path()) and _core map the single
+    libarraymorph of $PREFIX/lib, built with zstd and blosc."""
+    env = clean_env(HDF5_VOL_CONNECTOR="arraymorph",
+                    HDF5_PLUGIN_PATH=str(prefix / PLUGIN_REL.parent))
+    info = probe(conda_python, tmp_path, env)
+    assert_one_library(info, prefix, prefix / "lib")
+    core = Path(info["core"])
+    dyn = ok(run(["readelf", "-d", core], clean_env()))
+    assert "[libarraymorph.so.0]" in dyn
+    assert str(prefix / "lib") in re.search(r"RUNPATH.*\[(.*)\]", dyn).group(1).split(":")
 
 
-def _declared_cmake_variables() -> set:
-    """Names declared with option() or set(... CACHE ...) in the project's CMake files."""
-    names = set()
-    files = [ROOT / "CMakeLists.txt", ROOT / "python" / "CMakeLists.txt",
-             *sorted((ROOT / "cmake").glob("*.cmake"))]
-    for f in files:
-        text = f.read_text()
-        names.update(re.findall(r"^\s*option\(\s*([A-Za-z0-9_]+)", text, re.M))
-        names.update(re.findall(r"^\s*set\(\s*([A-Za-z0-9_]+)\s[^)]*\bCACHE\b", text, re.M | re.S))
-    return names
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_quickstart_runs_with_the_prefix_python(conda_python, tmp_path):
+    run_quickstart(conda_python, tmp_path, clean_env())
 
 
-def _spack_calls(tree: ast.AST, name: str) -> List[ast.Call]:
-    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and (
-        (isinstance(n.func, ast.Name) and n.func.id == name)
-        or (isinstance(n.func, ast.Attribute) and n.func.attr == name))]
-
-
-def _first_str(call: ast.Call) -> str:
-    assert call.args and isinstance(call.args[0], ast.Constant), ast.dump(call)
-    return call.args[0].value
-
-
-def test_spack_package_parses_and_has_the_variants_and_dependencies():
-    tree = ast.parse(SPACK_PACKAGE.read_text(), filename=str(SPACK_PACKAGE))
-    cls = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Arraymorph"]
-    assert cls and [b.id for b in cls[0].bases] == ["CMakePackage"]
-
-    variants = {_first_str(c) for c in _spack_calls(tree, "variant")}
-    assert {"mpi", "python", "s3", "azure", "default_vol"} <= variants
-
-    deps = {(_first_str(c), next((ast.literal_eval(k.value) for k in c.keywords
-                                  if k.arg == "when" and isinstance(k.value, ast.Constant)),
-                                 None))
-            for c in _spack_calls(tree, "depends_on")}
-    names = {d for d, _ in deps}
-    assert ("hdf5@1.14:", None) in deps
-    assert ("hdf5+mpi", "+mpi") in deps
-    for required in ("curl", "openssl", "nlohmann-json@3.9:", "zlib-api", "zstd"):
-        assert required in names, required
-
-    methods = {f.name: f for f in cls[0].body if isinstance(f, ast.FunctionDef)}
-    run_env = ast.unparse(methods["setup_run_environment"])
-    assert "env.prepend_path('HDF5_PLUGIN_PATH', self.plugin_dir)" in run_env
-    # HDF5_VOL_CONNECTOR only behind the opt-in variant.
-    assert re.search(r"if self\.spec\.satisfies\('\+default_vol'\):\s+env\.set\("
-                     r"'HDF5_VOL_CONNECTOR', 'arraymorph'\)", run_env)
-    assert run_env.count("HDF5_VOL_CONNECTOR") == 1
-
-
-def test_spack_cmake_args_name_existing_cmake_options():
-    tree = ast.parse(SPACK_PACKAGE.read_text())
-    cmake_args = next(n for n in ast.walk(tree)
-                      if isinstance(n, ast.FunctionDef) and n.name == "cmake_args")
-    passed = {_first_str(c) for c in _spack_calls(cmake_args, "define")}
-    from_variant = {_first_str(c): ast.literal_eval(c.args[1])
-                    for c in _spack_calls(cmake_args, "define_from_variant")}
-    assert from_variant == {"ARRAYMORPH_ENABLE_MPI": "mpi", "ARRAYMORPH_BUILD_PYTHON": "python",
-                            "ARRAYMORPH_WITH_S3": "s3", "ARRAYMORPH_WITH_AZURE": "azure"}
-    declared = _declared_cmake_variables() | CMAKE_BUILTINS
-    missing = sorted((passed | set(from_variant)) - declared)
-    assert not missing, f"spack passes CMake variables the project does not declare: {missing}"
+@pytest.mark.timeout(300)
+def test_build_lib_refuses_to_build_without_blosc(tmp_path):
+    """blosc (or zstd) missing from the host prefix stops the build at configure time instead of
+    producing a package that silently lacks the codec."""
+    pc = tmp_path / "pkgconfig"  # every .pc file of the usual folders except blosc's
+    pc.mkdir()
+    for folder in (Path("/usr/lib/x86_64-linux-gnu/pkgconfig"), Path("/usr/share/pkgconfig"),
+                   Path(hdf5_dir(), "lib", "pkgconfig")):
+        for f in folder.glob("*.pc") if folder.is_dir() else ():
+            if f.name != "blosc.pc":
+                (pc / f.name).symlink_to(f)
+    assert (pc / "libzstd.pc").exists()
+    env = _conda_env(tmp_path / "prefix", ARRAYMORPH_LIB_BUILD_DIR=str(tmp_path / "build"),
+                     PKG_CONFIG_LIBDIR=str(pc), PKG_CONFIG_PATH="")
+    proc = run(["bash", ROOT / "recipe" / "build_lib.sh"], env, timeout=280)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "blosc not found by pkg-config in the host prefix" in proc.stderr
+    assert not (tmp_path / "prefix" / "lib").exists()  # nothing was built or installed
 
 
 # ------------------------------------------------------------------- (d) the conda recipe
@@ -325,8 +282,14 @@ def test_recipe_has_two_outputs_with_exact_pin_and_run_exports():
                               (ROOT / "CMakeLists.txt").read_text()).group(1)
     assert recipe["context"]["version"] == cmake_version
 
-    for spec in (_reqs(lib, "host"), _reqs(lib, "run")):
-        assert "hdf5 >=1.14 ${{ mpi_prefix }}_*" in spec
+    # hdf5 is pinned to the tested series (the `hdf5` variant) and the MPI flavour everywhere.
+    hdf5_specs = [r for o in (lib, py) for kind in ("host", "run") for r in _reqs(o, kind)
+                  if r.split()[0] == "hdf5"]
+    assert hdf5_specs == ["hdf5 ${{ hdf5 }}.* ${{ mpi_prefix }}_*"] * 3  # lib host+run, py host
+    variants = yaml.safe_load((RECIPE / "conda_build_config.yaml").read_text())
+    assert variants["hdf5"] == ["1.14", "2.0"]
+    # Both codecs in host (build_lib.sh refuses to build without them).
+    assert {"zstd", "blosc"} <= set(_reqs(lib, "host"))
     assert [_jinja(s) for s in lib["requirements"]["run_exports"]] == \
         ['pin_subpackage("libarraymorph", upper_bound="x.x")']
 
@@ -346,6 +309,8 @@ def test_recipe_has_two_outputs_with_exact_pin_and_run_exports():
     lib_tests = lib["tests"]
     files = next(t["package_contents"]["files"] for t in lib_tests if "package_contents" in t)
     assert str(PLUGIN_REL) in files
+    # This project's own identity: no link to the upstream repository it replaces.
+    assert "github" not in (RECIPE / "recipe.yaml").read_text().lower()
 
 
 def test_recipe_build_strings_follow_conda_forge_mpi_convention():
