@@ -5,7 +5,17 @@
 # (find_package(arraymorph) -> arraymorph::vol), lib/pkgconfig/arraymorph.pc and the HDF5
 # plugin link lib/hdf5/plugin/libarraymorph.so. `spack load arraymorph` puts that folder on
 # HDF5_PLUGIN_PATH; programs then select the connector with HDF5_VOL_CONNECTOR=arraymorph, or get
-# it set by `spack load` when built with +default_vol.
+# it set by `spack load` when built with +default_vol. +python adds the whole Python package to
+# <prefix>/lib/pythonX.Y/site-packages, its _core linking that same lib/libarraymorph.so.
+#
+# Sources: this project publishes no download URL. The package is used from a checkout
+# (`spack repo add <checkout>/spack`) and builds the sdist of that checkout: `python -m build
+# --sdist` (or `git archive --prefix=arraymorph-<v>/ -o dist/arraymorph-<v>.tar.gz v<v>` for a
+# tag) writes dist/arraymorph-<version>.tar.gz, which `url` names; the version is the one in the
+# checkout's CMakeLists.txt project() call. docs/install.md shows the commands.
+import os
+import re
+
 from spack.package import *  # noqa: F401,F403  (spack's package DSL; CMakePackage in API v1)
 
 try:  # spack >= 1.0 keeps build systems in the builtin repository (package API v2)
@@ -13,17 +23,31 @@ try:  # spack >= 1.0 keeps build systems in the builtin repository (package API 
 except ImportError:
     pass
 
+#: The checkout this package file belongs to (<checkout>/spack/packages/arraymorph/package.py).
+CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+
+
+def project_version(checkout=CHECKOUT):
+    """The version in the checkout's CMakeLists.txt project() call (the project's one version)."""
+    with open(os.path.join(checkout, "CMakeLists.txt")) as f:
+        match = re.search(r"project\(arraymorph\s+VERSION\s+([0-9][0-9.]*)", f.read())
+    if not match:
+        raise ValueError(f"no project(arraymorph VERSION ...) in {checkout}/CMakeLists.txt")
+    return match.group(1)
+
 
 class Arraymorph(CMakePackage):
     """HDF5 VOL connector storing HDF5 files in object stores (S3, Azure Blob) as Zarr v3, one
     object per chunk; unchanged h5py and HDF5 C/C++ programs use it once it is selected."""
 
-    homepage = "https://github.com/ICICLE-ai/ArrayMorph"
-    git = "https://github.com/ICICLE-ai/ArrayMorph.git"
+    url = f"file://{CHECKOUT}/dist/arraymorph-{project_version()}.tar.gz"
 
     license("MIT")
 
-    version("main", branch="main")
+    # No checksum: the sdist is built locally from the checkout (`spack install --no-checksum`),
+    # or use `spack develop` on the checkout itself.
+    version(project_version())
 
     variant("mpi", default=False, description="Collective chunk I/O over MPI (needs hdf5+mpi)")
     variant("python", default=False, description="Build and install the arraymorph Python module")
@@ -41,12 +65,15 @@ class Arraymorph(CMakePackage):
     depends_on("cmake@3.22:", type="build")
     depends_on("pkgconfig", type="build")
 
-    depends_on("hdf5@1.14:")
+    # The HDF5 series the project is tested with (docs/compatibility.md): 1.14.x and 2.0.x.
+    depends_on("hdf5@1.14:2.0")
     depends_on("hdf5+mpi", when="+mpi")
     depends_on("mpi", when="+mpi")
     depends_on("nlohmann-json@3.9:", type="build")  # header-only, used inside the library
     depends_on("zlib-api")
+    # Both Zarr codecs beyond gzip; found with pkg-config.
     depends_on("zstd")
+    depends_on("c-blosc")
     # Our own S3 / Azure clients: libcurl transport, OpenSSL for signing.
     for backend in ("+s3", "+azure"):
         depends_on("curl", when=backend)
@@ -79,11 +106,14 @@ class Arraymorph(CMakePackage):
             self.define("BUILD_TESTING", self.run_tests),
         ]
         if self.spec.satisfies("+python"):
-            args.append(
+            # python/CMakeLists.txt's "installed" mode: the .py files, _core (RUNPATH
+            # <prefix>/lib) and _installed_paths.py go here; the library itself only to lib/.
+            args.extend([
                 self.define(
                     "ARRAYMORPH_PYTHON_INSTALL_DIR", join_path(python_platlib, "arraymorph")
-                )
-            )
+                ),
+                self.define("Python_EXECUTABLE", self.spec["python"].command.path),
+            ])
         return args
 
     def setup_run_environment(self, env):
