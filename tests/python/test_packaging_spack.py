@@ -14,6 +14,7 @@ import importlib.util
 import os
 import re
 import sys
+import tarfile
 from pathlib import Path
 from types import ModuleType
 
@@ -122,6 +123,21 @@ def test_version_and_source_are_this_projects_own():
     assert module.Arraymorph.url == f"file://{ROOT}/dist/arraymorph-{cmake_version}.tar.gz"
     text = SPACK_PACKAGE.read_text().lower()
     assert "github" not in text and "homepage" not in text
+
+
+def test_sdist_is_the_file_the_url_names(tmp_path):
+    """`python -m build --sdist` (here: scikit-build-core's PEP 517 hook it calls) writes the
+    file package.py's url names, holding everything the CMake build needs."""
+    from scikit_build_core.build import build_sdist
+
+    name = build_sdist(str(tmp_path))
+    assert name == Path(_load_package().Arraymorph.url).name
+    with tarfile.open(tmp_path / name) as sdist:
+        files = {m.name.split("/", 1)[1] for m in sdist.getmembers() if "/" in m.name}
+    assert {"CMakeLists.txt", "python/CMakeLists.txt", "python/src/core_module.cpp",
+            "python/arraymorph/__init__.py", "include/arraymorph/arraymorph.h",
+            "cmake/arraymorphConfig.cmake.in", "LICENSE"} <= files
+    assert not any(f.startswith("build/") for f in files)
 
 
 def test_variants_and_dependencies():
