@@ -5,7 +5,7 @@
 # under $ARRAYMORPH_CACHE (default ~/.cache/arraymorph), outside the repository, so a lost venv or
 # prefix is restored from a tarball / wheel without compiling.
 #
-# What it sets up (see ../shared/BOOTSTRAP.md for why each step is done this way):
+# What it sets up (docs/design.md, "Build environment facts", says why each step is done this way):
 #   * apt: compilers, cmake, ninja, libcurl + OpenSSL headers, zlib, nodejs/npm
 #   * HDF5 1.14 built from Debian trixie's source package into $ARRAYMORPH_CACHE/hdf5-<key>
 #     (bookworm's own libhdf5 is 1.10 and has no VOL API)
