@@ -130,6 +130,11 @@ from . import _h5py_compat  # noqa: E402
 
 _h5py_compat.install(_core)
 
+# File-like objects and file drivers go to the native connector, never to a stray object key.
+from . import _drivers  # noqa: E402
+
+_drivers.install(_core)
+
 
 # --------------------------------------------------------------------------- plugin discovery
 def get_plugin_path() -> str:
@@ -147,32 +152,16 @@ def get_plugin_path() -> str:
     return str(_PLUGIN_DIR)
 
 
-def _select_arraymorph(fapl: Any) -> Any:
-    """Select arraymorph (configured from the environment) on an h5py ``PropFAID``."""
-    _core.set_fapl(fapl.id, None)
-    return fapl
-
-
 def _wrap_h5py_make_fapl() -> None:
     """Make every later ``h5py.File`` use arraymorph, although HDF5 is already initialised.
 
     HDF5 reads ``HDF5_VOL_CONNECTOR`` once, when the library initialises (``import h5py``, which
     this package does first). h5py builds each file's access property list in
-    ``h5py._hl.files.make_fapl``; wrapping it sets arraymorph on that list.
+    ``h5py._hl.files.make_fapl``, which ``_drivers`` wraps; from now on the wrapper sets
+    arraymorph on that list (except for file-like objects and file drivers, see ``_drivers``).
     """
-    from h5py._hl import files
-
-    if getattr(files.make_fapl, "_arraymorph", False):
-        return  # idempotent: wrap once
-    original = files.make_fapl
-
-    def make_fapl(*args: Any, **kwargs: Any) -> Any:
-        return _select_arraymorph(original(*args, **kwargs))
-
-    make_fapl._arraymorph = True  # type: ignore[attr-defined]
-    make_fapl.__wrapped__ = original  # type: ignore[attr-defined]
-    make_fapl.__doc__ = original.__doc__
-    files.make_fapl = make_fapl
+    _drivers.install(_core)
+    _drivers.select_arraymorph()
 
 
 def enable() -> None:

@@ -92,6 +92,13 @@ void set_fapl(int64_t fapl_id, const std::optional<std::string>& url_or_config) 
   }
 }
 
+// Selects HDF5's native connector on a FAPL (for files arraymorph must not intercept: file-like
+// objects and file drivers, see python/arraymorph/_drivers.py).
+void set_native_vol(int64_t fapl_id) {
+  if (H5Pset_vol(static_cast<hid_t>(fapl_id), H5VL_NATIVE, nullptr) < 0)
+    throw std::runtime_error("H5Pset_vol(H5VL_NATIVE) failed: " + take_hdf5_errors());
+}
+
 int64_t register_connector() {
   const hid_t id = arraymorph_register();
   if (id == H5I_INVALID_HID) {
@@ -194,6 +201,8 @@ NB_MODULE(_core, m) {
   m.def("reset_stats", [] { arraymorph_reset_stats(); }, "Zero every counter.");
   m.def("set_fapl", &set_fapl, nb::arg("fapl_id"), nb::arg("url_or_config").none() = nb::none(),
         "Select arraymorph on a file access property list (H5Pset_fapl_arraymorph).");
+  m.def("set_native_vol", &set_native_vol, nb::arg("fapl_id"),
+        "Select HDF5's native connector on a file access property list.");
   m.def("register", &register_connector, "Register the connector; returns its HDF5 id.");
   m.def("fapl_uses_arraymorph", &fapl_uses_arraymorph, nb::arg("fapl_id"),
         "Whether a file access property list selects the arraymorph connector.");

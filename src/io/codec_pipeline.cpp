@@ -4,6 +4,8 @@
 #include <zlib.h>
 
 #include <cstring>
+
+#include "io/hdf5_filter.hpp"
 #ifdef ARRAYMORPH_WITH_ZSTD
 #include <zstd.h>
 #endif
@@ -155,6 +157,11 @@ size_t shuffle_elem(const model::Codec& c, const model::ArrayMeta& meta) {
 Status check_codecs(const std::vector<model::Codec>& codecs) {
   for (const auto& c : codecs) {
     if (c.name == "bytes" || c.name == "vlen-utf8" || c.name == "gzip" || c.name == "numcodecs.shuffle") continue;
+    if (c.name == kHdf5FilterCodec) {
+      Status s = check_filter(c);
+      if (!s.ok()) return s;
+      continue;
+    }
 #ifdef ARRAYMORPH_WITH_ZSTD
     if (c.name == "zstd") continue;
 #endif
@@ -172,6 +179,7 @@ Result<Buf> encode_chunk(const model::ArrayMeta& meta, Buf raw) {
     Result<Buf> r = Buf();
     if (c.name == "gzip") r = gzip_encode(raw, c.configuration.value("level", 6));
     else if (c.name == "numcodecs.shuffle") r = shuffle(raw, shuffle_elem(c, meta));
+    else if (c.name == kHdf5FilterCodec) r = run_filter(c, std::move(raw), false);
 #ifdef ARRAYMORPH_WITH_ZSTD
     else if (c.name == "zstd") r = zstd_encode(raw, c.configuration.value("level", 3));
 #endif
@@ -201,6 +209,7 @@ Result<Buf> decode_bytes(const model::ArrayMeta& meta, Buf stored, size_t expect
     Result<Buf> r = Buf();
     if (c.name == "gzip") r = gzip_decode(stored, expected);
     else if (c.name == "numcodecs.shuffle") r = unshuffle(stored, shuffle_elem(c, meta));
+    else if (c.name == kHdf5FilterCodec) r = run_filter(c, std::move(stored), true);
 #ifdef ARRAYMORPH_WITH_ZSTD
     else if (c.name == "zstd") r = zstd_decode(stored, expected);
 #endif

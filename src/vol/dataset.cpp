@@ -13,6 +13,7 @@
 #include "store/memory_store.hpp"
 #include "vol/attribute_value.hpp"
 #include "vol/callbacks.hpp"
+#include "vol/chunk_api.hpp"
 #include "vol/objects.hpp"
 #include "vol/type_map.hpp"
 
@@ -34,24 +35,13 @@ void discard_outside(DatasetObject& d, const std::vector<uint64_t>& old_shape) {
   const auto& cs = meta.chunk_shape;
   const size_t rank = shape.size();
   ObjectStore& store = d.store();
-  const std::string prefix = d.key_prefix() + "/c/";
-  auto keys = check(list_all(store, prefix));
+  const std::string prefix = d.key_prefix() + "/";
+  auto keys = check(list_all(store, prefix + "c/"));
   std::vector<std::string> drop;
   for (const auto& info : keys) {
-    std::vector<uint64_t> coords;
-    std::string rest = info.key.substr(prefix.size());
-    size_t i = 0;
-    try {
-      while (i <= rest.size() && coords.size() < rank) {
-        size_t j = rest.find('/', i);
-        if (j == std::string::npos) j = rest.size();
-        coords.push_back(std::stoull(rest.substr(i, j - i)));
-        i = j + 1;
-      }
-    } catch (...) {
-      continue;  // not a chunk key of ours
-    }
-    if (coords.size() != rank) continue;
+    auto parsed = model::parse_chunk_key(info.key.substr(prefix.size()), rank);
+    if (!parsed) continue;  // not a chunk key of ours
+    const std::vector<uint64_t>& coords = *parsed;
     bool outside = false, straddles = false;
     for (size_t k = 0; k < rank; ++k) {
       if (coords[k] * cs[k] >= shape[k]) outside = true;
@@ -165,11 +155,11 @@ herr_t dataset_get(void* obj, H5VL_dataset_get_args_t* args, hid_t, void**) {
       args->args.get_space.space_id = H5Scopy(d->space);
       return 0;
     case H5VL_DATASET_GET_SPACE_STATUS:
-      *args->args.get_space_status.status = H5D_SPACE_STATUS_ALLOCATED;
+      *args->args.get_space_status.status = space_status(*d);
       return 0;
     case H5VL_DATASET_GET_STORAGE_SIZE: {
       // Bytes of the chunk objects actually stored (one LIST of the dataset's chunks).
-      auto objs = check(list_all(d->store(), d->key_prefix() + "/c"));
+      auto objs = check(list_all(d->store(), d->key_prefix() + "/c"));  // "c" itself for rank 0
       hsize_t total = 0;
       for (const auto& i : objs) total += i.size;
       *args->args.get_storage_size.storage_size = total;
@@ -223,11 +213,6 @@ herr_t dataset_specific(void* obj, H5VL_dataset_specific_args_t* args, hid_t, vo
       return 0;
   }
   throw Error(unsupported("dataset specific operation " + std::to_string(args->op_type)));
-}
-
-herr_t dataset_optional(void*, H5VL_optional_args_t* args, hid_t, void**) {
-  throw Error(unsupported("native dataset operation #" + std::to_string(args->op_type) +
-                          " (e.g. direct chunk I/O or chunk queries of the native format)"));
 }
 
 herr_t dataset_close(void* obj, hid_t, void**) {

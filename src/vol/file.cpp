@@ -13,6 +13,7 @@
 #include "vol/attribute_value.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/connector_info.hpp"
+#include "vol/file_driver.hpp"
 #include "vol/objects.hpp"
 
 namespace arraymorph::vol {
@@ -24,6 +25,7 @@ std::atomic<unsigned long> g_next_fileno{1};
 // collective); queries that one rank may make alone must not (duplicating it is collective).
 std::shared_ptr<FileShared> make_shared_file(const char* name, hid_t fapl, hid_t fcpl, bool with_comm) {
   if (!name || !*name) throw Error(invalid_argument("empty file name"));
+  require_supported_driver(fapl, name);
   auto& state = ConnectorState::instance();
   Config config = check(state.effective_config(settings_from_fapl(fapl)));
   StoreLocation loc = check(arraymorph::resolve_location(name, config));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "io/codec_pipeline.hpp"
+#include "io/hdf5_filter.hpp"
 
 namespace arraymorph::vol {
 namespace {
@@ -356,8 +357,9 @@ void apply_dcpl(hid_t dcpl, hid_t type, model::ArrayMeta& meta) {
                               {"typesize", meta.element_size},
                               {"blocksize", 0}}});
     } else {
-      throw Error(unsupported("HDF5 filter " + std::to_string(id) + (fname[0] ? std::string(" (") + fname + ")" : std::string()) +
-                              "; supported filters: gzip/deflate, shuffle, zstd, blosc"));
+      // Any other filter runs through its own code (io/hdf5_filter.hpp).
+      auto codec = check(io::prepare_filter(dcpl, static_cast<unsigned>(i), type, meta.chunk_shape));
+      if (!codec.name.empty()) meta.codecs.push_back(std::move(codec));
     }
   }
   check(io::check_codecs(meta.codecs));
@@ -382,6 +384,8 @@ hid_t dcpl_from_meta(const model::ArrayMeta& meta, hid_t type) {
         unsigned cd[7] = {2, 2, static_cast<unsigned>(meta.element_size), static_cast<unsigned>(meta.chunk_bytes()),
                           c.configuration.value("clevel", 5u), sh == "shuffle" ? 1u : sh == "bitshuffle" ? 2u : 0u, code};
         H5Pset_filter(dcpl, kBloscFilter, H5Z_FLAG_OPTIONAL, 7, cd);
+      } else if (c.name == io::kHdf5FilterCodec) {
+        io::set_filter(dcpl, c);
       }
     }
   }

@@ -75,14 +75,6 @@ def test_bad_selections(backend):
         np.testing.assert_array_equal(d[...], np.arange(20).reshape(4, 5))  # nothing changed
 
 
-def test_unknown_filter_is_refused_at_create(backend):
-    with h5py.File(backend.url("filt.h5"), "w") as f:
-        with pytest.raises(Exception) as e:
-            f.create_dataset("d", shape=(10,), dtype="i4", chunks=(5,), scaleoffset=0)
-        assert "not supported by arraymorph" in str(e.value) or "filter" in str(e.value)
-        assert "d" not in f
-
-
 def test_corrupt_metadata_names_the_key(backend):
     url = backend.url("corrupt.h5")
     with h5py.File(url, "w") as f:

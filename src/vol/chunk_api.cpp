@@ -1,0 +1,211 @@
+// chunk_api.cpp -- see chunk_api.hpp. Also the dataset "optional" callback that dispatches to it.
+#include "vol/chunk_api.hpp"
+
+#include <H5VLnative.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "io/chunk_cache.hpp"
+#include "io/hdf5_chunk_form.hpp"
+#include "model/chunk_key.hpp"
+#include "vol/callbacks.hpp"
+
+namespace arraymorph::vol {
+namespace {
+
+// check() with the chunk named in the error.
+template <typename T>
+T check_chunk(Result<T>&& r, const std::string& what) {
+  if (!r.ok()) throw Error(r.status().with_context(what));
+  return std::move(r).value();
+}
+
+struct StoredChunk {
+  std::vector<uint64_t> coords;  // chunk grid coordinates
+  std::string key;               // object key
+  uint64_t object_size = 0;
+};
+
+// The chunk objects of `d` inside its extent, in C order of their coordinates (one LIST).
+std::vector<StoredChunk> stored_chunks(DatasetObject& d) {
+  const model::ArrayMeta& meta = *d.node->array;
+  const std::string prefix = d.key_prefix() + "/";
+  auto objs = check(list_all(d.store(), prefix + "c"));
+  std::vector<StoredChunk> out;
+  for (auto& o : objs) {
+    auto coords = model::parse_chunk_key(o.key.substr(prefix.size()), meta.rank());
+    if (!coords) continue;
+    bool inside = true;
+    for (size_t k = 0; k < meta.rank(); ++k) inside = inside && (*coords)[k] * meta.chunk_shape[k] < meta.shape[k];
+    if (inside) out.push_back({std::move(*coords), std::move(o.key), o.size});
+  }
+  std::sort(out.begin(), out.end(), [](const StoredChunk& a, const StoredChunk& b) { return a.coords < b.coords; });
+  return out;
+}
+
+uint64_t chunks_in_extent(const model::ArrayMeta& meta) {
+  uint64_t n = 1;
+  for (size_t k = 0; k < meta.rank(); ++k) n *= (meta.shape[k] + meta.chunk_shape[k] - 1) / meta.chunk_shape[k];
+  return n;
+}
+
+const model::ArrayMeta& chunked_meta(DatasetObject& d) {
+  refresh_space(d);
+  const model::ArrayMeta& meta = *d.node->array;
+  if (meta.contiguous || meta.rank() == 0) throw Error(invalid_argument("dataset '" + d.path + "' is not a chunked dataset"));
+  return meta;
+}
+
+void require_fixed_size(DatasetObject& d, const char* what) {
+  if (d.node->array->data_type == "string")
+    throw Error(unsupported(std::string(what) + " of the variable-length string dataset '" + d.path +
+                            "' (its chunks hold strings, not HDF5's heap references)"));
+}
+
+// Element offset (H5Dread_chunk/H5Dwrite_chunk/H5Dget_chunk_info_by_coord) -> chunk coordinates.
+// Like HDF5: the offset must fall on a chunk boundary and inside the extent.
+std::vector<uint64_t> chunk_coords(DatasetObject& d, const model::ArrayMeta& meta, const hsize_t* offset) {
+  if (!offset) throw Error(invalid_argument("no chunk offset given"));
+  std::vector<uint64_t> coords(meta.rank());
+  for (size_t k = 0; k < meta.rank(); ++k) {
+    if (offset[k] % meta.chunk_shape[k] != 0)
+      throw Error(invalid_argument("chunk offset " + std::to_string(offset[k]) + " in dimension " + std::to_string(k) +
+                                  " of '" + d.path + "' does not fall on a chunk boundary (chunk size " +
+                                  std::to_string(meta.chunk_shape[k]) + ")"));
+    if (offset[k] >= meta.shape[k])
+      throw Error(invalid_argument("chunk offset " + std::to_string(offset[k]) + " in dimension " + std::to_string(k) +
+                                  " exceeds the extent " + std::to_string(meta.shape[k]) + " of '" + d.path + "'"));
+    coords[k] = offset[k] / meta.chunk_shape[k];
+  }
+  return coords;
+}
+
+std::string key_of(DatasetObject& d, const std::vector<uint64_t>& coords) {
+  return d.key_prefix() + "/" + model::chunk_key(coords);
+}
+
+// HDF5 raw size of a stored chunk: from the object size when the codecs allow, else by converting.
+hsize_t raw_size(DatasetObject& d, const std::string& key, uint64_t object_size) {
+  const model::ArrayMeta& meta = *d.node->array;
+  if (auto n = io::hdf5_form_size(meta, object_size)) return *n;
+  auto got = check(d.store().get(key));
+  if (!got) return 0;
+  return check_chunk(io::to_hdf5_form(meta, std::move(*got)), "chunk " + key).size();
+}
+
+void fill_info(DatasetObject& d, const model::ArrayMeta& meta, const StoredChunk* c, hsize_t* offset, unsigned* mask,
+               haddr_t* addr, hsize_t* size) {
+  if (offset && c)
+    for (size_t k = 0; k < meta.rank(); ++k) offset[k] = c->coords[k] * meta.chunk_shape[k];
+  if (mask) *mask = 0;
+  if (addr) *addr = c ? 0 : HADDR_UNDEF;
+  if (size) *size = c ? raw_size(d, c->key, c->object_size) : 0;
+}
+
+std::optional<StoredChunk> find_chunk(DatasetObject& d, const std::vector<uint64_t>& coords) {
+  const std::string key = key_of(d, coords);
+  auto info = check(d.store().head(key));
+  if (!info) return std::nullopt;
+  return StoredChunk{coords, key, info->size};
+}
+
+herr_t chunk_optional(DatasetObject& d, H5VL_native_dataset_optional_args_t& a, int op) {
+  switch (op) {
+    case H5VL_NATIVE_DATASET_GET_NUM_CHUNKS: {
+      chunked_meta(d);
+      *a.get_num_chunks.nchunks = stored_chunks(d).size();
+      return 0;
+    }
+    case H5VL_NATIVE_DATASET_GET_CHUNK_INFO_BY_IDX: {
+      const auto& meta = chunked_meta(d);
+      auto& g = a.get_chunk_info_by_idx;
+      auto chunks = stored_chunks(d);
+      if (g.chk_index >= chunks.size())
+        throw Error(invalid_argument("chunk index " + std::to_string(g.chk_index) + " out of range: '" + d.path + "' has " +
+                                     std::to_string(chunks.size()) + " stored chunks"));
+      fill_info(d, meta, &chunks[g.chk_index], g.offset, g.filter_mask, g.addr, g.size);
+      return 0;
+    }
+    case H5VL_NATIVE_DATASET_GET_CHUNK_INFO_BY_COORD: {
+      const auto& meta = chunked_meta(d);
+      auto& g = a.get_chunk_info_by_coord;
+      auto c = find_chunk(d, chunk_coords(d, meta, g.offset));
+      fill_info(d, meta, c ? &*c : nullptr, nullptr, g.filter_mask, g.addr, g.size);
+      return 0;
+    }
+    case H5VL_NATIVE_DATASET_GET_CHUNK_STORAGE_SIZE: {
+      const auto& meta = chunked_meta(d);
+      auto c = find_chunk(d, chunk_coords(d, meta, a.get_chunk_storage_size.offset));
+      *a.get_chunk_storage_size.size = c ? raw_size(d, c->key, c->object_size) : 0;
+      return 0;
+    }
+    case H5VL_NATIVE_DATASET_CHUNK_READ: {
+      const auto& meta = chunked_meta(d);
+      require_fixed_size(d, "direct chunk reads");
+      auto& r = a.chunk_read;
+      const std::string key = key_of(d, chunk_coords(d, meta, r.offset));
+      auto got = check(d.store().get(key));
+      if (!got) throw Error(not_found("chunk " + key + " of '" + d.path + "' is not stored (never written)"));
+      auto raw = check_chunk(io::to_hdf5_form(meta, std::move(*got)), "chunk " + key);
+      if (!raw.empty()) std::memcpy(r.buf, raw.data(), raw.size());
+      r.filters = 0;
+      return 0;
+    }
+    case H5VL_NATIVE_DATASET_CHUNK_WRITE: {
+      d.file->require_writable("write a chunk");
+      const auto& meta = chunked_meta(d);
+      require_fixed_size(d, "direct chunk writes");
+      auto& w = a.chunk_write;
+      const std::string key = key_of(d, chunk_coords(d, meta, w.offset));
+      const auto* p = static_cast<const unsigned char*>(w.buf);
+      if (!p && w.size) throw Error(invalid_argument("no chunk buffer given"));
+      auto stored = check_chunk(io::from_hdf5_form(meta, std::vector<unsigned char>(p, p + w.size), w.filters),
+                              "chunk " + key + " of '" + d.path + "'");
+      check(d.store().put(key, stored.data(), stored.size()));
+      if (d.file->chunk_cache) d.file->chunk_cache->erase(key);
+      return 0;
+    }
+    case H5VL_NATIVE_DATASET_CHUNK_ITER: {
+      const auto& meta = chunked_meta(d);
+      auto& it = a.chunk_iter;
+      std::vector<hsize_t> offset(meta.rank());
+      for (const auto& c : stored_chunks(d)) {
+        unsigned mask = 0;
+        haddr_t addr = 0;
+        hsize_t size = 0;
+        fill_info(d, meta, &c, offset.data(), &mask, &addr, &size);
+        int rc = it.op(offset.data(), mask, addr, size, it.op_data);
+        if (rc < 0) throw Error(Status(Code::kInvalidArgument, "chunk iteration callback failed"));
+        if (rc > 0) return rc;
+      }
+      return 0;
+    }
+    case H5VL_NATIVE_DATASET_GET_OFFSET:
+      // A native contiguous dataset's byte address in its file: no such address exists here.
+      *a.get_offset.offset = HADDR_UNDEF;
+      return 0;
+  }
+  throw Error(unsupported("native dataset operation #" + std::to_string(op) +
+                          (op == H5VL_NATIVE_DATASET_GET_VLEN_BUF_SIZE ? " (H5Dvlen_get_buf_size)"
+                           : op == H5VL_NATIVE_DATASET_GET_CHUNK_INDEX_TYPE ? " (H5Dget_chunk_index_type: no HDF5 chunk index)"
+                                                                            : " (specific to the native HDF5 file format)")));
+}
+
+}  // namespace
+
+H5D_space_status_t space_status(DatasetObject& d) {
+  refresh_space(d);
+  const model::ArrayMeta& meta = *d.node->array;
+  const uint64_t n = stored_chunks(d).size();
+  if (n == 0) return H5D_SPACE_STATUS_NOT_ALLOCATED;
+  if (meta.contiguous || n >= chunks_in_extent(meta)) return H5D_SPACE_STATUS_ALLOCATED;
+  return H5D_SPACE_STATUS_PART_ALLOCATED;
+}
+
+herr_t dataset_optional(void* obj, H5VL_optional_args_t* args, hid_t, void**) {
+  DatasetObject* d = as_dataset(obj);
+  return chunk_optional(*d, *static_cast<H5VL_native_dataset_optional_args_t*>(args->args), args->op_type);
+}
+
+}  // namespace arraymorph::vol
