@@ -13,6 +13,7 @@
 #define ARRAYMORPH_ARRAYMORPH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <hdf5.h>
 
 #ifdef __cplusplus
@@ -75,6 +76,39 @@ ARRAYMORPH_API ssize_t arraymorph_link_names(hid_t loc_id, const char *name, cha
  * calls, refuses non-native connectors.) */
 ARRAYMORPH_API int arraymorph_link_info(hid_t loc_id, const char *name, char *buf, size_t len,
                                         size_t *target_len);
+
+/* Store utilities for tools (the `arraymorph` command): the objects of a store URL, without
+ * opening it as an HDF5 file. `url` is any file name H5Fopen accepts ("s3://bucket/a.h5",
+ * "az://container/a.h5", "file:///dir/a.h5", a plain name in the configured store, or a store
+ * root such as "s3://bucket"), resolved with the current configuration; `key` (NULL or "" for
+ * the URL's own key) is a '/'-separated key relative to it, e.g. "x/zarr.json". Each returns 0 on
+ * success or -1 and a message naming the key and store in errbuf (NUL-terminated, truncated to
+ * errbuf_len). Thread-safe; they block until the store answers. */
+
+/* Called once per object; `key` is relative to "<url key>/<key>/"; return nonzero to stop the
+ * listing (the function then returns 1). */
+typedef int (*arraymorph_list_cb)(const char *key, uint64_t size, void *user);
+/* Every object whose key starts with "<url key>/<key>/" (every object of the store for a store
+ * root and empty key), in ascending key order. */
+ARRAYMORPH_API int arraymorph_store_list(const char *url, const char *key, arraymorph_list_cb cb,
+                                         void *user, char *errbuf, size_t errbuf_len);
+/* The object "<url key>/<key>": cb receives its bytes (valid during the call); returns 1 without
+ * calling cb when it does not exist. */
+typedef void (*arraymorph_get_cb)(const void *data, size_t size, void *user);
+ARRAYMORPH_API int arraymorph_store_get(const char *url, const char *key, arraymorph_get_cb cb,
+                                        void *user, char *errbuf, size_t errbuf_len);
+/* Stores `size` bytes as the object "<url key>/<key>" (replacing it). */
+ARRAYMORPH_API int arraymorph_store_put(const char *url, const char *key, const void *data,
+                                        size_t size, char *errbuf, size_t errbuf_len);
+/* Deletes the object "<url key>/<key>" (recursive == 0) or every object below it (recursive != 0;
+ * a store root is refused). *deleted (if not NULL) receives the count. Deleting a missing object
+ * is not an error. */
+ARRAYMORPH_API int arraymorph_store_delete(const char *url, const char *key, int recursive,
+                                           uint64_t *deleted, char *errbuf, size_t errbuf_len);
+/* The effective configuration (explicit settings over environment over defaults) as JSON, with
+ * every secret replaced by "***" (or "" when unset); with a non-empty `url` also the location it
+ * resolves to, or "error". Written like arraymorph_stats_json (returns the full length). */
+ARRAYMORPH_API size_t arraymorph_config_json(const char *url, char *buf, size_t len);
 
 /* MPI collective chunk I/O (DESIGN section 6). Between arraymorph_collective_begin and
  * arraymorph_collective_end every rank of the communicator makes the same sequence of H5Dread /

@@ -186,6 +186,78 @@ std::string hdf5_runtime_version() {
   return std::to_string(maj) + "." + std::to_string(min) + "." + std::to_string(rel);
 }
 
+// ---- store utilities (arraymorph_store_*): the GIL is released while the store answers.
+void store_call(int rc, const char* errbuf, const char* what) {
+  if (rc < 0) throw std::runtime_error(std::string(what) + ": " + errbuf);
+}
+
+std::vector<std::pair<std::string, uint64_t>> store_list(const std::string& url, const std::string& key) {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  char err[1024] = {0};
+  auto cb = [](const char* key, uint64_t size, void* user) -> int {
+    static_cast<std::vector<std::pair<std::string, uint64_t>>*>(user)->emplace_back(key, size);
+    return 0;
+  };
+  int rc = 0;
+  {
+    nb::gil_scoped_release unlocked;
+    rc = arraymorph_store_list(url.c_str(), key.c_str(), cb, &out, err, sizeof err);
+  }
+  store_call(rc, err, "listing failed");
+  return out;
+}
+
+nb::object store_get(const std::string& url, const std::string& key) {
+  std::string body;
+  char err[1024] = {0};
+  auto cb = [](const void* data, size_t size, void* user) {
+    static_cast<std::string*>(user)->assign(static_cast<const char*>(data), size);
+  };
+  int rc = 0;
+  {
+    nb::gil_scoped_release unlocked;
+    rc = arraymorph_store_get(url.c_str(), key.c_str(), cb, &body, err, sizeof err);
+  }
+  store_call(rc, err, "GET failed");
+  if (rc == 1) return nb::none();
+  return nb::bytes(body.data(), body.size());
+}
+
+void store_put(const std::string& url, const std::string& key, const nb::bytes& data) {
+  std::string copy(static_cast<const char*>(data.c_str()), data.size());
+  char err[1024] = {0};
+  int rc = 0;
+  {
+    nb::gil_scoped_release unlocked;
+    rc = arraymorph_store_put(url.c_str(), key.c_str(), copy.data(), copy.size(), err, sizeof err);
+  }
+  store_call(rc, err, "PUT failed");
+}
+
+uint64_t store_delete(const std::string& url, const std::string& key, bool recursive) {
+  uint64_t n = 0;
+  char err[1024] = {0};
+  int rc = 0;
+  {
+    nb::gil_scoped_release unlocked;
+    rc = arraymorph_store_delete(url.c_str(), key.c_str(), recursive ? 1 : 0, &n, err, sizeof err);
+  }
+  store_call(rc, err, "DELETE failed");
+  return n;
+}
+
+std::string config_json(const std::string& url) {
+  std::string buf(2048, '\0');
+  for (;;) {
+    const size_t need = arraymorph_config_json(url.c_str(), buf.data(), buf.size());
+    if (need < buf.size()) {
+      buf.resize(need);
+      return buf;
+    }
+    buf.assign(need + 64, '\0');
+  }
+}
+
 }  // namespace
 
 NB_MODULE(_core, m) {
@@ -216,6 +288,17 @@ NB_MODULE(_core, m) {
         "libhdf5 version the plugin was compiled against.");
   m.def("hdf5_runtime_version", &hdf5_runtime_version,
         "libhdf5 version bound in this process.");
+  // Store utilities for the `arraymorph` command (arraymorph_store_*, arraymorph_config_json).
+  m.def("store_list", &store_list, nb::arg("url"), nb::arg("key") = "",
+        "[(key, size)] of every object below <url>/<key> (keys relative to it), in key order.");
+  m.def("store_get", &store_get, nb::arg("url"), nb::arg("key") = "",
+        "Bytes of the object <url>/<key>, or None if missing.");
+  m.def("store_put", &store_put, nb::arg("url"), nb::arg("key"), nb::arg("data"),
+        "Store bytes as the object <url>/<key>.");
+  m.def("store_delete", &store_delete, nb::arg("url"), nb::arg("key") = "", nb::arg("recursive") = false,
+        "Delete the object <url>/<key>, or (recursive) every object below it; returns the count.");
+  m.def("config_json", &config_json, nb::arg("url") = "",
+        "Effective configuration as JSON, secrets masked (plus where `url` resolves to).");
   // MPI collective I/O (arraymorph_collective_*, src/mpi/context.hpp).
   auto collective_call = [](int rc) {
     if (rc == 0) return;
