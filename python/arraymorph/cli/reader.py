@@ -1,0 +1,139 @@
+"""Read-ahead of source slabs, overlapped with writing the previous slab.
+
+HDF5 calls are serialised in one process (h5py's lock, and HDF5's own), so a reader *thread*
+could not read the native file while the main thread's H5Dwrite runs. :class:`ProcessReader`
+therefore reads in a child process (``spawn``, so no HDF5 state is forked) into a ring of
+``slots`` buffers of ``slot_bytes`` in one memory-mapped file (in /dev/shm when there is one); the
+main process writes from those buffers without copying. Peak memory is ``slots * slot_bytes``
+whatever the file size. :class:`InlineReader` reads in the calling process (small copies,
+variable-length data, or ``--no-read-ahead``).
+
+Both yield ``(task, array)`` from :meth:`stream`; the array is valid until the next item is
+requested. Tasks are ``(dataset path, box)`` with fixed-size element types only.
+"""
+
+from __future__ import annotations
+
+import collections
+import mmap
+import multiprocessing
+import os
+import signal
+import tempfile
+from typing import Iterable, Iterator, Tuple
+
+import numpy as np
+
+from .slabs import box_shape, to_slices
+
+
+class InlineReader:
+    def __init__(self, src) -> None:
+        self.src = src
+
+    def stream(self, tasks: Iterable[Tuple[str, tuple]], dtypes) -> Iterator[Tuple[tuple, np.ndarray]]:
+        for task in tasks:
+            path, box = task[0], task[1]
+            arr = np.empty(box_shape(box), dtype=dtypes[path])
+            self.src[path].read_direct(arr, source_sel=to_slices(box))
+            yield task, arr
+
+    def close(self) -> None:
+        pass
+
+
+def _child(kind: str, url: str, ring_path: str, slot_bytes: int, tasks, done) -> None:
+    """Reader process: open the source, read each task into its slot, report (slot, error)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    try:
+        from .locations import Location, open_file
+
+        src = open_file(Location(kind, url), "r")
+        fd = os.open(ring_path, os.O_RDWR)
+        ring = mmap.mmap(fd, 0)
+        os.close(fd)
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        done.put((-1, f"cannot open source {url}: {exc}"))
+        return
+    while True:
+        msg = tasks.get()
+        if msg is None:
+            break
+        slot, path, box = msg
+        try:
+            dset = src[path]
+            shape = box_shape(box)
+            arr = np.ndarray(shape, dtype=dset.dtype, buffer=ring, offset=slot * slot_bytes)
+            dset.read_direct(arr, source_sel=to_slices(box))
+            del arr
+            done.put((slot, None))
+        except BaseException as exc:  # noqa: BLE001
+            done.put((slot, f"reading {path}: {type(exc).__name__}: {exc}"))
+    src.close()
+
+
+class ProcessReader:
+    def __init__(self, kind: str, url: str, slot_bytes: int, slots: int = 3) -> None:
+        self.slot_bytes = slot_bytes
+        self.slots = slots
+        shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        fd, self.ring_path = tempfile.mkstemp(prefix="arraymorph-cp-", dir=shm)
+        os.ftruncate(fd, slot_bytes * slots)
+        self.ring = mmap.mmap(fd, slot_bytes * slots)
+        os.close(fd)
+        ctx = multiprocessing.get_context("spawn")
+        self.tasks = ctx.Queue()
+        self.done = ctx.Queue()
+        self.proc = ctx.Process(target=_child, daemon=True, name="arraymorph-cp-reader",
+                                args=(kind, url, self.ring_path, slot_bytes, self.tasks, self.done))
+        self.proc.start()
+
+    def _wait(self):
+        while True:
+            try:
+                return self.done.get(timeout=1.0)
+            except Exception:  # noqa: BLE001 - queue.Empty: check the child is alive
+                if not self.proc.is_alive():
+                    raise RuntimeError(f"the reader process died (exit code {self.proc.exitcode})")
+
+    def stream(self, tasks: Iterable[Tuple[str, tuple]], dtypes) -> Iterator[Tuple[tuple, np.ndarray]]:
+        it = iter(tasks)
+        free = list(range(self.slots))
+        pending = collections.deque()
+
+        def fill() -> None:
+            while free:
+                task = next(it, None)
+                if task is None:
+                    return
+                slot = free.pop()
+                self.tasks.put((slot, task[0], task[1]))
+                pending.append((task, slot))
+
+        fill()
+        while pending:
+            task, slot = pending.popleft()
+            got, error = self._wait()
+            if error:
+                raise RuntimeError(error)
+            assert got == slot, "reader answered out of order"
+            arr = np.ndarray(box_shape(task[1]), dtype=dtypes[task[0]], buffer=self.ring,
+                             offset=slot * self.slot_bytes)
+            yield task, arr
+            del arr
+            free.append(slot)
+            fill()
+
+    def close(self) -> None:
+        try:
+            self.tasks.put(None)
+            self.proc.join(timeout=10)
+        finally:
+            if self.proc.is_alive():
+                self.proc.kill()
+                self.proc.join()
+            try:
+                self.ring.close()
+            except BufferError:  # a view still exists (an exception unwinding): the GC frees it
+                pass
+            os.unlink(self.ring_path)
