@@ -46,6 +46,8 @@ def make_native(path, scale: int = 1) -> str:
                               compression="gzip", compression_opts=6, shuffle=True, fillvalue=-1.0)
         gz.attrs["units"] = "m/s"
         gz.attrs["scale"] = np.float64(0.5)
+        f.create_dataset("grp/lzf", data=np.repeat(np.arange(300, dtype="i8"), 4), chunks=(100,),
+                         compression="lzf", fletcher32=True)
         f.create_dataset("grp/raw", data=np.arange(3000, dtype="i4"))  # contiguous
         dcpl = h5p.create(h5p.DATASET_CREATE)
         dcpl.set_layout(h5d.COMPACT)

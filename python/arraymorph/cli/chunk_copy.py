@@ -124,7 +124,7 @@ class ChunkCopier:
         states = []
         for p in plans:
             st = DatasetState(plan=p, grid=storage_grid(self.dst_loc, self.dst, p))
-            if p.shape and p.fixed_size and not p.filters:
+            if p.shape and p.fixed_size and not p.compressed:
                 st.expected_size = math.prod(st.grid) * p.dtype.itemsize
             if self.resume and p.shape:
                 st.present = stored_chunks(self.dst_loc, self.dst, st)

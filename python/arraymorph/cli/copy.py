@@ -87,7 +87,8 @@ def print_plan(plan: Plan, src: Location, dst: Location, out=None) -> None:
     for path, _ in plan.groups:
         print(f"  group    {path}", file=out)
     for d in plan.datasets:
-        codecs = ", ".join(f"{k}={v}" for k, v in d.filters.items()) or "no compression"
+        codecs = (", ".join(f"{k}={v}" for k, v in d.filters.items())
+                  or ", ".join(name or str(code) for code, _, _, name in d.pipeline) or "no filters")
         chunks = "x".join(map(str, d.chunks)) if d.chunks else ("store rule" if not dst.native else "contiguous")
         print(f"  dataset  {d.path}  {d.shape} {d.dtype}  chunks {chunks}  {codecs}  "
               f"{human_bytes(d.nbytes)}", file=out)

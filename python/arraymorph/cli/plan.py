@@ -8,9 +8,9 @@ Destination settings (docs/cli.md, "What is copied"):
   chunk shape. A contiguous or compact source dataset (no chunks) stays unchunked for HDF5: in a
   store the connector splits it with its documented rule (docs/format.md: chunks of at most 4 MiB,
   halving dimensions round-robin from the first); a native destination keeps it contiguous.
-- filters: ``--compression`` if given, else the source's gzip / shuffle / zstd. Filters the store
-  format cannot hold (lzf, szip, scale-offset, fletcher32, other plugins) are replaced by gzip
-  level 4 (fletcher32 dropped) with a warning: the values are copied exactly either way.
+- filters: ``--compression`` if given, else the source's whole filter pipeline (gzip, shuffle,
+  zstd, blosc, lzf, fletcher32, nbit, scale-offset, any registered plugin), filter by filter with
+  the same flags and parameters (the connector runs every HDF5 filter, docs/format.md).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from typing import Dict, List, Optional, Tuple
 import h5py
 import numpy as np
 from h5py import h5d, h5p
-from h5py._hl import filters as h5filters
 
 from .errors import NOT_FOUND, USAGE, CliError
 
@@ -40,10 +39,16 @@ class DatasetPlan:
     dtype: np.dtype
     src_chunks: Optional[Tuple[int, ...]]
     chunks: Optional[Tuple[int, ...]]  # what the destination is created with
-    filters: Dict[str, object]  # h5py create_dataset keywords: compression, compression_opts, shuffle
+    filters: Dict[str, object]  # --compression as create_dataset keywords (compression, ..., shuffle)
+    pipeline: List[Tuple[int, int, tuple, str]] = field(default_factory=list)  # kept source filters
     fillvalue: object = None
     layout: str = "chunked"  # source layout: chunked | contiguous | compact | virtual | external
     nbytes: int = 0
+
+    @property
+    def compressed(self) -> bool:
+        """Whether stored chunks may differ in size from the raw chunk bytes."""
+        return bool(self.filters) or bool(self.pipeline)
 
     @property
     def fixed_size(self) -> bool:
@@ -142,38 +147,18 @@ def _layout(dset: h5py.Dataset) -> str:
             getattr(h5d, "VIRTUAL", -99): "virtual"}.get(layout, "contiguous")
 
 
-def source_filters(dset: h5py.Dataset, path: str, warnings: List[str]) -> Dict[str, object]:
-    """The source's filter pipeline as create_dataset keywords the destination can hold."""
+def source_pipeline(dset: h5py.Dataset) -> List[Tuple[int, int, tuple, str]]:
+    """The source's filter pipeline: (filter id, flags, client data, name) per filter, in order."""
     try:
-        pipeline = h5filters.get_filters(dset.id.get_create_plist())
-    except Exception:  # noqa: BLE001
-        pipeline = {}
-    out: Dict[str, object] = {}
-    if "shuffle" in pipeline:
-        out["shuffle"] = True
-    unsupported = []
-    for name, opts in pipeline.items():
-        if name == "shuffle":
-            continue
-        if name == "gzip":
-            out.update(compression="gzip", compression_opts=int(opts) if opts is not None else 4)
-        elif name in (ZSTD_FILTER, str(ZSTD_FILTER)):
-            require_filter_plugins("zstd")
-            level = opts[0] if isinstance(opts, (tuple, list)) and opts else 3
-            out.update(compression=ZSTD_FILTER, compression_opts=(int(level),))
-        elif name in (BLOSC_FILTER, str(BLOSC_FILTER)):
-            require_filter_plugins("blosc")
-            out.update(compression=BLOSC_FILTER, compression_opts=tuple(opts or ()))
-        else:
-            unsupported.append(str(name))
-    if unsupported:
-        if "compression" not in out and unsupported != ["fletcher32"]:
-            out.update(compression="gzip", compression_opts=4)
-            warnings.append(f"{path}: filter(s) {', '.join(unsupported)} cannot be stored; "
-                            f"using gzip level 4 instead (values are copied exactly)")
-        else:
-            warnings.append(f"{path}: filter(s) {', '.join(unsupported)} dropped")
-    return out
+        dcpl = dset.id.get_create_plist()
+        out = []
+        for i in range(dcpl.get_nfilters()):
+            code, flags, values, name = dcpl.get_filter(i)
+            out.append((int(code), int(flags), tuple(int(v) for v in values),
+                        name.decode(errors="replace") if isinstance(name, bytes) else str(name)))
+        return out
+    except Exception:  # noqa: BLE001 - a dataset without a pipeline
+        return []
 
 
 def _fillvalue(dset: h5py.Dataset):
@@ -216,16 +201,20 @@ def dataset_plan(dset: h5py.Dataset, path: str, warnings: List[str], chunks_by_p
             chunks = auto_chunks(shape, dset.dtype.itemsize, rechunk_bytes)
     else:
         chunks = None
-    filters = dict(compression) if compression is not None else source_filters(dset, path, warnings)
+    filters = dict(compression) if compression is not None else {}
+    pipeline = source_pipeline(dset) if compression is None and rank > 0 else []
     if rank == 0:
         filters = {}
-    elif filters and chunks is None:
+    elif (filters or pipeline) and chunks is None:
         chunks = auto_chunks(shape, dset.dtype.itemsize)
+    if any(code in (ZSTD_FILTER, BLOSC_FILTER) for code, *_ in pipeline) or \
+            filters.get("compression") in (ZSTD_FILTER, BLOSC_FILTER):
+        require_filter_plugins("zstd/blosc")
     if layout in ("virtual", "external"):
         warnings.append(f"{path}: {layout} dataset copied as a regular dataset")
     size = 0 if shape is None else math.prod(shape)
     return DatasetPlan(path=path, shape=shape, maxshape=maxshape, dtype=dset.dtype,
-                       src_chunks=src_chunks, chunks=chunks, filters=filters,
+                       src_chunks=src_chunks, chunks=chunks, filters=filters, pipeline=pipeline,
                        fillvalue=_fillvalue(dset), layout=layout,
                        nbytes=size * dset.dtype.itemsize)
 

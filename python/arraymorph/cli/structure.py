@@ -17,6 +17,7 @@ from typing import Dict, List, Set
 
 import h5py
 import numpy as np
+from h5py import h5p
 
 from .errors import EXISTS, CliError
 from .plan import DatasetPlan, Plan
@@ -48,6 +49,11 @@ def _create_kwargs(p: DatasetPlan) -> Dict[str, object]:
     if p.chunks is not None:
         kw["chunks"] = p.chunks
     kw.update(p.filters)
+    if p.pipeline:
+        dcpl = h5p.create(h5p.DATASET_CREATE)
+        for code, flags, values, _name in p.pipeline:
+            dcpl.set_filter(code, flags, values)
+        kw["dcpl"] = dcpl
     if p.fillvalue is not None:
         kw["fillvalue"] = p.fillvalue
     return kw
