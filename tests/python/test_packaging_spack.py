@@ -87,8 +87,9 @@ def test_python_variant_installs_the_whole_package_against_the_one_library(spack
     prefix = Path(spack_install.prefix)
     site = site_packages(prefix)
     package_dir = site / "arraymorph"
-    py_files = {p.name for p in package_dir.glob("*.py")}
-    source_files = {p.name for p in (ROOT / "python" / "arraymorph").glob("*.py")}
+    source = ROOT / "python" / "arraymorph"
+    py_files = {p.relative_to(package_dir).as_posix() for p in package_dir.rglob("*.py")}
+    source_files = {p.relative_to(source).as_posix() for p in source.rglob("*.py")}
     assert py_files == source_files | {"_installed_paths.py"}
     assert len(list(package_dir.glob("_core*.so"))) == 1
 
