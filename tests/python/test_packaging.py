@@ -313,6 +313,22 @@ def test_recipe_has_two_outputs_with_exact_pin_and_run_exports():
     assert "github" not in (RECIPE / "recipe.yaml").read_text().lower()
 
 
+def _pyproject_dependencies() -> dict:
+    """pyproject.toml's runtime dependencies: {name: version constraint}."""
+    text = (ROOT / "pyproject.toml").read_text()
+    deps = re.search(r"^dependencies = \[(.*?)\]", text, re.M | re.S).group(1)
+    return dict(re.fullmatch(r"([A-Za-z0-9_.-]+)\s*(.*)", d).groups()
+                for d in re.findall(r'"([^"]+)"', deps))
+
+
+def test_recipe_runs_with_the_python_package_dependencies():
+    outputs = {o["package"]["name"]: o for o in _recipe()["outputs"]}
+    run_reqs = {r.split()[0]: r.split()[1] if len(r.split()) > 1 else ""
+                for r in _reqs(outputs["arraymorph"], "run")}
+    for name, constraint in _pyproject_dependencies().items():
+        assert run_reqs.get(name) == constraint, (name, constraint, run_reqs.get(name))
+
+
 def test_recipe_build_strings_follow_conda_forge_mpi_convention():
     recipe = _recipe()
     expr = _jinja(recipe["context"]["mpi_prefix"]).replace(" ~ ", " + ")  # jinja ~ is concat

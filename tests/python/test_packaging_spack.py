@@ -151,7 +151,13 @@ def test_variants_and_dependencies():
     assert ("hdf5+mpi", "+mpi") in deps
     for required in ("curl", "openssl", "nlohmann-json@3.9:", "zlib-api", "zstd", "c-blosc"):
         assert required in {d for d, _ in deps}, required
-    assert ("py-h5py@3.11:", "+python") in deps and ("py-nanobind@2.4:", "+python") in deps
+    assert ("py-nanobind@2.4:", "+python") in deps
+    # pyproject.toml's dependencies, as spack names and ranges: "h5py>=3.11" -> "py-h5py@3.11:".
+    text = (ROOT / "pyproject.toml").read_text()
+    listed = re.search(r"^dependencies = \[(.*?)\]", text, re.M | re.S).group(1)
+    for dep in re.findall(r'"([^"]+)"', listed):
+        name, _, low = re.fullmatch(r"([A-Za-z0-9_.-]+)\s*(>=\s*([0-9.]+))?", dep).groups()
+        assert (f"py-{name}" + (f"@{low}:" if low else ""), "+python") in deps, dep
 
 
 def _declared_cmake_variables() -> set:

@@ -83,7 +83,10 @@ class Arraymorph(CMakePackage):
         extends("python")
         depends_on("python@3.9:", type=("build", "link", "run"))
         depends_on("py-nanobind@2.4:", type="build")
+        # pyproject.toml's dependencies (test_packaging_spack.py keeps the two lists in step).
         depends_on("py-numpy", type="run")
+        depends_on("py-typer@0.12:", type="run")
+        depends_on("py-rich@13:", type="run")
         # h5py must load the same libhdf5 as the plugin: depending on it here makes spack
         # concretize both onto one hdf5.
         depends_on("py-h5py@3.11:", type="run")
