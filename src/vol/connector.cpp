@@ -12,6 +12,7 @@
 #include "common/connector_state.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/connector_info.hpp"
+#include "vol/python_compat.hpp"
 #include "vol/trampoline.hpp"
 
 namespace arraymorph::vol {
@@ -50,7 +51,10 @@ herr_t info_from_str(const char* str, void** info) {
 }
 
 namespace {
-herr_t initialize(hid_t) { return 0; }
+herr_t initialize(hid_t) {
+  schedule_python_compat();
+  return 0;
+}
 herr_t terminate() { return 0; }
 }  // namespace
 
