@@ -28,12 +28,16 @@ struct RetryPolicy {
   double total_timeout_s = 60.0;    // stop retrying after this long since the first attempt
 };
 
+// The signing region when neither AWS_REGION, AWS_DEFAULT_REGION nor configure_s3(region=) set
+// one: the published ArrayMorph package's default (docs/configuration.md), kept for its users.
+inline constexpr const char* kDefaultS3Region = "us-east-2";
+
 struct S3Config {
   std::string bucket;
   std::string access_key;
   std::string secret_key;        // never logged
   std::string session_token;     // never logged
-  std::string region = "us-east-2";
+  std::string region = kDefaultS3Region;
   std::string endpoint;          // empty: AWS's regional endpoint
   bool use_tls = true;           // forced on for AWS itself
   bool virtual_addressing = false;  // AWS_S3_ADDRESSING_STYLE=virtual

@@ -14,22 +14,12 @@
 #include <thread>
 #include <vector>
 
+#include "net/strings.hpp"
+
 namespace arraymorph {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  size_t b = 0;
-  size_t e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
+using net::trim;
 
 Status bad_value(const std::string& name, const std::string& value, const std::string& expected) {
   return invalid_argument(name + ": invalid value '" + value + "' (expected " + expected + ")");
@@ -68,7 +58,7 @@ Result<uint64_t> parse_bytes(const std::string& name, const std::string& raw) {
   uint64_t number = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), number);
   if (v.empty() || ec != std::errc() || end == v.data()) return bad;
-  const std::string unit = lower(trim(std::string(end, v.data() + v.size())));
+  const std::string unit = net::ascii_lower(trim(std::string(end, v.data() + v.size())));
   struct Unit {
     const char* name;
     uint64_t factor;
@@ -90,7 +80,7 @@ Result<uint64_t> parse_bytes(const std::string& name, const std::string& raw) {
 }
 
 Result<Platform> parse_platform(const std::string& name, const std::string& raw) {
-  const std::string v = lower(trim(raw));
+  const std::string v = net::ascii_lower(trim(raw));
   if (v == "s3") return Platform::kS3;
   if (v == "azure") return Platform::kAzure;
   if (v == "local") return Platform::kLocal;
@@ -100,7 +90,7 @@ Result<Platform> parse_platform(const std::string& name, const std::string& raw)
 }
 
 Result<std::string> parse_log_level(const std::string& name, const std::string& raw) {
-  std::string v = lower(trim(raw));
+  std::string v = net::ascii_lower(trim(raw));
   if (v == "warn") v = "warning";
   if (v == "error" || v == "warning" || v == "info" || v == "debug") return v;
   return bad_value(name, raw, "one of error, warning, info, debug");
@@ -109,7 +99,7 @@ Result<std::string> parse_log_level(const std::string& name, const std::string& 
 // A scheme in the endpoint says whether TLS is wanted; remembering it here means
 // AWS_ENDPOINT_URL_S3=http://127.0.0.1:8333 works without also setting AWS_USE_TLS.
 void infer_tls_from_endpoint(S3Config& s3) {
-  const std::string e = lower(s3.endpoint);
+  const std::string e = net::ascii_lower(s3.endpoint);
   if (e.rfind("http://", 0) == 0) s3.use_tls = false;
   if (e.rfind("https://", 0) == 0) s3.use_tls = true;
 }
@@ -186,7 +176,7 @@ Status set_one(Config& c, const std::string& key, const std::string& value,
   }
   if (key == "s3.use_tls") return assign_bool(c.s3.use_tls);
   if (key == "s3.addressing_style") {
-    const std::string v = lower(trim(value));
+    const std::string v = net::ascii_lower(trim(value));
     if (v == "path") { c.s3.virtual_addressing = false; return ok_status(); }
     if (v == "virtual") { c.s3.virtual_addressing = true; return ok_status(); }
     return bad_value(name, value, "path or virtual");
@@ -268,7 +258,7 @@ const char* platform_name(Platform p) noexcept {
 }
 
 Result<bool> parse_bool(const std::string& name, const std::string& value) {
-  const std::string v = lower(trim(value));
+  const std::string v = net::ascii_lower(trim(value));
   if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
   if (v == "0" || v == "false" || v == "no" || v == "off") return false;
   return bad_value(name, value, "true/false, 1/0, yes/no or on/off");

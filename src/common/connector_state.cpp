@@ -1,7 +1,7 @@
 // connector_state.cpp -- see connector_state.hpp.
 #include "common/connector_state.hpp"
 
-#include <sstream>
+#include <algorithm>
 
 namespace arraymorph {
 
@@ -49,24 +49,18 @@ std::shared_ptr<ThreadPool> ConnectorState::pool(const Config& config) {
 }
 
 Result<std::shared_ptr<ObjectStore>> ConnectorState::store(const StoreLocation& loc, const Config& config) {
-  // Stores are keyed by everything that changes how they talk to the backend (not by secrets'
-  // values in clear: a hash is enough to tell two credential sets apart).
-  std::ostringstream key;
-  key << platform_name(loc.platform) << '|' << loc.root << '|' << config.s3.endpoint << '|'
-      << config.s3.region << '|' << std::hash<std::string>()(config.s3.access_key + config.s3.secret_key +
-                                                            config.s3.session_token + config.azure.connection_string +
-                                                            config.azure.sas_token)
-      << '|' << config.s3.use_tls << config.s3.virtual_addressing << config.s3.signed_payloads
-      << config.s3.anonymous << '|' << config.max_inflight << '|' << config.event_loops << '|'
-      << config.retry.max_attempts;
+  // Keyed by exactly what the store is built from (StoreIdentity): any change to a field the
+  // store uses gives a new store; files already open keep theirs.
+  const StoreIdentity id = store_identity(loc, config);
+  const std::string key = id.cache_key();
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = stores_.find(key.str());
+  auto it = stores_.find(key);
   if (it != stores_.end()) {
     if (auto s = it->second.lock()) return s;
   }
-  auto made = open_store(loc, config, stats_);
+  auto made = open_store(id, stats_);
   if (!made.ok()) return made.status();
-  const size_t parallel = static_cast<size_t>(config.max_inflight);
+  const size_t parallel = static_cast<size_t>(std::max(1, id.max_inflight));
   // Blocking backends (local, memory) run batches on the worker pool; network backends override
   // get_many/put_many with their own event loop and never call this.
   made.value()->set_executor([this, parallel](size_t n, const std::function<void(size_t)>& task) {
@@ -81,7 +75,7 @@ Result<std::shared_ptr<ObjectStore>> ConnectorState::store(const StoreLocation& 
     }
     p->parallel_for(n, parallel, task);
   });
-  stores_[key.str()] = made.value();
+  stores_[key] = made.value();
   return made;
 }
 

@@ -36,7 +36,8 @@ class ConnectorState {
   std::shared_ptr<Stats> stats() { return stats_; }
   // A pool of config.effective_threads() workers (recreated when the size changes).
   std::shared_ptr<ThreadPool> pool(const Config& config);
-  // The store for a location, shared between files with the same location and settings.
+  // The store for a location, shared between files with the same StoreIdentity (location and
+  // every setting the store is built from; see store_factory.hpp).
   Result<std::shared_ptr<ObjectStore>> store(const StoreLocation& loc, const Config& config);
 
  private:
@@ -45,7 +46,7 @@ class ConnectorState {
   std::map<std::string, std::string> settings_;
   std::shared_ptr<Stats> stats_;
   std::shared_ptr<ThreadPool> pool_;
-  std::map<std::string, std::weak_ptr<ObjectStore>> stores_;
+  std::map<std::string, std::weak_ptr<ObjectStore>> stores_;  // by StoreIdentity::cache_key()
 };
 
 }  // namespace arraymorph

@@ -1,5 +1,6 @@
 // zarr_metadata.cpp -- zarr.json (de)serialization; see zarr_metadata.hpp and docs/format.md.
 #include "model/zarr_metadata.hpp"
+#include "net/encoding.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -372,39 +373,14 @@ Result<Node> parse_zarr_json(const std::string& text, const std::string& where) 
   return from_zarr_json(doc, where);
 }
 
-static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 std::string base64_encode(const unsigned char* data, size_t size) {
-  std::string out;
-  out.reserve((size + 2) / 3 * 4);
-  for (size_t i = 0; i < size; i += 3) {
-    uint32_t v = uint32_t(data[i]) << 16;
-    if (i + 1 < size) v |= uint32_t(data[i + 1]) << 8;
-    if (i + 2 < size) v |= data[i + 2];
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += i + 1 < size ? kB64[(v >> 6) & 63] : '=';
-    out += i + 2 < size ? kB64[v & 63] : '=';
-  }
-  return out;
+  return net::base64_encode(data, size);
 }
 
 Result<std::vector<unsigned char>> base64_decode(const std::string& text) {
-  std::vector<unsigned char> out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char ch : text) {
-    if (ch == '=' || ch == '\n' || ch == '\r') continue;
-    const char* p = std::strchr(kB64, ch);
-    if (!p || !ch) return invalid_argument("invalid base64 text");
-    acc = (acc << 6) | uint32_t(p - kB64);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<unsigned char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
+  std::optional<std::string> raw = net::base64_decode(text);
+  if (!raw) return invalid_argument("invalid base64 text");
+  return std::vector<unsigned char>(raw->begin(), raw->end());
 }
 
 }  // namespace arraymorph::model

@@ -57,13 +57,10 @@ class MemoryStore final : public ObjectStore {
 
   Result<std::optional<Bytes>> get(const std::string& key,
                                    std::optional<ByteRange> range) override {
-    count(OpKind::kGet);
-    if (Status s = check_key(key); !s.ok()) return fail(OpKind::kGet, s);
-    MemorySpace::Payload p = space_->find(key);
-    if (!p) {
-      if (stats_) stats_->op(OpKind::kGet).not_found.fetch_add(1, std::memory_order_relaxed);
-      return std::optional<Bytes>();
-    }
+    auto found = lookup(OpKind::kGet, key);
+    if (!found.ok()) return found.status();
+    const MemorySpace::Payload& p = found.value();
+    if (!p) return std::optional<Bytes>();
     const auto [begin, end] = slice(*p, range);
     Bytes out(p->begin() + static_cast<std::ptrdiff_t>(begin),
               p->begin() + static_cast<std::ptrdiff_t>(end));
@@ -90,13 +87,10 @@ class MemoryStore final : public ObjectStore {
   }
 
   Result<std::optional<ObjectInfo>> head(const std::string& key) override {
-    count(OpKind::kHead);
-    if (Status s = check_key(key); !s.ok()) return fail(OpKind::kHead, s);
-    MemorySpace::Payload p = space_->find(key);
-    if (!p) {
-      if (stats_) stats_->op(OpKind::kHead).not_found.fetch_add(1, std::memory_order_relaxed);
-      return std::optional<ObjectInfo>();
-    }
+    auto found = lookup(OpKind::kHead, key);
+    if (!found.ok()) return found.status();
+    const MemorySpace::Payload& p = found.value();
+    if (!p) return std::optional<ObjectInfo>();
     return std::optional<ObjectInfo>(ObjectInfo{key, p->size(), ""});
   }
 
@@ -120,6 +114,16 @@ class MemoryStore final : public ObjectStore {
   std::string describe() const override { return "mem://" + name_; }
 
  private:
+  // Counts the request, checks the key and finds its payload (null, counted as not found, when
+  // the key holds no object).
+  Result<MemorySpace::Payload> lookup(OpKind op, const std::string& key) {
+    count(op);
+    if (Status s = check_key(key); !s.ok()) return fail(op, s);
+    MemorySpace::Payload p = space_->find(key);
+    if (!p && stats_) stats_->op(op).not_found.fetch_add(1, std::memory_order_relaxed);
+    return p;
+  }
+
   // [begin, end) of a payload covered by `range` (clipped at the end, as in S3).
   static std::pair<uint64_t, uint64_t> slice(const Bytes& payload, const std::optional<ByteRange>& range) {
     uint64_t begin = 0;

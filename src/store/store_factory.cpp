@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <sstream>
 
 #include "store/backends.hpp"
 #include "store/local_store.hpp"
@@ -144,9 +145,109 @@ Result<StoreLocation> resolve_location(const std::string& name, const Config& co
                           "' (expected s3://, az://, file:// or mem://)");
 }
 
+namespace {
+
+// "name=<length>:<value>;" so no two different field lists give the same text.
+void field(std::string& out, const char* name, const std::string& value) {
+  out += name;
+  out += '=';
+  out += std::to_string(value.size());
+  out += ':';
+  out += value;
+  out += ';';
+}
+template <typename T>
+void field(std::string& out, const char* name, T value) {
+  std::ostringstream s;
+  s.precision(17);
+  s << value;
+  field(out, name, s.str());
+}
+
+}  // namespace
+
+StoreIdentity store_identity(const StoreLocation& loc, const Config& config) {
+  StoreIdentity id;
+  id.platform = loc.platform;
+  id.root = loc.root;
+  id.max_inflight = config.max_inflight;
+  if (loc.platform == Platform::kS3 || loc.platform == Platform::kAzure) {
+    id.retry = config.retry;
+    id.event_loops = config.event_loops;
+    id.connect_timeout_s = config.connect_timeout_s;
+    id.request_timeout_s = config.request_timeout_s;
+  }
+  if (loc.platform == Platform::kS3) {
+    id.s3 = config.s3;
+    id.s3.bucket.clear();
+  }
+  if (loc.platform == Platform::kAzure) {
+    id.azure = config.azure;
+    id.azure.container = loc.root;
+  }
+  return id;
+}
+
+Config StoreIdentity::config() const {
+  Config c;
+  c.platform = platform;
+  c.s3 = s3;
+  c.azure = azure;
+  c.retry = retry;
+  c.max_inflight = max_inflight;
+  c.event_loops = event_loops;
+  c.connect_timeout_s = connect_timeout_s;
+  c.request_timeout_s = request_timeout_s;
+  return c;
+}
+
+std::string StoreIdentity::cache_key() const {
+  std::string k;
+  field(k, "platform", platform_name(platform));
+  field(k, "root", root);
+  field(k, "max_inflight", max_inflight);
+  field(k, "event_loops", event_loops);
+  field(k, "connect_timeout_s", connect_timeout_s);
+  field(k, "request_timeout_s", request_timeout_s);
+  field(k, "retry.max_attempts", retry.max_attempts);
+  field(k, "retry.initial_backoff_s", retry.initial_backoff_s);
+  field(k, "retry.max_backoff_s", retry.max_backoff_s);
+  field(k, "retry.jitter", retry.jitter);
+  field(k, "retry.total_timeout_s", retry.total_timeout_s);
+  field(k, "s3.bucket", s3.bucket);
+  field(k, "s3.access_key", s3.access_key);
+  field(k, "s3.secret_key", s3.secret_key);
+  field(k, "s3.session_token", s3.session_token);
+  field(k, "s3.region", s3.region);
+  field(k, "s3.endpoint", s3.endpoint);
+  field(k, "s3.use_tls", s3.use_tls);
+  field(k, "s3.virtual_addressing", s3.virtual_addressing);
+  field(k, "s3.signed_payloads", s3.signed_payloads);
+  field(k, "s3.anonymous", s3.anonymous);
+  field(k, "s3.ca_bundle", s3.ca_bundle);
+  field(k, "s3.multipart_threshold", s3.multipart_threshold);
+  field(k, "s3.multipart_part_size", s3.multipart_part_size);
+  field(k, "azure.container", azure.container);
+  field(k, "azure.connection_string", azure.connection_string);
+  field(k, "azure.sas_token", azure.sas_token);
+  field(k, "azure.block_threshold", azure.block_threshold);
+  field(k, "azure.block_size", azure.block_size);
+  return k;
+}
+
 Result<std::shared_ptr<ObjectStore>> open_store(const StoreLocation& loc, const Config& config,
                                                 std::shared_ptr<Stats> stats) {
-  (void)config;  // only the network backends read it
+  return open_store(store_identity(loc, config), std::move(stats));
+}
+
+Result<std::shared_ptr<ObjectStore>> open_store(const StoreIdentity& id,
+                                                std::shared_ptr<Stats> stats) {
+  // The backends see only the identity's fields, so the cache key covers all they read.
+  const Config config = id.config();
+  (void)config;  // unused when no network backend is built
+  StoreLocation loc;
+  loc.platform = id.platform;
+  loc.root = id.root;
   switch (loc.platform) {
     case Platform::kS3:
 #if defined(ARRAYMORPH_WITH_S3)

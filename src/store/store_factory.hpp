@@ -37,6 +37,35 @@ struct StoreLocation {
 };
 
 Result<StoreLocation> resolve_location(const std::string& name, const Config& config);
+
+// Store identity: the location plus exactly the settings its backend is built from. open_store
+// builds the store from this struct alone (through config()), and the connector's store cache is
+// keyed by cache_key(), so a later configure() that changes anything the store uses -- endpoint,
+// credentials, CA bundle, timeouts, multipart/block sizes, retry policy, ... -- gets a new store,
+// and a change the store does not use keeps sharing the open one.
+struct StoreIdentity {
+  Platform platform = Platform::kLocal;
+  std::string root;  // bucket, container, directory or memory space (StoreLocation::root)
+  // Network stores only (defaults otherwise):
+  S3Config s3;        // S3 only; bucket cleared (the root is the bucket)
+  AzureConfig azure;  // Azure only; container = root
+  RetryPolicy retry;
+  int event_loops = 0;
+  double connect_timeout_s = 0;
+  double request_timeout_s = 0;
+  // Every store: the window of the transport / the parallelism of blocking batch forms.
+  int max_inflight = 0;
+
+  // A Config holding exactly these fields (everything else default): what open_store passes on.
+  Config config() const;
+  // Every field, length-prefixed (unambiguous). Holds secret values: compare it, never log it.
+  std::string cache_key() const;
+};
+
+StoreIdentity store_identity(const StoreLocation& loc, const Config& config);
+Result<std::shared_ptr<ObjectStore>> open_store(const StoreIdentity& id,
+                                                std::shared_ptr<Stats> stats);
+// open_store(store_identity(loc, config), stats).
 Result<std::shared_ptr<ObjectStore>> open_store(const StoreLocation& loc, const Config& config,
                                                 std::shared_ptr<Stats> stats);
 

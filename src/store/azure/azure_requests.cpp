@@ -4,13 +4,13 @@
 #include <cstdio>
 
 #include "store/azure/azure_xml.hpp"
-#include "store/azure/crypto.hpp"
+#include "net/encoding.hpp"
 
 namespace arraymorph::azure {
 namespace {
 
-http::HttpRequest base_request(const char* method, std::string url) {
-  http::HttpRequest r;
+net::HttpRequest base_request(const char* method, std::string url) {
+  net::HttpRequest r;
   r.method = method;
   r.url = std::move(url);
   r.headers.emplace_back("x-ms-version", kApiVersion);
@@ -19,7 +19,7 @@ http::HttpRequest base_request(const char* method, std::string url) {
 
 void add_query(std::string& url, const std::string& name, const std::string& value) {
   url += (url.find('?') == std::string::npos ? '?' : '&');
-  url += name + "=" + http::uri_encode(value, false);
+  url += name + "=" + net::percent_encode(value, false);
 }
 
 }  // namespace
@@ -27,7 +27,7 @@ void add_query(std::string& url, const std::string& name, const std::string& val
 std::string BlobTarget::container_url() const { return endpoint + "/" + container; }
 
 std::string BlobTarget::blob_url(const std::string& key) const {
-  return container_url() + "/" + http::uri_encode(key, true);
+  return container_url() + "/" + net::percent_encode(key, true);
 }
 
 std::string BlobTarget::describe() const {
@@ -40,21 +40,21 @@ std::string range_header_value(const ByteRange& range) {
   return v;
 }
 
-http::HttpRequest get_blob_request(const BlobTarget& t, const std::string& key,
+net::HttpRequest get_blob_request(const BlobTarget& t, const std::string& key,
                                    const std::optional<ByteRange>& range) {
-  http::HttpRequest r = base_request("GET", t.blob_url(key));
+  net::HttpRequest r = base_request("GET", t.blob_url(key));
   // x-ms-range rather than Range: it is a signed x-ms-* header and takes the same syntax.
   if (range) r.headers.emplace_back("x-ms-range", range_header_value(*range));
   return r;
 }
 
-http::HttpRequest get_properties_request(const BlobTarget& t, const std::string& key) {
+net::HttpRequest get_properties_request(const BlobTarget& t, const std::string& key) {
   return base_request("HEAD", t.blob_url(key));
 }
 
-http::HttpRequest put_blob_request(const BlobTarget& t, const std::string& key,
+net::HttpRequest put_blob_request(const BlobTarget& t, const std::string& key,
                                    const unsigned char* data, size_t size) {
-  http::HttpRequest r = base_request("PUT", t.blob_url(key));
+  net::HttpRequest r = base_request("PUT", t.blob_url(key));
   r.headers.emplace_back("x-ms-blob-type", "BlockBlob");
   // An explicit type: otherwise a transport might add its own and break the signature.
   r.headers.emplace_back("Content-Type", "application/octet-stream");
@@ -64,34 +64,34 @@ http::HttpRequest put_blob_request(const BlobTarget& t, const std::string& key,
   return r;
 }
 
-http::HttpRequest put_block_request(const BlobTarget& t, const std::string& key,
+net::HttpRequest put_block_request(const BlobTarget& t, const std::string& key,
                                     const std::string& id, const unsigned char* data,
                                     size_t size) {
   std::string url = t.blob_url(key);
   add_query(url, "comp", "block");
   add_query(url, "blockid", id);
-  http::HttpRequest r = base_request("PUT", std::move(url));
+  net::HttpRequest r = base_request("PUT", std::move(url));
   r.headers.emplace_back("Content-Type", "application/octet-stream");
   r.body_ptr = data;
   r.body_size = size;
   return r;
 }
 
-http::HttpRequest put_block_list_request(const BlobTarget& t, const std::string& key,
+net::HttpRequest put_block_list_request(const BlobTarget& t, const std::string& key,
                                          const std::vector<std::string>& block_ids) {
   std::string url = t.blob_url(key);
   add_query(url, "comp", "blocklist");
-  http::HttpRequest r = base_request("PUT", std::move(url));
+  net::HttpRequest r = base_request("PUT", std::move(url));
   r.headers.emplace_back("Content-Type", "application/xml");
   r.owned_body = block_list_xml(block_ids);
   return r;
 }
 
-http::HttpRequest delete_blob_request(const BlobTarget& t, const std::string& key) {
+net::HttpRequest delete_blob_request(const BlobTarget& t, const std::string& key) {
   return base_request("DELETE", t.blob_url(key));
 }
 
-http::HttpRequest list_blobs_request(const BlobTarget& t, const std::string& prefix,
+net::HttpRequest list_blobs_request(const BlobTarget& t, const std::string& prefix,
                                      const std::string& delimiter, const std::string& marker,
                                      size_t max_results) {
   std::string url = t.container_url();
@@ -104,7 +104,7 @@ http::HttpRequest list_blobs_request(const BlobTarget& t, const std::string& pre
   return base_request("GET", std::move(url));
 }
 
-http::HttpRequest create_container_request(const BlobTarget& t) {
+net::HttpRequest create_container_request(const BlobTarget& t) {
   std::string url = t.container_url();
   add_query(url, "restype", "container");
   return base_request("PUT", std::move(url));
@@ -113,15 +113,15 @@ http::HttpRequest create_container_request(const BlobTarget& t) {
 std::string block_id(size_t index) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "arraymorph-block-%08zu", index);
-  return base64_encode(buf);
+  return net::base64_encode(buf);
 }
 
-std::string error_code(const http::HttpResponse& response) {
-  if (auto h = http::find_header(response.headers, "x-ms-error-code")) return *h;
+std::string error_code(const net::HttpResponse& response) {
+  if (auto h = net::find_header(response.headers, "x-ms-error-code")) return *h;
   return parse_error_body(response.body_string()).code;
 }
 
-Status status_from_response(const http::HttpResponse& response, const BlobTarget& t,
+Status status_from_response(const net::HttpResponse& response, const BlobTarget& t,
                             const std::string& operation, const std::string& key) {
   const std::string code = error_code(response);
   const AzureErrorBody body = parse_error_body(response.body_string());

@@ -13,7 +13,7 @@
 
 #include "arraymorph/status.hpp"
 #include "arraymorph/store.hpp"
-#include "http/http_types.hpp"
+#include "net/http_types.hpp"
 
 namespace arraymorph::azure {
 
@@ -31,23 +31,23 @@ struct BlobTarget {
   std::string describe() const;  // "az://account/container"
 };
 
-http::HttpRequest get_blob_request(const BlobTarget& t, const std::string& key,
+net::HttpRequest get_blob_request(const BlobTarget& t, const std::string& key,
                                    const std::optional<ByteRange>& range);
-http::HttpRequest get_properties_request(const BlobTarget& t, const std::string& key);
+net::HttpRequest get_properties_request(const BlobTarget& t, const std::string& key);
 // Put Blob (BlockBlob). `data` is borrowed and must outlive the request and its retries.
-http::HttpRequest put_blob_request(const BlobTarget& t, const std::string& key,
+net::HttpRequest put_blob_request(const BlobTarget& t, const std::string& key,
                                    const unsigned char* data, size_t size);
-http::HttpRequest put_block_request(const BlobTarget& t, const std::string& key,
+net::HttpRequest put_block_request(const BlobTarget& t, const std::string& key,
                                     const std::string& block_id, const unsigned char* data,
                                     size_t size);
-http::HttpRequest put_block_list_request(const BlobTarget& t, const std::string& key,
+net::HttpRequest put_block_list_request(const BlobTarget& t, const std::string& key,
                                          const std::vector<std::string>& block_ids);
-http::HttpRequest delete_blob_request(const BlobTarget& t, const std::string& key);
+net::HttpRequest delete_blob_request(const BlobTarget& t, const std::string& key);
 // Empty prefix / delimiter / marker are left out of the query; max_results 0 leaves it out.
-http::HttpRequest list_blobs_request(const BlobTarget& t, const std::string& prefix,
+net::HttpRequest list_blobs_request(const BlobTarget& t, const std::string& prefix,
                                      const std::string& delimiter, const std::string& marker,
                                      size_t max_results);
-http::HttpRequest create_container_request(const BlobTarget& t);
+net::HttpRequest create_container_request(const BlobTarget& t);
 
 // Block ids of one blob must all have the same length: base64("arraymorph-block-%08zu").
 std::string block_id(size_t index);
@@ -56,12 +56,12 @@ std::string block_id(size_t index);
 std::string range_header_value(const ByteRange& range);
 
 // The service's error code: x-ms-error-code header, else <Error><Code> from the body.
-std::string error_code(const http::HttpResponse& response);
+std::string error_code(const net::HttpResponse& response);
 
 // Status for a non-2xx response to `operation` ("Get Blob", ...) on `key` (may be empty for
 // container-level operations). 403 names account and container and hints at the key, SAS and
 // clock skew; ContainerNotFound names the container; 429/5xx are retryable kUnavailable.
-Status status_from_response(const http::HttpResponse& response, const BlobTarget& t,
+Status status_from_response(const net::HttpResponse& response, const BlobTarget& t,
                             const std::string& operation, const std::string& key);
 
 }  // namespace arraymorph::azure

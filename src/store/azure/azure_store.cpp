@@ -2,10 +2,8 @@
 #include "store/azure/azure_store.hpp"
 
 #include <algorithm>
-#include <chrono>
-#include <condition_variable>
 #include <cstdlib>
-#include <future>
+#include <variant>
 
 #include "store/azure/azure_xml.hpp"
 #include "store/azure/connection_string.hpp"
@@ -14,41 +12,11 @@
 namespace arraymorph::azure {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
-// Counts completions of a batch; the waiting thread returns after the last callback returned.
-class Latch {
- public:
-  explicit Latch(size_t n) : n_(n) {}
-  void count_down() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (--n_ == 0) cv_.notify_all();
-  }
-  void wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return n_ == 0; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  size_t n_;
-};
-
-// Runs `start(callback)` and blocks until the callback delivered a T.
-template <typename T, typename Start>
-T wait_for(Start&& start) {
-  std::promise<T> promise;
-  std::future<T> future = promise.get_future();
-  start([&promise](T&& value) { promise.set_value(std::move(value)); });
-  return future.get();
-}
-
 bool is_success(long status) { return status >= 200 && status < 300; }
 
 // 404 whose code says the *blob* is missing (or says nothing: HEAD has no body and Azurite may
 // omit the header). ContainerNotFound and other 404s are real errors.
-bool is_blob_not_found(const http::HttpResponse& r) {
+bool is_blob_not_found(const net::HttpResponse& r) {
   if (r.status != 404) return false;
   const std::string code = error_code(r);
   return code.empty() || code == "BlobNotFound";
@@ -60,22 +28,14 @@ uint64_t parse_u64(const std::optional<std::string>& s) {
 
 }  // namespace
 
-struct AzureStore::Call {
-  OpKind kind;
-  std::string operation;  // "Get Blob", ... for messages
-  std::string key;
-  std::function<http::HttpRequest()> build;
-  ResponseDone done;
-  int attempts = 0;
-  SteadyClock::time_point start = SteadyClock::now();
-};
-
-AzureStore::AzureStore(AzureStoreOptions options, std::shared_ptr<http::HttpTransport> transport,
+AzureStore::AzureStore(AzureStoreOptions options, std::shared_ptr<net::HttpTransport> transport,
                        std::shared_ptr<Stats> stats)
-    : options_(std::move(options)),
-      transport_(std::move(transport)),
-      stats_(stats ? std::move(stats) : std::make_shared<Stats>()),
-      rng_(std::random_device{}()) {}
+    : options_(std::move(options)), stats_(stats ? std::move(stats) : std::make_shared<Stats>()) {
+  net::ClientOptions client;
+  client.retry = options_.retry;
+  client.stats = stats_;
+  client_ = std::make_unique<net::RequestClient>(std::move(transport), std::move(client));
+}
 
 AzureStore::~AzureStore() = default;
 
@@ -87,7 +47,7 @@ StoreCapabilities AzureStore::capabilities() const {
   return c;
 }
 
-void AzureStore::authorize(http::HttpRequest& request) const {
+void AzureStore::authorize(net::HttpRequest& request) const {
   if (!options_.decoded_key.empty()) {
     sign_shared_key(request, options_.target.account, options_.decoded_key,
                     std::chrono::system_clock::now());
@@ -96,62 +56,30 @@ void AzureStore::authorize(http::HttpRequest& request) const {
   }
 }
 
-double AzureStore::random_unit() {
-  std::lock_guard<std::mutex> lock(rng_mu_);
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
-}
-
 void AzureStore::send(OpKind kind, std::string operation, std::string key,
-                      std::function<http::HttpRequest()> build, ResponseDone done) {
-  auto call = std::make_shared<Call>();
-  call->kind = kind;
-  call->operation = std::move(operation);
-  call->key = std::move(key);
-  call->build = std::move(build);
-  call->done = std::move(done);
-  attempt(call);
-}
-
-void AzureStore::attempt(const std::shared_ptr<Call>& call) {
-  http::HttpRequest request = call->build();
-  authorize(request);  // fresh x-ms-date on every attempt
-  ++call->attempts;
-  stats_->op(call->kind).requests.fetch_add(1, std::memory_order_relaxed);
-  const uint64_t issued = inflight_.fetch_add(1, std::memory_order_relaxed) + 1;
-  stats_->note_inflight(std::min<uint64_t>(issued, static_cast<uint64_t>(
-                                                       std::max(1, options_.max_inflight))));
-
-  transport_->issue(std::move(request), [this, call](http::Outcome&& outcome) {
-    inflight_.fetch_sub(1, std::memory_order_relaxed);
-    const RetryPolicy& policy = options_.retry;
-    if (http::is_retryable(outcome) && call->attempts < policy.max_attempts) {
-      const double delay = http::backoff_for_attempt(call->attempts, policy.initial_backoff_s,
-                                                     policy.max_backoff_s, policy.jitter,
-                                                     [this] { return random_unit(); });
-      const double elapsed =
-          std::chrono::duration<double>(SteadyClock::now() - call->start).count();
-      if (elapsed + delay <= policy.total_timeout_s) {
-        stats_->op(call->kind).retries.fetch_add(1, std::memory_order_relaxed);
-        timer_.schedule(delay, [this, call](bool cancelled) {
-          if (!cancelled) {
-            attempt(call);
-            return;
-          }
-          call->done(Status(Code::kUnavailable, call->operation + " of '" + call->key + "' in " +
-                                                    describe() + ": store closed during a retry"));
-        });
-        return;
-      }
-    }
-    if (auto* error = std::get_if<http::TransportError>(&outcome)) {
-      call->done(Status(Code::kUnavailable,
-                        call->operation + " of '" + call->key + "' in " + describe() + ": " +
-                            error->message + " (after " + std::to_string(call->attempts) +
-                            " attempt" + (call->attempts == 1 ? "" : "s") + ")",
-                        error->retryable));
+                      std::function<net::HttpRequest()> build, ResponseDone done) {
+  net::Call call;
+  call.op = kind;
+  call.idempotent = true;  // every Blob operation we issue is a GET, HEAD, PUT or DELETE
+  call.build = [this, build = std::move(build)] {
+    net::HttpRequest request = build();
+    authorize(request);  // fresh x-ms-date on every attempt
+    return request;
+  };
+  client_->start(std::move(call), [this, kind, operation = std::move(operation),
+                                   key = std::move(key), done = std::move(done)](net::Completed&& c) {
+    if (auto* error = std::get_if<net::TransportError>(&c.outcome)) {
+      stats_->op(kind).errors.fetch_add(1, std::memory_order_relaxed);
+      std::string why = error->message + " (after " + std::to_string(c.attempts) + " attempt" +
+                        (c.attempts == 1 ? "" : "s") + ")";
+      if (c.deadline_passed)
+        why += " (retry_total_timeout of " + std::to_string(options_.retry.total_timeout_s) +
+               " s reached)";
+      done(Status(Code::kUnavailable, operation + " of '" + key + "' in " + describe() + ": " + why,
+                  error->retryable()));
       return;
     }
-    call->done(std::move(std::get<http::HttpResponse>(outcome)));
+    done(std::move(std::get<net::HttpResponse>(c.outcome)));
   });
 }
 
@@ -161,19 +89,15 @@ void AzureStore::get_async(const std::string& key, const std::optional<ByteRange
                            const GetDestination* dest, GetCallback done) {
   send(OpKind::kGet, "Get Blob", key,
        [this, key, range, dest] {
-         http::HttpRequest req = get_blob_request(options_.target, key, range);
+         net::HttpRequest req = get_blob_request(options_.target, key, range);
          req.dest = dest;
          req.dest_status = range ? 206 : 200;
          return req;
        },
-       [this, key, dest, done = std::move(done)](Result<http::HttpResponse>&& r) {
+       [this, key, dest, done = std::move(done)](Result<net::HttpResponse>&& r) {
          OpCounters& c = stats_->op(OpKind::kGet);
-         if (!r.ok()) {
-           c.errors.fetch_add(1, std::memory_order_relaxed);
-           done(r.status());
-           return;
-         }
-         http::HttpResponse& resp = r.value();
+         if (!r.ok()) return done(Status(r.status()));  // counted by send()
+         net::HttpResponse& resp = r.value();
          if (resp.into_dest) {  // received straight into the destination
            if (resp.dest_bytes != dest->size) {
              c.errors.fetch_add(1, std::memory_order_relaxed);
@@ -201,19 +125,15 @@ void AzureStore::get_async(const std::string& key, const std::optional<ByteRange
 void AzureStore::head_async(const std::string& key, HeadCallback done) {
   send(OpKind::kHead, "Get Blob Properties", key,
        [this, key] { return get_properties_request(options_.target, key); },
-       [this, key, done = std::move(done)](Result<http::HttpResponse>&& r) {
+       [this, key, done = std::move(done)](Result<net::HttpResponse>&& r) {
          OpCounters& c = stats_->op(OpKind::kHead);
-         if (!r.ok()) {
-           c.errors.fetch_add(1, std::memory_order_relaxed);
-           done(r.status());
-           return;
-         }
-         const http::HttpResponse& resp = r.value();
+         if (!r.ok()) return done(Status(r.status()));  // counted by send()
+         const net::HttpResponse& resp = r.value();
          if (is_success(resp.status)) {
            ObjectInfo info;
            info.key = key;
-           info.size = parse_u64(http::find_header(resp.headers, "Content-Length"));
-           info.etag = http::find_header(resp.headers, "ETag").value_or("");
+           info.size = parse_u64(net::find_header(resp.headers, "Content-Length"));
+           info.etag = net::find_header(resp.headers, "ETag").value_or("");
            done(std::optional<ObjectInfo>(std::move(info)));
          } else if (is_blob_not_found(resp)) {
            c.not_found.fetch_add(1, std::memory_order_relaxed);
@@ -233,13 +153,9 @@ void AzureStore::put_async(const std::string& key, const unsigned char* data, si
   }
   send(OpKind::kPut, "Put Blob", key,
        [this, key, data, size] { return put_blob_request(options_.target, key, data, size); },
-       [this, key, size, done = std::move(done)](Result<http::HttpResponse>&& r) {
+       [this, key, size, done = std::move(done)](Result<net::HttpResponse>&& r) {
          OpCounters& c = stats_->op(OpKind::kPut);
-         if (!r.ok()) {
-           c.errors.fetch_add(1, std::memory_order_relaxed);
-           done(Status(r.status()));
-           return;
-         }
+         if (!r.ok()) return done(Status(r.status()));  // counted by send()
          if (is_success(r.value().status)) {
            c.bytes.fetch_add(size, std::memory_order_relaxed);
            done(ok_status());
@@ -271,20 +187,16 @@ void AzureStore::put_blocks_async(const std::string& key, const unsigned char* d
   auto commit = [this, key, up, size] {
     send(OpKind::kPut, "Put Block List", key,
          [this, key, up] { return put_block_list_request(options_.target, key, up->ids); },
-         [this, key, up, size](Result<http::HttpResponse>&& r) {
+         [this, key, up, size](Result<net::HttpResponse>&& r) {
            OpCounters& c = stats_->op(OpKind::kPut);
-           Status s;
-           if (!r.ok()) {
-             s = r.status();
-           } else if (!is_success(r.value().status)) {
-             s = status_from_response(r.value(), options_.target, "Put Block List", key);
-           }
-           if (s.ok()) {
-             c.bytes.fetch_add(size, std::memory_order_relaxed);
-           } else {
+           if (!r.ok()) return up->done(Status(r.status()));  // counted by send()
+           if (!is_success(r.value().status)) {
              c.errors.fetch_add(1, std::memory_order_relaxed);
+             return up->done(
+                 status_from_response(r.value(), options_.target, "Put Block List", key));
            }
-           up->done(std::move(s));
+           c.bytes.fetch_add(size, std::memory_order_relaxed);
+           up->done(ok_status());
          });
   };
 
@@ -294,7 +206,7 @@ void AzureStore::put_blocks_async(const std::string& key, const unsigned char* d
     const std::string id = up->ids[i];
     send(OpKind::kPut, "Put Block", key,
          [this, key, id, part, len] { return put_block_request(options_.target, key, id, part, len); },
-         [this, key, up, commit](Result<http::HttpResponse>&& r) {
+         [this, key, up, commit](Result<net::HttpResponse>&& r) {
            Status s;
            if (!r.ok()) {
              s = r.status();
@@ -323,20 +235,12 @@ void AzureStore::put_blocks_async(const std::string& key, const unsigned char* d
 void AzureStore::delete_async(const std::string& key, StatusCallback done) {
   send(OpKind::kDelete, "Delete Blob", key,
        [this, key] { return delete_blob_request(options_.target, key); },
-       [this, key, done = std::move(done)](Result<http::HttpResponse>&& r) {
-         OpCounters& c = stats_->op(OpKind::kDelete);
-         if (!r.ok()) {
-           c.errors.fetch_add(1, std::memory_order_relaxed);
-           done(Status(r.status()));
-           return;
-         }
-         const http::HttpResponse& resp = r.value();
-         if (is_success(resp.status) || is_blob_not_found(resp)) {
-           done(ok_status());  // deleting a missing blob is not an error
-           return;
-         }
-         c.errors.fetch_add(1, std::memory_order_relaxed);
-         done(status_from_response(resp, options_.target, "Delete Blob", key));
+       [this, key, done = std::move(done)](Result<net::HttpResponse>&& r) {
+         if (!r.ok()) return done(Status(r.status()));  // counted by send()
+         // Deleting a missing blob is not an error.
+         if (is_success(r->status) || is_blob_not_found(*r)) return done(ok_status());
+         stats_->op(OpKind::kDelete).errors.fetch_add(1, std::memory_order_relaxed);
+         done(status_from_response(*r, options_.target, "Delete Blob", key));
        });
 }
 
@@ -351,16 +255,16 @@ Result<std::optional<Bytes>> AzureStore::get(const std::string& key,
     if (!h.value()) return std::optional<Bytes>();
     return std::optional<Bytes>(Bytes());
   }
-  return wait_for<Result<std::optional<Bytes>>>(
+  return net::wait_for<Result<std::optional<Bytes>>>(
       [&](GetCallback cb) { get_async(key, range, nullptr, std::move(cb)); });
 }
 
 Status AzureStore::put(const std::string& key, const unsigned char* data, size_t size) {
-  return wait_for<Status>([&](StatusCallback cb) { put_async(key, data, size, std::move(cb)); });
+  return net::wait_for<Status>([&](StatusCallback cb) { put_async(key, data, size, std::move(cb)); });
 }
 
 Result<std::optional<ObjectInfo>> AzureStore::head(const std::string& key) {
-  return wait_for<Result<std::optional<ObjectInfo>>>(
+  return net::wait_for<Result<std::optional<ObjectInfo>>>(
       [&](HeadCallback cb) { head_async(key, std::move(cb)); });
 }
 
@@ -368,14 +272,15 @@ Result<ListPage> AzureStore::list(const std::string& prefix, const std::string& 
                                   const std::string& token, size_t max_keys) {
   // Azure caps maxresults at 5000.
   const size_t max_results = std::min<size_t>(max_keys == 0 ? 1000 : max_keys, 5000);
-  return wait_for<Result<ListPage>>([&](std::function<void(Result<ListPage>&&)> cb) {
+  return net::wait_for<Result<ListPage>>([&](std::function<void(Result<ListPage>&&)> cb) {
     send(OpKind::kList, "List Blobs", prefix,
          [&, max_results] {
            return list_blobs_request(options_.target, prefix, delimiter, token, max_results);
          },
-         [this, &prefix, cb = std::move(cb)](Result<http::HttpResponse>&& r) {
+         [this, &prefix, cb = std::move(cb)](Result<net::HttpResponse>&& r) {
            OpCounters& c = stats_->op(OpKind::kList);
-           if (r.ok() && is_success(r.value().status)) {
+           if (!r.ok()) return cb(r.status());  // counted by send()
+           if (is_success(r.value().status)) {
              c.bytes.fetch_add(r.value().body.size(), std::memory_order_relaxed);
              Result<ListBlobsResult> parsed = parse_list_blobs(r.value().body_string());
              if (!parsed.ok()) {
@@ -391,73 +296,55 @@ Result<ListPage> AzureStore::list(const std::string& prefix, const std::string& 
              return;
            }
            c.errors.fetch_add(1, std::memory_order_relaxed);
-           cb(r.ok() ? status_from_response(r.value(), options_.target, "List Blobs", prefix)
-                     : r.status());
+           cb(status_from_response(r.value(), options_.target, "List Blobs", prefix));
          });
   });
 }
 
 Status AzureStore::delete_many(const std::vector<std::string>& keys) {
-  if (keys.empty()) return ok_status();
-  Latch latch(keys.size());
-  std::mutex mu;
+  net::Completions<Status> done;
+  for (size_t i = 0; i < keys.size(); ++i)
+    delete_async(keys[i], [&done, i](Status&& s) { done.push(i, std::move(s)); });
   Status first;
-  for (const std::string& key : keys) {
-    delete_async(key, [&](Status&& s) {
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!s.ok() && first.ok()) first = std::move(s);
-      }
-      latch.count_down();
-    });
-  }
-  latch.wait();
+  done.deliver(keys.size(), [&](size_t, Status&& s) {
+    if (!s.ok() && first.ok()) first = std::move(s);
+  });
   return first;
 }
 
 void AzureStore::get_many(const std::vector<GetRequest>& requests, const GetDone& on_done) {
-  if (requests.empty()) return;
-  Latch latch(requests.size());
+  net::Completions<Result<std::optional<Bytes>>> done;
   for (size_t i = 0; i < requests.size(); ++i) {
     const GetRequest& r = requests[i];
     Status bad_dest = r.dest ? check_destination(*r.dest, r.key, describe()) : ok_status();
     if (!bad_dest.ok()) {
-      on_done(i, std::move(bad_dest));
-      latch.count_down();
-      continue;
-    }
-    if (r.range && r.range->length && *r.range->length == 0) {
+      done.push(i, std::move(bad_dest));
+    } else if (r.range && r.range->length && *r.range->length == 0) {
       // rare; the blocking form handles it
-      on_done(i, deliver_to_destination(get(r.key, r.range), r.dest, r.key, describe()));
-      latch.count_down();
-      continue;
+      done.push(i, deliver_to_destination(get(r.key, r.range), r.dest, r.key, describe()));
+    } else {
+      get_async(r.key, r.range, r.dest, [&done, i](Result<std::optional<Bytes>>&& result) {
+        done.push(i, std::move(result));
+      });
     }
-    get_async(r.key, r.range, r.dest, [&on_done, &latch, i](Result<std::optional<Bytes>>&& result) {
-      on_done(i, std::move(result));
-      latch.count_down();
-    });
   }
-  latch.wait();
+  done.deliver(requests.size(), on_done);
 }
 
 void AzureStore::put_many(const std::vector<PutRequest>& requests, const PutDone& on_done) {
-  if (requests.empty()) return;
-  Latch latch(requests.size());
+  net::Completions<Status> done;
   for (size_t i = 0; i < requests.size(); ++i) {
     const PutRequest& r = requests[i];
-    put_async(r.key, r.data, r.size, [&on_done, &latch, i](Status&& s) {
-      on_done(i, std::move(s));
-      latch.count_down();
-    });
+    put_async(r.key, r.data, r.size, [&done, i](Status&& s) { done.push(i, std::move(s)); });
   }
-  latch.wait();
+  done.deliver(requests.size(), on_done);
 }
 
 Status AzureStore::create_container() {
-  return wait_for<Status>([&](StatusCallback cb) {
+  return net::wait_for<Status>([&](StatusCallback cb) {
     send(OpKind::kPut, "Create Container", "",
          [this] { return create_container_request(options_.target); },
-         [this, cb = std::move(cb)](Result<http::HttpResponse>&& r) {
+         [this, cb = std::move(cb)](Result<net::HttpResponse>&& r) {
            if (!r.ok()) {
              cb(Status(r.status()));
            } else if (is_success(r.value().status) || error_code(r.value()) == "ContainerAlreadyExists") {
@@ -507,14 +394,14 @@ Result<std::shared_ptr<ObjectStore>> make_azure_store(const Config& config,
   options.block_threshold = config.azure.block_threshold;
   options.block_size = config.azure.block_size;
 
-  http::TransportOptions topts;
+  net::TransportOptions topts;
   topts.max_inflight = config.max_inflight > 0 ? config.max_inflight : 64;
   topts.event_loops = std::max(1, config.event_loops);
-  options.max_inflight = topts.max_inflight;
   topts.connect_timeout_s = config.connect_timeout_s;
   topts.request_timeout_s = config.request_timeout_s;
   topts.verify_tls = true;  // https is always verified; http only when the endpoint says so
-  std::shared_ptr<http::HttpTransport> transport = http::make_curl_transport(topts);
+  net::Admission::process()->set_limit(static_cast<size_t>(topts.max_inflight));
+  std::shared_ptr<net::HttpTransport> transport = net::make_curl_transport(topts);
   if (!transport) return internal_error("Azure: could not create the HTTP transport");
   return std::shared_ptr<ObjectStore>(
       std::make_shared<AzureStore>(std::move(options), std::move(transport), std::move(stats)));

@@ -5,25 +5,19 @@
 #include <cctype>
 #include <map>
 
-#include "store/azure/crypto.hpp"
+#include "net/encoding.hpp"
+#include "net/strings.hpp"
 
 namespace arraymorph::azure {
+
+using net::base64_decode;
+
 namespace {
 
 constexpr const char* kVar = "AZURE_STORAGE_CONNECTION_STRING";
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
+using net::trim;
 
 Status bad(const std::string& what) { return invalid_argument(std::string(kVar) + ": " + what); }
 
@@ -75,7 +69,7 @@ Result<ConnectionInfo> parse_connection_string(const std::string& text) {
     // The segment itself is not printed: it may be a secret that lost its "AccountKey=".
     if (eq == std::string::npos || eq == 0)
       return bad("segment " + std::to_string(index) + " is not of the form Key=Value");
-    fields[lower(trim(segment.substr(0, eq)))] = trim(segment.substr(eq + 1));
+    fields[net::ascii_lower(trim(segment.substr(0, eq)))] = trim(segment.substr(eq + 1));
   }
   auto field = [&](const char* name) -> std::string {
     auto it = fields.find(name);
@@ -83,7 +77,7 @@ Result<ConnectionInfo> parse_connection_string(const std::string& text) {
   };
 
   ConnectionInfo info;
-  if (lower(field("usedevelopmentstorage")) == "true") {
+  if (net::ascii_lower(field("usedevelopmentstorage")) == "true") {
     // Azurite's documented defaults; an explicit BlobEndpoint below still wins.
     info.account = kDevStoreAccount;
     info.account_key = *base64_decode(kDevStoreKey);
@@ -103,7 +97,7 @@ Result<ConnectionInfo> parse_connection_string(const std::string& text) {
 
   const std::string endpoint = field("blobendpoint");
   if (!endpoint.empty()) {
-    const std::string l = lower(endpoint);
+    const std::string l = net::ascii_lower(endpoint);
     if (l.rfind("https://", 0) == 0) {
       info.use_tls = true;
     } else if (l.rfind("http://", 0) == 0) {
@@ -117,7 +111,7 @@ Result<ConnectionInfo> parse_connection_string(const std::string& text) {
   } else if (info.blob_endpoint.empty()) {
     if (info.account.empty())
       return bad("AccountName is missing (or give BlobEndpoint, or UseDevelopmentStorage=true)");
-    std::string protocol = lower(field("defaultendpointsprotocol"));
+    std::string protocol = net::ascii_lower(field("defaultendpointsprotocol"));
     if (protocol.empty()) protocol = "https";
     if (protocol != "https" && protocol != "http")
       return bad("DefaultEndpointsProtocol must be http or https");

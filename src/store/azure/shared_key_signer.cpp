@@ -8,64 +8,27 @@
 #include <map>
 #include <vector>
 
-#include "store/azure/crypto.hpp"
+#include "net/crypto.hpp"
+#include "net/encoding.hpp"
+#include "net/strings.hpp"
 
 namespace arraymorph::azure {
+
+using net::base64_encode;
+using net::hmac_sha256;
+using net::percent_decode;
+
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
-// Azure: "replace any linear whitespace in the header value with a single space" and trim it.
-std::string unfold(const std::string& v) {
-  std::string out;
-  bool pending_space = false;
-  for (char c : v) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      pending_space = !out.empty();
-      continue;
-    }
-    if (pending_space) out += ' ';
-    pending_space = false;
-    out += c;
-  }
-  return out;
-}
 
-std::string header_or_empty(const http::Headers& h, const char* name) {
-  auto v = http::find_header(h, name);
+std::string header_or_empty(const net::Headers& h, const char* name) {
+  auto v = net::find_header(h, name);
   return v ? *v : std::string();
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
 
-std::string percent_decode(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      const int hi = hex_value(s[i + 1]);
-      const int lo = hex_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
 
 std::string rfc1123_date(std::chrono::system_clock::time_point t) {
   static const char* const kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -82,14 +45,14 @@ std::string rfc1123_date(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-std::string canonicalized_headers(const http::Headers& headers) {
+std::string canonicalized_headers(const net::Headers& headers) {
   // std::map: sorted by lower-case name; repeated headers are joined with ',' (HTTP semantics).
   std::map<std::string, std::string> ms;
   for (const auto& [name, value] : headers) {
-    std::string n = lower(name);
+    std::string n = net::ascii_lower(name);
     if (n.rfind("x-ms-", 0) != 0) continue;
-    auto [it, inserted] = ms.emplace(n, unfold(value));
-    if (!inserted) it->second += "," + unfold(value);
+    auto [it, inserted] = ms.emplace(n, net::collapse_whitespace(value));
+    if (!inserted) it->second += "," + net::collapse_whitespace(value);
   }
   std::string out;
   for (const auto& [n, v] : ms) out += n + ":" + v + "\n";
@@ -117,7 +80,7 @@ std::string canonicalized_resource(const std::string& account, const std::string
     start = end + 1;
     if (item.empty()) continue;
     const size_t eq = item.find('=');
-    const std::string name = lower(percent_decode(item.substr(0, eq)));
+    const std::string name = net::ascii_lower(percent_decode(item.substr(0, eq)));
     const std::string value = eq == std::string::npos ? "" : percent_decode(item.substr(eq + 1));
     params[name].push_back(value);
   }
@@ -130,8 +93,8 @@ std::string canonicalized_resource(const std::string& account, const std::string
   return out;
 }
 
-std::string string_to_sign(const http::HttpRequest& request, const std::string& account) {
-  const http::Headers& h = request.headers;
+std::string string_to_sign(const net::HttpRequest& request, const std::string& account) {
+  const net::Headers& h = request.headers;
   // Content-Length: the header if set, else the body the transport will send. Since version
   // 2015-02-21 a zero length is signed as the empty string.
   std::string length = header_or_empty(h, "Content-Length");
@@ -156,12 +119,12 @@ std::string string_to_sign(const http::HttpRequest& request, const std::string& 
   return s;
 }
 
-void sign_shared_key(http::HttpRequest& request, const std::string& account,
+void sign_shared_key(net::HttpRequest& request, const std::string& account,
                      const std::string& decoded_key, std::chrono::system_clock::time_point now) {
-  http::set_header(request.headers, "x-ms-date", rfc1123_date(now));
+  net::set_header(request.headers, "x-ms-date", rfc1123_date(now));
   const std::string signature =
       base64_encode(hmac_sha256(decoded_key, string_to_sign(request, account)));
-  http::set_header(request.headers, "Authorization", "SharedKey " + account + ":" + signature);
+  net::set_header(request.headers, "Authorization", "SharedKey " + account + ":" + signature);
 }
 
 }  // namespace arraymorph::azure

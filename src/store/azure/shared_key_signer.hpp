@@ -20,7 +20,7 @@
 #include <chrono>
 #include <string>
 
-#include "http/http_types.hpp"
+#include "net/http_types.hpp"
 
 namespace arraymorph::azure {
 
@@ -28,19 +28,15 @@ namespace arraymorph::azure {
 std::string rfc1123_date(std::chrono::system_clock::time_point t);
 
 // The x-ms-* headers of `headers`, canonicalized; each line ends in '\n'.
-std::string canonicalized_headers(const http::Headers& headers);
+std::string canonicalized_headers(const net::Headers& headers);
 // "/account/path" plus sorted "\nname:values" lines for the query of the absolute `url`.
 std::string canonicalized_resource(const std::string& account, const std::string& url);
 // The full string to sign for `request` as it will be sent (headers already set).
-std::string string_to_sign(const http::HttpRequest& request, const std::string& account);
+std::string string_to_sign(const net::HttpRequest& request, const std::string& account);
 
 // Sets x-ms-date from `now`, then Authorization. `decoded_key` is the raw key bytes (the
 // base64-decoded AccountKey). x-ms-version and every other signed header must already be set.
-void sign_shared_key(http::HttpRequest& request, const std::string& account,
+void sign_shared_key(net::HttpRequest& request, const std::string& account,
                      const std::string& decoded_key, std::chrono::system_clock::time_point now);
-
-// Decodes %XX escapes (and leaves malformed ones as they are). '+' is kept: Azure decodes query
-// values with URI rules, and we never produce '+' for spaces.
-std::string percent_decode(const std::string& s);
 
 }  // namespace arraymorph::azure

@@ -3,75 +3,50 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <future>
 
-#include "http/curl_transport.hpp"
+#include "net/curl_transport.hpp"
 #include "store/s3/s3_credentials.hpp"
 #include "store/s3/s3_xml.hpp"
 
 namespace arraymorph::s3 {
 
-using http::HttpResponse;
-using http::Outcome;
-using http::TransportError;
+using net::HttpResponse;
+using net::Outcome;
+using net::TransportError;
 
 // One logical request: the unsigned request plus its retry state. Shared with the callbacks of
 // the transport and the timer until `done` has run.
 struct S3Store::Call {
   OpKind op = OpKind::kGet;
   std::string key;  // for messages ("" for bucket-level requests)
-  http::HttpRequest request;
+  net::HttpRequest request;
   std::string payload_hash;
-  int attempts = 0;
-  std::chrono::steady_clock::time_point first_sent;
-  std::function<void(Outcome&&)> done;
+  bool idempotent = true;    // false for the multipart POSTs (see net::Call)
+  bool error_in_200 = false;  // CompleteMultipartUpload may answer 200 with an <Error>
+  std::function<void(net::Completed&&)> done;
 };
 
 namespace {
 
-// Collects completions from any thread and hands them to the waiting caller, in arrival order.
-template <typename T>
-class CompletionQueue {
- public:
-  void push(size_t index, T&& value) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      items_.emplace_back(index, std::move(value));
-    }
-    cv_.notify_one();
-  }
-  std::pair<size_t, T> pop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return !items_.empty(); });
-    auto item = std::move(items_.front());
-    items_.pop_front();
-    return item;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<size_t, T>> items_;
-};
+using net::Completions;
 
 const HttpResponse* response_of(const Outcome& o) { return std::get_if<HttpResponse>(&o); }
 
 }  // namespace
 
-S3Store::S3Store(S3StoreOptions options, std::shared_ptr<http::HttpTransport> transport,
+S3Store::S3Store(S3StoreOptions options, std::shared_ptr<net::HttpTransport> transport,
                  std::shared_ptr<Stats> stats)
     : options_(std::move(options)),
-      transport_(std::move(transport)),
-      stats_(stats ? std::move(stats) : std::make_shared<Stats>()),
-      rng_(std::random_device{}()),
-      timer_(std::make_unique<http::RetryTimer>()) {
+      stats_(stats ? std::move(stats) : std::make_shared<Stats>()) {
+  net::ClientOptions client;
+  client.retry = options_.retry;
+  client.stats = stats_;
+  client_ = std::make_unique<net::RequestClient>(std::move(transport), std::move(client));
   if (!options_.clock) options_.clock = [] { return std::time(nullptr); };
   options_.multipart_part_size = std::max<uint64_t>(options_.multipart_part_size, 5ull << 20);
 }
 
-S3Store::~S3Store() { timer_.reset(); }
+S3Store::~S3Store() = default;
 
 StoreCapabilities S3Store::capabilities() const {
   StoreCapabilities c;
@@ -109,67 +84,44 @@ void S3Store::set_owned_body(Call& call, std::string body) const {
 }
 
 void S3Store::send(const std::shared_ptr<Call>& call) {
-  if (call->attempts == 0) call->first_sent = std::chrono::steady_clock::now();
-  ++call->attempts;
-  http::HttpRequest req = call->request;  // the body stays borrowed; only headers are copied
-  SigningOptions so;
-  so.region = options_.region;
-  so.service = "s3";
-  so.now = options_.clock();  // fresh date on every attempt
-  so.payload_hash = call->payload_hash;
-  sign_request(req, options_.credentials, so);
-  stats_->op(call->op).requests.fetch_add(1, std::memory_order_relaxed);
-  transport_->issue(std::move(req),
-                    [this, call](Outcome&& o) { on_outcome(call, std::move(o)); });
+  net::Call c;
+  c.op = call->op;
+  c.idempotent = call->idempotent;
+  c.error_in_200_body = call->error_in_200;
+  c.build = [this, call] {
+    net::HttpRequest req = call->request;  // the body stays borrowed; only headers are copied
+    SigningOptions so;
+    so.region = options_.region;
+    so.service = "s3";
+    so.now = options_.clock();  // fresh date on every attempt
+    so.payload_hash = call->payload_hash;
+    sign_request(req, options_.credentials, so);
+    return req;
+  };
+  client_->start(std::move(c), [call](net::Completed&& done) { call->done(std::move(done)); });
 }
 
-void S3Store::on_outcome(const std::shared_ptr<Call>& call, Outcome&& outcome) {
-  const RetryPolicy& p = options_.retry;
-  if (http::is_retryable(outcome) && call->attempts < p.max_attempts) {
-    double delay;
-    {
-      std::lock_guard<std::mutex> lock(rng_mu_);
-      std::uniform_real_distribution<double> u(0.0, 1.0);
-      delay = http::backoff_for_attempt(call->attempts, p.initial_backoff_s, p.max_backoff_s,
-                                        p.jitter, [&] { return u(rng_); });
-    }
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                         call->first_sent).count();
-    if (elapsed + delay <= p.total_timeout_s) {
-      stats_->op(call->op).retries.fetch_add(1, std::memory_order_relaxed);
-      // Keep the last outcome so a cancelled retry can still report what went wrong.
-      auto last = std::make_shared<Outcome>(std::move(outcome));
-      timer_->schedule(delay, [this, call, last](bool cancelled) {
-        if (cancelled) {
-          call->done(std::move(*last));
-        } else {
-          send(call);
-        }
-      });
-      return;
-    }
-  }
-  call->done(std::move(outcome));
+net::Completed S3Store::run(const std::shared_ptr<Call>& call) {
+  return net::wait_for<net::Completed>([&](std::function<void(net::Completed&&)> cb) {
+    call->done = std::move(cb);
+    send(call);
+  });
 }
 
-Outcome S3Store::run(const std::shared_ptr<Call>& call) {
-  std::promise<Outcome> p;
-  auto f = p.get_future();
-  call->done = [&p](Outcome&& o) { p.set_value(std::move(o)); };
-  send(call);
-  return f.get();
-}
-
-Status S3Store::failure(const Call& call, const Outcome& outcome) const {
+Status S3Store::failure(const Call& call, const net::Completed& done) const {
+  const Outcome& outcome = done.outcome;
   stats_->op(call.op).errors.fetch_add(1, std::memory_order_relaxed);
   const std::string what = std::string("S3 ") + call.request.method + " " + target(call.key);
-  const std::string tries =
-      call.attempts > 1 ? " (after " + std::to_string(call.attempts) + " attempts)" : "";
+  std::string tries =
+      done.attempts > 1 ? " (after " + std::to_string(done.attempts) + " attempts)" : "";
+  if (done.deadline_passed)
+    tries += " (retry_total_timeout of " + std::to_string(options_.retry.total_timeout_s) +
+             " s reached)";
   if (const auto* err = std::get_if<TransportError>(&outcome)) {
     return Status(Code::kUnavailable,
                   what + " failed" + tries + ": " + err->message + " [endpoint " +
                       options_.endpoint.describe() + "]",
-                  err->retryable);
+                  err->retryable());
   }
   const HttpResponse& r = std::get<HttpResponse>(outcome);
   const S3ErrorInfo info = parse_error(r.body_string());
@@ -208,7 +160,7 @@ Status S3Store::failure(const Call& call, const Outcome& outcome) const {
                   base + ": the bucket is probably in another region than AWS_REGION='" +
                       options_.region + "'");
   }
-  if (http::is_retryable_status(r.status)) return Status(Code::kUnavailable, base, true);
+  if (net::is_retryable_status(r.status)) return Status(Code::kUnavailable, base, true);
   if (r.status == 404) return Status(Code::kNotFound, base);
   if (r.status == 400) return Status(Code::kInvalidArgument, base);
   return Status(Code::kIo, base);
@@ -231,7 +183,8 @@ void S3Store::async_get(const std::string& key, std::optional<ByteRange> range,
     call->request.dest_status = range ? 206 : 200;
   }
   Call* raw = call.get();
-  call->done = [this, raw, range, dest, empty_range, done = std::move(done)](Outcome&& o) {
+  call->done = [this, raw, range, dest, empty_range, done = std::move(done)](net::Completed&& completed) {
+    Outcome& o = completed.outcome;
     const HttpResponse* r = response_of(o);
     OpCounters& counters = stats_->op(raw->op);
     if (r && r->status == 404 && parse_error(r->body_string()).code != "NoSuchBucket") {
@@ -266,7 +219,7 @@ void S3Store::async_get(const std::string& key, std::optional<ByteRange> range,
       }
       counters.bytes.fetch_add(result.value()->size(), std::memory_order_relaxed);
     } else {
-      result = failure(*raw, o);
+      result = failure(*raw, completed);
     }
     done(deliver_to_destination(std::move(result), dest, raw->key, describe()));
   };
@@ -274,14 +227,12 @@ void S3Store::async_get(const std::string& key, std::optional<ByteRange> range,
 }
 
 Result<std::optional<Bytes>> S3Store::get(const std::string& key, std::optional<ByteRange> range) {
-  std::promise<Result<std::optional<Bytes>>> p;
-  auto f = p.get_future();
-  async_get(key, range, nullptr, [&p](Result<std::optional<Bytes>>&& r) { p.set_value(std::move(r)); });
-  return f.get();
+  return net::wait_for<Result<std::optional<Bytes>>>(
+      [&](GetCallback cb) { async_get(key, range, nullptr, std::move(cb)); });
 }
 
 void S3Store::get_many(const std::vector<GetRequest>& requests, const GetDone& on_done) {
-  CompletionQueue<Result<std::optional<Bytes>>> q;
+  Completions<Result<std::optional<Bytes>>> q;
   for (size_t i = 0; i < requests.size(); ++i) {
     const GetRequest& g = requests[i];
     if (g.dest) {
@@ -306,13 +257,14 @@ void S3Store::async_put(const std::string& key, const unsigned char* data, size_
   auto call = make_call(OpKind::kPut, "PUT", key, object_url(options_.endpoint, options_.bucket, key));
   set_body(*call, data, size);
   Call* raw = call.get();
-  call->done = [this, raw, size, done = std::move(done)](Outcome&& o) {
+  call->done = [this, raw, size, done = std::move(done)](net::Completed&& completed) {
+    Outcome& o = completed.outcome;
     const HttpResponse* r = response_of(o);
     Status s;
     if (r && r->status == 200) {
       stats_->op(OpKind::kPut).bytes.fetch_add(size, std::memory_order_relaxed);
     } else {
-      s = failure(*raw, o);
+      s = failure(*raw, completed);
     }
     done(std::move(s));
   };
@@ -321,10 +273,7 @@ void S3Store::async_put(const std::string& key, const unsigned char* data, size_
 
 Status S3Store::put(const std::string& key, const unsigned char* data, size_t size) {
   if (size > options_.multipart_threshold) return put_multipart(key, data, size);
-  std::promise<Status> p;
-  auto f = p.get_future();
-  async_put(key, data, size, [&p](Status&& s) { p.set_value(std::move(s)); });
-  return f.get();
+  return net::wait_for<Status>([&](StatusCallback cb) { async_put(key, data, size, std::move(cb)); });
 }
 
 Status S3Store::put_multipart(const std::string& key, const unsigned char* data, size_t size) {
@@ -333,9 +282,10 @@ Status S3Store::put_multipart(const std::string& key, const unsigned char* data,
   };
   // 1. Initiate.
   auto init = make_call(OpKind::kPut, "POST", key, url({{"uploads", ""}}));
-  Outcome o = run(init);
-  const HttpResponse* r = response_of(o);
-  if (!r || r->status != 200) return failure(*init, o).with_context("starting multipart upload");
+  init->idempotent = false;
+  net::Completed step = run(init);
+  const HttpResponse* r = response_of(step.outcome);
+  if (!r || r->status != 200) return failure(*init, step).with_context("starting multipart upload");
   auto upload_id = parse_initiate_multipart(r->body_string());
   if (!upload_id.ok()) return upload_id.status().with_context("S3 PUT " + target(key));
 
@@ -343,7 +293,7 @@ Status S3Store::put_multipart(const std::string& key, const unsigned char* data,
   const uint64_t part = options_.multipart_part_size;
   const size_t nparts = static_cast<size_t>((size + part - 1) / part);
   std::vector<std::pair<int, std::string>> etags(nparts);
-  CompletionQueue<Status> q;
+  Completions<Status> q;
   for (size_t i = 0; i < nparts; ++i) {
     const int number = static_cast<int>(i + 1);
     auto c = make_call(OpKind::kPut, "PUT", key,
@@ -352,14 +302,15 @@ Status S3Store::put_multipart(const std::string& key, const unsigned char* data,
     const size_t len = static_cast<size_t>(std::min<uint64_t>(part, size - off));
     set_body(*c, data + off, len);
     Call* raw = c.get();
-    c->done = [this, raw, i, number, len, &etags, &q](Outcome&& out) {
+    c->done = [this, raw, i, number, len, &etags, &q](net::Completed&& completed) {
+      Outcome& out = completed.outcome;
       const HttpResponse* pr = response_of(out);
       Status s;
       if (pr && pr->status == 200) {
-        etags[i] = {number, http::find_header(pr->headers, "ETag").value_or("")};
+        etags[i] = {number, net::find_header(pr->headers, "ETag").value_or("")};
         stats_->op(OpKind::kPut).bytes.fetch_add(len, std::memory_order_relaxed);
       } else {
-        s = failure(*raw, out);
+        s = failure(*raw, completed);
       }
       q.push(i, std::move(s));
     };
@@ -376,11 +327,13 @@ Status S3Store::put_multipart(const std::string& key, const unsigned char* data,
     auto done = make_call(OpKind::kPut, "POST", key, url({{"uploadId", *upload_id}}));
     set_owned_body(*done, build_complete_multipart(etags));
     done->request.headers.emplace_back("Content-Type", "application/xml");
-    o = run(done);
-    r = response_of(o);
+    done->idempotent = false;  // a repeated Complete of a finished upload fails with NoSuchUpload
+    done->error_in_200 = true;
+    step = run(done);
+    r = response_of(step.outcome);
     // S3 may answer 200 and still report an error in the body.
     if (r && r->status == 200 && parse_error(r->body_string()).code.empty()) return Status();
-    first_error = failure(*done, o).with_context("completing multipart upload");
+    first_error = failure(*done, step).with_context("completing multipart upload");
   }
   auto abort = make_call(OpKind::kDelete, "DELETE", key, url({{"uploadId", *upload_id}}));
   run(abort);
@@ -388,7 +341,7 @@ Status S3Store::put_multipart(const std::string& key, const unsigned char* data,
 }
 
 void S3Store::put_many(const std::vector<PutRequest>& requests, const PutDone& on_done) {
-  CompletionQueue<Status> q;
+  Completions<Status> q;
   std::vector<size_t> large;
   for (size_t i = 0; i < requests.size(); ++i) {
     const PutRequest& r = requests[i];
@@ -410,18 +363,18 @@ void S3Store::put_many(const std::vector<PutRequest>& requests, const PutDone& o
 
 Result<std::optional<ObjectInfo>> S3Store::head(const std::string& key) {
   auto call = make_call(OpKind::kHead, "HEAD", key, object_url(options_.endpoint, options_.bucket, key));
-  Outcome o = run(call);
-  const HttpResponse* r = response_of(o);
+  net::Completed completed = run(call);
+  const HttpResponse* r = response_of(completed.outcome);
   if (r && r->status == 404) {
     stats_->op(OpKind::kHead).not_found.fetch_add(1, std::memory_order_relaxed);
     return std::optional<ObjectInfo>();
   }
-  if (!r || r->status != 200) return failure(*call, o);
+  if (!r || r->status != 200) return failure(*call, completed);
   ObjectInfo info;
   info.key = key;
-  info.size = std::strtoull(http::find_header(r->headers, "Content-Length").value_or("0").c_str(),
+  info.size = std::strtoull(net::find_header(r->headers, "Content-Length").value_or("0").c_str(),
                             nullptr, 10);
-  std::string etag = http::find_header(r->headers, "ETag").value_or("");
+  std::string etag = net::find_header(r->headers, "ETag").value_or("");
   if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
   info.etag = etag;
   return std::optional<ObjectInfo>(std::move(info));
@@ -436,9 +389,9 @@ Result<ListPage> S3Store::list(const std::string& prefix, const std::string& del
   q.emplace_back("max-keys", std::to_string(std::clamp<size_t>(max_keys, 1, 1000)));
   if (!token.empty()) q.emplace_back("continuation-token", token);
   auto call = make_call(OpKind::kList, "GET", "", object_url(options_.endpoint, options_.bucket, "", q));
-  Outcome o = run(call);
-  const HttpResponse* r = response_of(o);
-  if (!r || r->status != 200) return failure(*call, o).with_context("listing prefix '" + prefix + "'");
+  net::Completed completed = run(call);
+  const HttpResponse* r = response_of(completed.outcome);
+  if (!r || r->status != 200) return failure(*call, completed).with_context("listing prefix '" + prefix + "'");
   auto parsed = parse_list_objects_v2(r->body_string());
   if (!parsed.ok()) return parsed.status().with_context("S3 LIST " + target(prefix));
   stats_->op(OpKind::kList).bytes.fetch_add(r->body.size(), std::memory_order_relaxed);
@@ -458,15 +411,16 @@ Result<std::vector<std::string>> S3Store::drop_empty_prefixes(const std::vector<
   // Filer-backed servers (SeaweedFS) keep a directory after its last object is deleted and still
   // report it as a CommonPrefix; AWS never does. One max-keys=1 listing per prefix, all at once,
   // tells which prefixes still hold an object.
-  CompletionQueue<Result<bool>> q;
+  Completions<Result<bool>> q;
   for (size_t i = 0; i < prefixes.size(); ++i) {
     auto call = make_call(OpKind::kList, "GET", "",
                           object_url(options_.endpoint, options_.bucket, "",
                                      {{"list-type", "2"}, {"prefix", prefixes[i]}, {"max-keys", "1"}}));
     Call* raw = call.get();
-    call->done = [this, raw, i, &q](Outcome&& o) {
+    call->done = [this, raw, i, &q](net::Completed&& completed) {
+      Outcome& o = completed.outcome;
       const HttpResponse* r = response_of(o);
-      if (!r || r->status != 200) return q.push(i, Result<bool>(failure(*raw, o)));
+      if (!r || r->status != 200) return q.push(i, Result<bool>(failure(*raw, completed)));
       auto parsed = parse_list_objects_v2(r->body_string());
       if (!parsed.ok()) return q.push(i, Result<bool>(parsed.status()));
       q.push(i, Result<bool>(!parsed->objects.empty()));
@@ -495,7 +449,7 @@ Result<std::vector<std::string>> S3Store::drop_empty_prefixes(const std::vector<
 Status S3Store::delete_many(const std::vector<std::string>& keys) {
   constexpr size_t kBatch = 1000;  // DeleteObjects limit
   const size_t nbatches = (keys.size() + kBatch - 1) / kBatch;
-  CompletionQueue<Status> q;
+  Completions<Status> q;
   for (size_t b = 0; b < nbatches; ++b) {
     std::vector<std::string> batch(keys.begin() + static_cast<std::ptrdiff_t>(b * kBatch),
                                    keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), (b + 1) * kBatch)));
@@ -507,11 +461,12 @@ Status S3Store::delete_many(const std::vector<std::string>& keys) {
         "Content-MD5", md5_base64(reinterpret_cast<const unsigned char*>(body.data()), body.size()));
     call->request.headers.emplace_back("Content-Type", "application/xml");
     Call* raw = call.get();
-    call->done = [this, raw, b, &q](Outcome&& o) {
+    call->done = [this, raw, b, &q](net::Completed&& completed) {
+      Outcome& o = completed.outcome;
       const HttpResponse* r = response_of(o);
       Status s;
       if (!r || r->status != 200) {
-        s = failure(*raw, o);
+        s = failure(*raw, completed);
       } else if (auto res = parse_delete_result(r->body_string()); !res.ok()) {
         s = res.status();
       } else {
@@ -553,29 +508,26 @@ Result<std::shared_ptr<ObjectStore>> make_s3_store(const Config& config, const s
   if (!creds.ok()) return creds.status();
   if (!stats) stats = std::make_shared<Stats>();
 
-  http::TransportOptions t;
+  net::TransportOptions t;
   t.max_inflight = std::max(1, config.max_inflight);
   t.event_loops = std::max(1, config.event_loops);
   t.connect_timeout_s = config.connect_timeout_s;
   t.request_timeout_s = config.request_timeout_s;
   t.ca_bundle = config.s3.ca_bundle;
   t.verify_tls = endpoint->verify_tls;
-  std::weak_ptr<Stats> weak = stats;
-  t.on_active = [weak](size_t n) {
-    if (auto s = weak.lock()) s->note_inflight(n);
-  };
+  net::Admission::process()->set_limit(static_cast<size_t>(t.max_inflight));
 
   s3::S3StoreOptions o;
   o.bucket = bucket;
   o.endpoint = *endpoint;
   o.credentials = *creds;
-  o.region = config.s3.region.empty() ? "us-east-1" : config.s3.region;
+  o.region = config.s3.region.empty() ? kDefaultS3Region : config.s3.region;
   o.signed_payloads = config.s3.signed_payloads;
   o.multipart_threshold = config.s3.multipart_threshold;
   o.multipart_part_size = config.s3.multipart_part_size;
   o.retry = config.retry;
   return std::shared_ptr<ObjectStore>(
-      std::make_shared<s3::S3Store>(std::move(o), http::make_curl_transport(t), std::move(stats)));
+      std::make_shared<s3::S3Store>(std::move(o), net::make_curl_transport(t), std::move(stats)));
 }
 
 }  // namespace arraymorph

@@ -1,6 +1,6 @@
 // s3_store.hpp -- ObjectStore over the S3 REST API (AWS S3 and S3-compatible servers).
 //
-// Every operation is a signed request issued through an http::HttpTransport (libcurl in
+// Every operation is a signed request issued through an net::HttpTransport (libcurl in
 // production, a scripted fake in tests). get_many/put_many issue all requests at once; the
 // transport keeps up to max_inflight on the wire. Retryable failures (429, 5xx, resets,
 // timeouts) are re-sent after an exponential backoff with jitter, re-signed with a fresh date;
@@ -18,9 +18,8 @@
 // transport straight into the destination (Stats::zero_copy_*); a response the transport could
 // not stream there (the server ignored Range) is copied into it instead.
 //
-// Counters: Stats::op(kind) requests (each send, retries included), bytes (payload received or
-// sent on success), retries, errors (final failures), not_found; Stats::note_inflight through the
-// transport's on_active hook (make_s3_store wires it).
+// Counters: Stats::op(kind) requests and retries (counted by the client), bytes (payload received
+// or sent on success), errors (final failures), not_found; Stats::note_inflight by the client.
 //
 // Thread-safety: all methods may be called concurrently. The store must outlive its calls (all
 // public methods return only when their requests have completed).
@@ -37,8 +36,8 @@
 #include "arraymorph/config.hpp"
 #include "arraymorph/stats.hpp"
 #include "arraymorph/store.hpp"
-#include "http/retry.hpp"
-#include "http/transport.hpp"
+#include "net/request_client.hpp"
+#include "net/transport.hpp"
 #include "store/s3/s3_url.hpp"
 #include "store/s3/sigv4_signer.hpp"
 
@@ -48,7 +47,7 @@ struct S3StoreOptions {
   std::string bucket;
   S3Endpoint endpoint;
   Credentials credentials;
-  std::string region = "us-east-1";
+  std::string region = kDefaultS3Region;
   bool signed_payloads = false;
   uint64_t multipart_threshold = 64ull << 20;  // bytes; objects larger than this use multipart
   uint64_t multipart_part_size = 16ull << 20;  // bytes (S3 minimum is 5 MiB except the last part)
@@ -58,7 +57,7 @@ struct S3StoreOptions {
 
 class S3Store final : public ObjectStore {
  public:
-  S3Store(S3StoreOptions options, std::shared_ptr<http::HttpTransport> transport,
+  S3Store(S3StoreOptions options, std::shared_ptr<net::HttpTransport> transport,
           std::shared_ptr<Stats> stats);
   ~S3Store() override;
 
@@ -80,9 +79,9 @@ class S3Store final : public ObjectStore {
   using GetCallback = std::function<void(Result<std::optional<Bytes>>&&)>;
   using StatusCallback = std::function<void(Status&&)>;
 
-  // Signs and sends `call`, retrying per policy; call->done gets the final outcome.
+  // Hands `call` to the request client (signed afresh per attempt); call->done gets the final
+  // outcome on an internal thread.
   void send(const std::shared_ptr<Call>& call);
-  void on_outcome(const std::shared_ptr<Call>& call, http::Outcome&& outcome);
   std::shared_ptr<Call> make_call(OpKind op, std::string method, const std::string& key,
                                   std::string url) const;
   void set_body(Call& call, const unsigned char* data, size_t size) const;
@@ -97,19 +96,16 @@ class S3Store final : public ObjectStore {
   // Non-AWS servers only: removes common prefixes under which no object is left.
   Result<std::vector<std::string>> drop_empty_prefixes(const std::vector<std::string>& prefixes);
   // Blocking single request (used by the multipart steps and list).
-  http::Outcome run(const std::shared_ptr<Call>& call);
+  net::Completed run(const std::shared_ptr<Call>& call);
 
   // Maps a failed outcome to a Status that names the object and hints at the cause.
-  Status failure(const Call& call, const http::Outcome& outcome) const;
+  Status failure(const Call& call, const net::Completed& done) const;
   std::string target(const std::string& key) const;
 
   S3StoreOptions options_;
-  std::shared_ptr<http::HttpTransport> transport_;
   std::shared_ptr<Stats> stats_;
-  mutable std::mutex rng_mu_;
-  std::mt19937_64 rng_;
   // Declared last: destroyed first, so pending retries are cancelled while the rest is alive.
-  std::unique_ptr<http::RetryTimer> timer_;
+  std::unique_ptr<net::RequestClient> client_;
 };
 
 }  // namespace arraymorph::s3

@@ -3,16 +3,12 @@
 
 #include <cctype>
 
-#include "http/http_types.hpp"
+#include "net/encoding.hpp"
+#include "net/strings.hpp"
 
 namespace arraymorph::s3 {
 
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -44,7 +40,7 @@ Result<S3Endpoint> resolve_endpoint(const S3Config& config) {
   std::string scheme;
   const auto sep = rest.find("://");
   if (sep != std::string::npos) {
-    scheme = lower(rest.substr(0, sep));
+    scheme = net::ascii_lower(rest.substr(0, sep));
     rest = rest.substr(sep + 3);
     if (scheme != "http" && scheme != "https")
       return invalid_argument("AWS_ENDPOINT_URL_S3 must start with http:// or https:// (got scheme '" +
@@ -58,7 +54,7 @@ Result<S3Endpoint> resolve_endpoint(const S3Config& config) {
   }
   if (ep.authority.empty() || ep.authority.find_first_of(" ?#@") != std::string::npos)
     return invalid_argument("AWS_ENDPOINT_URL_S3 is not a valid endpoint URL: '" + config.endpoint + "'");
-  const std::string host = lower(host_of(ep.authority));
+  const std::string host = net::ascii_lower(host_of(ep.authority));
   ep.is_aws = ends_with(host, ".amazonaws.com") || host == "amazonaws.com";
   // AWS itself: always TLS with verification. Elsewhere the configured choice (use_tls already
   // reflects an explicit scheme unless AWS_USE_TLS overrode it).
@@ -66,15 +62,15 @@ Result<S3Endpoint> resolve_endpoint(const S3Config& config) {
   return ep;
 }
 
-std::string encode_key(const std::string& key) { return http::uri_encode(key, true); }
+std::string encode_key(const std::string& key) { return net::percent_encode(key, true); }
 
 std::string encode_query(const QueryParams& params) {
   std::string out;
   for (const auto& [k, v] : params) {
     if (!out.empty()) out.push_back('&');
-    out += http::uri_encode(k, false);
+    out += net::percent_encode(k, false);
     out.push_back('=');
-    out += http::uri_encode(v, false);
+    out += net::percent_encode(v, false);
   }
   return out;
 }

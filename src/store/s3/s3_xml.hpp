@@ -1,11 +1,7 @@
-// s3_xml.hpp -- the XML S3 speaks: a small tolerant reader of our own plus the few documents we
-// parse (ListObjectsV2, Error, InitiateMultipartUpload, DeleteObjects result) and build
-// (Delete request, CompleteMultipartUpload).
-//
-// The reader understands elements, attributes (skipped), text, the five predefined entities and
-// numeric character references, CDATA, comments, processing instructions and DOCTYPE. Namespace
-// prefixes are dropped from element names. It never throws: malformed input yields a
-// kIo Status (with a short excerpt) or, where partial data is fine, what could be read.
+// s3_xml.hpp -- the XML documents S3 speaks, read with the one reader in net/xml.hpp: the few we
+// parse (ListObjectsV2, Error, InitiateMultipartUpload, DeleteObjects result) and build (Delete
+// request, CompleteMultipartUpload). Malformed input yields a kIo Status (with a short excerpt)
+// or, where partial data is fine (error bodies), what could be read.
 //
 // Thread-safety: pure functions on values.
 #pragma once
@@ -16,26 +12,11 @@
 #include <vector>
 
 #include "arraymorph/status.hpp"
+#include "net/xml.hpp"
 
 namespace arraymorph::s3 {
 
-struct XmlNode {
-  std::string name;  // local name (prefix stripped)
-  std::string text;  // decoded character data directly inside this element
-  std::vector<XmlNode> children;
-
-  const XmlNode* child(const std::string& n) const;
-  std::vector<const XmlNode*> children_named(const std::string& n) const;
-  // Text of the first child called n, or "" when absent.
-  std::string child_text(const std::string& n) const;
-};
-
-// Parses a document and returns its root element.
-Result<XmlNode> parse_xml(const std::string& text);
-// "&lt;a&amp;b&#x41;&#66;" -> "<a&bAB"; unknown entities are kept literally.
-std::string decode_entities(const std::string& s);
-// Escapes & < > " ' for element text.
-std::string escape_xml(const std::string& s);
+using net::XmlNode;
 
 struct ListedObject {
   std::string key;

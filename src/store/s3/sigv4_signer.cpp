@@ -1,106 +1,27 @@
 // sigv4_signer.cpp -- AWS SigV4 steps and their composition (see sigv4_signer.hpp).
 #include "store/s3/sigv4_signer.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <cctype>
 #include <map>
 #include <utility>
 #include <vector>
 
+#include "net/crypto.hpp"
+#include "net/encoding.hpp"
+#include "net/strings.hpp"
+
 namespace arraymorph::s3 {
+
+using net::hex_encode;
+using net::hmac_sha256;
+using net::percent_decode;
+using net::sha256_hex;
 
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoding of a query component; malformed escapes are kept literally.
-std::string percent_decode(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
-// Trims and collapses runs of spaces to one, as SigV4 canonical header values require.
-std::string canonical_value(const std::string& v) {
-  std::string out;
-  out.reserve(v.size());
-  bool space = false;
-  for (char c : v) {
-    if (c == ' ' || c == '\t') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  return out;
-}
 
 }  // namespace
-
-std::string sha256_hex(const unsigned char* data, size_t size) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data, size, md, &len, EVP_sha256(), nullptr);
-  return hex_encode(std::string(reinterpret_cast<char*>(md), len));
-}
-
-std::string sha256_hex(const std::string& data) {
-  return sha256_hex(reinterpret_cast<const unsigned char*>(data.data()), data.size());
-}
-
-std::string hmac_sha256(const std::string& key, const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  return std::string(reinterpret_cast<char*>(md), len);
-}
-
-std::string hex_encode(const std::string& raw) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(raw.size() * 2);
-  for (unsigned char c : raw) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xF]);
-  }
-  return out;
-}
-
-std::string md5_base64(const unsigned char* data, size_t size) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data, size, md, &len, EVP_md5(), nullptr);
-  unsigned char b64[64];
-  const int n = EVP_EncodeBlock(b64, md, static_cast<int>(len));
-  return std::string(reinterpret_cast<char*>(b64), static_cast<size_t>(n));
-}
 
 std::string amz_date(std::time_t t) {
   std::tm tm{};
@@ -121,8 +42,8 @@ std::string canonical_query_string(const std::string& raw_query) {
       const auto eq = item.find('=');
       std::string k = eq == std::string::npos ? item : item.substr(0, eq);
       std::string v = eq == std::string::npos ? "" : item.substr(eq + 1);
-      params.emplace_back(http::uri_encode(percent_decode(k), false),
-                          http::uri_encode(percent_decode(v), false));
+      params.emplace_back(net::percent_encode(percent_decode(k), false),
+                          net::percent_encode(percent_decode(v), false));
     }
     pos = amp + 1;
   }
@@ -137,13 +58,13 @@ std::string canonical_query_string(const std::string& raw_query) {
   return out;
 }
 
-CanonicalHeaders canonical_headers(const http::Headers& headers) {
+CanonicalHeaders canonical_headers(const net::Headers& headers) {
   std::map<std::string, std::string> merged;  // sorted by lower-case name
   for (const auto& [name, value] : headers) {
-    std::string n = lower(name);
+    std::string n = net::ascii_lower(name);
     if (n == "authorization") continue;
-    auto [it, fresh] = merged.emplace(n, canonical_value(value));
-    if (!fresh) it->second += "," + canonical_value(value);
+    auto [it, fresh] = merged.emplace(n, net::collapse_whitespace(value));
+    if (!fresh) it->second += "," + net::collapse_whitespace(value);
   }
   CanonicalHeaders out;
   for (const auto& [n, v] : merged) {
@@ -208,20 +129,20 @@ UrlParts split_url(const std::string& url) {
   return p;
 }
 
-SignatureParts sign_request(http::HttpRequest& request, const Credentials& credentials,
+SignatureParts sign_request(net::HttpRequest& request, const Credentials& credentials,
                             const SigningOptions& options) {
   const UrlParts url = split_url(request.url);
   // Host is set explicitly so the value signed is exactly the value libcurl sends.
-  http::set_header(request.headers, "Host", url.authority);
+  net::set_header(request.headers, "Host", url.authority);
   if (options.content_sha256_header)
-    http::set_header(request.headers, "x-amz-content-sha256", options.payload_hash);
+    net::set_header(request.headers, "x-amz-content-sha256", options.payload_hash);
   if (credentials.anonymous) return {};
 
   const std::string datetime = amz_date(options.now);
   const std::string date8 = datetime.substr(0, 8);
-  http::set_header(request.headers, "x-amz-date", datetime);
+  net::set_header(request.headers, "x-amz-date", datetime);
   if (!credentials.session_token.empty())
-    http::set_header(request.headers, "x-amz-security-token", credentials.session_token);
+    net::set_header(request.headers, "x-amz-security-token", credentials.session_token);
 
   SignatureParts parts;
   const CanonicalHeaders ch = canonical_headers(request.headers);
@@ -235,7 +156,7 @@ SignatureParts sign_request(http::HttpRequest& request, const Credentials& crede
       parts.string_to_sign);
   parts.authorization = "AWS4-HMAC-SHA256 Credential=" + credentials.access_key + "/" + scope +
                         ", SignedHeaders=" + ch.signed_names + ", Signature=" + parts.signature;
-  http::set_header(request.headers, "Authorization", parts.authorization);
+  net::set_header(request.headers, "Authorization", parts.authorization);
   return parts;
 }
 

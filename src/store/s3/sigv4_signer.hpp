@@ -17,7 +17,8 @@
 #include <ctime>
 #include <string>
 
-#include "http/http_types.hpp"
+#include "net/crypto.hpp"
+#include "net/http_types.hpp"
 
 namespace arraymorph::s3 {
 
@@ -32,12 +33,9 @@ inline constexpr const char* kUnsignedPayload = "UNSIGNED-PAYLOAD";
 inline constexpr const char* kEmptyPayloadSha256 =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-// --- crypto helpers (OpenSSL) ---------------------------------------------------------------
-std::string sha256_hex(const unsigned char* data, size_t size);
-std::string sha256_hex(const std::string& data);
-std::string hmac_sha256(const std::string& key, const std::string& data);  // raw 32 bytes
-std::string hex_encode(const std::string& raw);                            // lower-case
-std::string md5_base64(const unsigned char* data, size_t size);            // Content-MD5 value
+// Digests (SHA-256, HMAC, MD5) are the shared ones in net/crypto.hpp.
+using net::md5_base64;
+using net::sha256_hex;
 
 // "20130524T000000Z" (UTC) of a POSIX time.
 std::string amz_date(std::time_t t);
@@ -53,7 +51,7 @@ struct CanonicalHeaders {
 };
 // Every header given is signed, except Authorization. Values are trimmed and inner runs of
 // spaces collapsed; repeated names are joined with ','.
-CanonicalHeaders canonical_headers(const http::Headers& headers);
+CanonicalHeaders canonical_headers(const net::Headers& headers);
 
 std::string canonical_request(const std::string& method, const std::string& canonical_uri,
                               const std::string& canonical_query, const CanonicalHeaders& headers,
@@ -88,7 +86,7 @@ struct SignatureParts {
 // session token is set) and Authorization on `request`, replacing earlier values so a retried
 // request can be re-signed. Anonymous credentials leave the request unsigned (only Host and the
 // content hash header are set) and return empty parts.
-SignatureParts sign_request(http::HttpRequest& request, const Credentials& credentials,
+SignatureParts sign_request(net::HttpRequest& request, const Credentials& credentials,
                             const SigningOptions& options);
 
 // Splits an absolute URL into authority ("host[:port]"), path ("/..." or "/") and raw query.

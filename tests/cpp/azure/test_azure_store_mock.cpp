@@ -12,20 +12,21 @@
 
 #include "store/azure/azure_store.hpp"
 #include "store/azure/connection_string.hpp"
-#include "store/azure/crypto.hpp"
+#include "net/encoding.hpp"
 
 using namespace arraymorph;
 using namespace arraymorph::azure;
+using arraymorph::net::base64_decode;
 
 namespace {
 
 // Answers each request synchronously with script(request, index_of_this_request).
-class FakeTransport : public http::HttpTransport {
+class FakeTransport : public net::HttpTransport {
  public:
-  using Script = std::function<http::Outcome(const http::HttpRequest&, size_t)>;
+  using Script = std::function<net::Outcome(const net::HttpRequest&, size_t)>;
   explicit FakeTransport(Script script) : script_(std::move(script)) {}
 
-  void issue(http::HttpRequest request, http::ResponseHandler handler) override {
+  void issue(net::HttpRequest request, net::ResponseHandler handler) override {
     size_t index;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -43,7 +44,7 @@ class FakeTransport : public http::HttpTransport {
     std::lock_guard<std::mutex> lock(mu_);
     return longest_handler_s_;
   }
-  std::vector<http::HttpRequest> requests() {
+  std::vector<net::HttpRequest> requests() {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
   }
@@ -51,19 +52,19 @@ class FakeTransport : public http::HttpTransport {
  private:
   Script script_;
   std::mutex mu_;
-  std::vector<http::HttpRequest> requests_;
+  std::vector<net::HttpRequest> requests_;
   double longest_handler_s_ = 0;
 };
 
-http::HttpResponse response(long status, std::string body = "", http::Headers headers = {}) {
-  http::HttpResponse r;
+net::HttpResponse response(long status, std::string body = "", net::Headers headers = {}) {
+  net::HttpResponse r;
   r.status = status;
   r.headers = std::move(headers);
   r.body.assign(body.begin(), body.end());
   return r;
 }
 
-http::HttpResponse azure_error(long status, const std::string& code) {
+net::HttpResponse azure_error(long status, const std::string& code) {
   return response(status,
                   "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + code +
                       "</Code><Message>Details.\nRequestId:1</Message></Error>",
@@ -97,7 +98,7 @@ std::string text(const Bytes& b) { return std::string(b.begin(), b.end()); }
 }  // namespace
 
 TEST_CASE("get: signed ranged GET of the encoded key") {
-  Fixture f([](const http::HttpRequest&, size_t) { return response(206, "abc"); });
+  Fixture f([](const net::HttpRequest&, size_t) { return response(206, "abc"); });
   auto r = f.store.get("f.h5/a b/c/0", ByteRange{10, 3});
   REQUIRE(r.ok());
   REQUIRE(r.value().has_value());
@@ -106,9 +107,9 @@ TEST_CASE("get: signed ranged GET of the encoded key") {
   REQUIRE(reqs.size() == 1);
   CHECK(reqs[0].method == "GET");
   CHECK(reqs[0].url == "http://127.0.0.1:10000/devstoreaccount1/data/f.h5/a%20b/c/0");
-  CHECK(http::find_header(reqs[0].headers, "x-ms-range").value() == "bytes=10-12");
-  CHECK(http::find_header(reqs[0].headers, "x-ms-version").value() == kApiVersion);
-  CHECK(http::find_header(reqs[0].headers, "Authorization").value().rfind(
+  CHECK(net::find_header(reqs[0].headers, "x-ms-range").value() == "bytes=10-12");
+  CHECK(net::find_header(reqs[0].headers, "x-ms-version").value() == kApiVersion);
+  CHECK(net::find_header(reqs[0].headers, "Authorization").value().rfind(
             "SharedKey devstoreaccount1:", 0) == 0);
   CHECK(f.stats->op(OpKind::kGet).requests == 1);
   CHECK(f.stats->op(OpKind::kGet).bytes == 3);
@@ -116,7 +117,7 @@ TEST_CASE("get: signed ranged GET of the encoded key") {
 }
 
 TEST_CASE("BlobNotFound is a missing object (fill value), never an error") {
-  Fixture f([](const http::HttpRequest&, size_t) { return azure_error(404, "BlobNotFound"); });
+  Fixture f([](const net::HttpRequest&, size_t) { return azure_error(404, "BlobNotFound"); });
   auto g = f.store.get("k");
   REQUIRE(g.ok());
   CHECK_FALSE(g.value().has_value());
@@ -128,14 +129,14 @@ TEST_CASE("BlobNotFound is a missing object (fill value), never an error") {
   CHECK(f.stats->op(OpKind::kHead).not_found == 1);
   CHECK(f.stats->op(OpKind::kGet).errors == 0);
   // HEAD responses have no body: a bare 404 also means "missing blob".
-  Fixture bare([](const http::HttpRequest&, size_t) { return response(404); });
+  Fixture bare([](const net::HttpRequest&, size_t) { return response(404); });
   auto h2 = bare.store.head("k");
   REQUIRE(h2.ok());
   CHECK_FALSE(h2.value().has_value());
 }
 
 TEST_CASE("head reads size and etag") {
-  Fixture f([](const http::HttpRequest&, size_t) {
+  Fixture f([](const net::HttpRequest&, size_t) {
     return response(200, "", {{"Content-Length", "4096"}, {"ETag", "\"0x1\""}});
   });
   auto h = f.store.head("k");
@@ -147,7 +148,7 @@ TEST_CASE("head reads size and etag") {
 }
 
 TEST_CASE("ContainerNotFound names the container; 403 names account and container") {
-  Fixture nc([](const http::HttpRequest&, size_t) { return azure_error(404, "ContainerNotFound"); });
+  Fixture nc([](const net::HttpRequest&, size_t) { return azure_error(404, "ContainerNotFound"); });
   auto g = nc.store.get("k");
   REQUIRE_FALSE(g.ok());
   CHECK(g.status().code() == Code::kNotFound);
@@ -157,7 +158,7 @@ TEST_CASE("ContainerNotFound names the container; 403 names account and containe
   CHECK(h.status().code() == Code::kNotFound);
   CHECK(nc.stats->op(OpKind::kGet).errors == 1);
 
-  Fixture denied([](const http::HttpRequest&, size_t) {
+  Fixture denied([](const net::HttpRequest&, size_t) {
     return azure_error(403, "AuthenticationFailed");
   });
   Status s = denied.store.put("k", reinterpret_cast<const unsigned char*>("x"), 1);
@@ -172,9 +173,9 @@ TEST_CASE("ContainerNotFound names the container; 403 names account and containe
 }
 
 TEST_CASE("503 and resets are retried, re-signed, and counted") {
-  Fixture f([](const http::HttpRequest&, size_t i) -> http::Outcome {
+  Fixture f([](const net::HttpRequest&, size_t i) -> net::Outcome {
     if (i == 0) return azure_error(503, "ServerBusy");
-    if (i == 1) return http::TransportError{"connection reset by 127.0.0.1:10000", true};
+    if (i == 1) return net::TransportError{"connection reset by 127.0.0.1:10000", net::TransportFailure::kBroken};
     return response(200, "ok");
   });
   auto r = f.store.get("k");
@@ -182,7 +183,7 @@ TEST_CASE("503 and resets are retried, re-signed, and counted") {
   CHECK(text(*r.value()) == "ok");
   auto reqs = f.transport->requests();
   REQUIRE(reqs.size() == 3);
-  for (const auto& q : reqs) CHECK(http::find_header(q.headers, "Authorization").has_value());
+  for (const auto& q : reqs) CHECK(net::find_header(q.headers, "Authorization").has_value());
   for (const auto& q : reqs) CHECK(std::count_if(q.headers.begin(), q.headers.end(), [](auto& h) {
                                      return h.first == "x-ms-date";
                                    }) == 1);
@@ -196,7 +197,7 @@ TEST_CASE("backoff waits happen on the retry timer, never inside the transport's
   o.retry.initial_backoff_s = 0.3;
   o.retry.max_backoff_s = 0.3;
   o.retry.jitter = 0;
-  Fixture f([](const http::HttpRequest&, size_t i) {
+  Fixture f([](const net::HttpRequest&, size_t i) {
     return i == 0 ? azure_error(503, "ServerBusy") : response(200, "late");
   }, o);
   const auto start = std::chrono::steady_clock::now();
@@ -209,7 +210,7 @@ TEST_CASE("backoff waits happen on the retry timer, never inside the transport's
 }
 
 TEST_CASE("persistent 500 gives up after max_attempts with a retryable kUnavailable") {
-  Fixture f([](const http::HttpRequest&, size_t) { return azure_error(500, "InternalError"); });
+  Fixture f([](const net::HttpRequest&, size_t) { return azure_error(500, "InternalError"); });
   auto r = f.store.get("k");
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == Code::kUnavailable);
@@ -224,7 +225,7 @@ TEST_CASE("small put is one Put Blob; large put is Put Block x n + Put Block Lis
   AzureStoreOptions o = options();
   o.block_threshold = 10;
   o.block_size = 4;
-  Fixture f([](const http::HttpRequest&, size_t) { return response(201); }, o);
+  Fixture f([](const net::HttpRequest&, size_t) { return response(201); }, o);
   const std::string small = "0123456789";
   REQUIRE(f.store.put("s", reinterpret_cast<const unsigned char*>(small.data()), small.size()).ok());
   const std::string big = "abcdefghijk";  // 11 bytes: blocks of 4, 4, 3
@@ -232,7 +233,7 @@ TEST_CASE("small put is one Put Blob; large put is Put Block x n + Put Block Lis
   auto reqs = f.transport->requests();
   REQUIRE(reqs.size() == 5);
   CHECK(reqs[0].url == "http://127.0.0.1:10000/devstoreaccount1/data/s");
-  CHECK(http::find_header(reqs[0].headers, "x-ms-blob-type").value() == "BlockBlob");
+  CHECK(net::find_header(reqs[0].headers, "x-ms-blob-type").value() == "BlockBlob");
   CHECK(reqs[0].body_length() == 10);
   std::string joined;
   std::set<std::string> ids;
@@ -255,7 +256,7 @@ TEST_CASE("a failed block fails the put without committing") {
   AzureStoreOptions o = options();
   o.block_threshold = 2;
   o.block_size = 2;
-  Fixture f([](const http::HttpRequest& r, size_t) {
+  Fixture f([](const net::HttpRequest& r, size_t) {
     return r.url.find("blockid") != std::string::npos && r.body_data()[0] == 'c'
                ? azure_error(400, "InvalidBlobOrBlock")
                : response(201);
@@ -268,7 +269,7 @@ TEST_CASE("a failed block fails the put without committing") {
 }
 
 TEST_CASE("list: query parameters and the parsed page") {
-  Fixture f([](const http::HttpRequest&, size_t) {
+  Fixture f([](const net::HttpRequest&, size_t) {
     return response(200,
                     "<EnumerationResults><Blobs><Blob><Name>p/a</Name><Properties><Content-Length>"
                     "3</Content-Length></Properties></Blob><BlobPrefix><Name>p/d/</Name>"
@@ -287,7 +288,7 @@ TEST_CASE("list: query parameters and the parsed page") {
 }
 
 TEST_CASE("get_many issues everything and calls back exactly once per request") {
-  Fixture f([](const http::HttpRequest& r, size_t) {
+  Fixture f([](const net::HttpRequest& r, size_t) {
     if (r.url.find("missing") != std::string::npos) return azure_error(404, "BlobNotFound");
     return response(200, r.url.substr(r.url.rfind('/') + 1));
   });
@@ -313,7 +314,7 @@ TEST_CASE("get_many issues everything and calls back exactly once per request") 
 }
 
 TEST_CASE("put_many and delete_many report per-request outcomes") {
-  Fixture f([](const http::HttpRequest& r, size_t) {
+  Fixture f([](const net::HttpRequest& r, size_t) {
     return r.url.find("bad") != std::string::npos ? azure_error(409, "LeaseIdMissing")
                                                    : response(r.method == "PUT" ? 201 : 202);
   });
@@ -331,17 +332,17 @@ TEST_CASE("SAS authorisation appends the token and sends no Authorization header
   AzureStoreOptions o = options();
   o.decoded_key.clear();
   o.sas_token = "sv=2021-08-06&sp=rwdl&sig=abc%3D";
-  Fixture f([](const http::HttpRequest&, size_t) { return response(200, "x"); }, o);
+  Fixture f([](const net::HttpRequest&, size_t) { return response(200, "x"); }, o);
   REQUIRE(f.store.get("k").ok());
   REQUIRE(f.store.list("", "").ok() == false);  // "x" is not a listing: a clean parse error
   auto reqs = f.transport->requests();
   CHECK(reqs[0].url == "http://127.0.0.1:10000/devstoreaccount1/data/k?sv=2021-08-06&sp=rwdl&sig=abc%3D");
-  CHECK_FALSE(http::find_header(reqs[0].headers, "Authorization").has_value());
+  CHECK_FALSE(net::find_header(reqs[0].headers, "Authorization").has_value());
   CHECK(reqs[1].url.find("comp=list&maxresults=1000&sv=2021-08-06") != std::string::npos);
 }
 
 TEST_CASE("416 for a range past the end is an empty read") {
-  Fixture f([](const http::HttpRequest&, size_t) { return azure_error(416, "InvalidRange"); });
+  Fixture f([](const net::HttpRequest&, size_t) { return azure_error(416, "InvalidRange"); });
   auto r = f.store.get("k", ByteRange{100, 5});
   REQUIRE(r.ok());
   REQUIRE(r.value().has_value());

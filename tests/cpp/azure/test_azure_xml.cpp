@@ -1,9 +1,8 @@
-// Blob service XML (src/store/azure/azure_xml, xml_reader): List Blobs pages, error bodies and
+// Blob service XML (src/store/azure/azure_xml): List Blobs pages, error bodies and
 // the Put Block List body.
 #include <doctest/doctest.h>
 
 #include "store/azure/azure_xml.hpp"
-#include "store/azure/xml_reader.hpp"
 
 using namespace arraymorph;
 using namespace arraymorph::azure;
@@ -87,23 +86,5 @@ TEST_CASE("Put Block List body lists the ids as Latest, escaped") {
   CHECK(block_list_xml({"YQ==", "Yg=="}) ==
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList><Latest>YQ==</Latest>"
         "<Latest>Yg==</Latest></BlockList>");
-  CHECK(xml_escape("a<&>\"'") == "a&lt;&amp;&gt;&quot;&apos;");
 }
 
-TEST_CASE("xml reader: attributes, CDATA, comments, self-closing elements") {
-  auto doc = parse_xml("<?xml version='1.0'?><!-- c --><r a='1' b=\"x &amp; y\"><s/>"
-                       "<t><![CDATA[<raw>]]></t><!-- inner --><u>v</u></r>");
-  REQUIRE(doc.has_value());
-  CHECK(doc->name == "r");
-  CHECK(doc->attribute("a").value() == "1");
-  CHECK(doc->attribute("b").value() == "x & y");
-  CHECK_FALSE(doc->attribute("z").has_value());
-  REQUIRE(doc->children.size() == 3);
-  CHECK(doc->child_text("t") == "<raw>");
-  CHECK(doc->child_text("u") == "v");
-  CHECK(doc->child("s") != nullptr);
-  CHECK(doc->child("missing") == nullptr);
-  std::string error;
-  CHECK_FALSE(parse_xml("no xml here", &error).has_value());
-  CHECK(error.find("no root element") != std::string::npos);
-}

@@ -2,10 +2,11 @@
 #include <doctest/doctest.h>
 
 #include "store/azure/connection_string.hpp"
-#include "store/azure/crypto.hpp"
+#include "net/encoding.hpp"
 
 using namespace arraymorph;
 using namespace arraymorph::azure;
+using arraymorph::net::base64_decode;
 
 namespace {
 // A made-up key: base64 of "not-a-real-key-0123456789".

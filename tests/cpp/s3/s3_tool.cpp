@@ -30,7 +30,7 @@ int sign_mode() {
   while (std::getline(std::cin, line)) {
     if (line.empty()) continue;
     const auto in = nlohmann::json::parse(line);
-    http::HttpRequest r;
+    net::HttpRequest r;
     r.method = in.value("method", "GET");
     r.url = in.at("url").get<std::string>();
     for (const auto& h : in.value("headers", nlohmann::json::array()))

@@ -10,7 +10,7 @@
 #include "store/s3/s3_store.hpp"
 
 using namespace arraymorph;
-using namespace arraymorph::http;
+using namespace arraymorph::net;
 
 namespace {
 
@@ -23,7 +23,7 @@ class ScriptedTransport : public HttpTransport {
     {
       std::lock_guard<std::mutex> lock(mu_);
       requests.push_back(request);
-      o = script_.empty() ? Outcome(TransportError{"script exhausted", false}) : script_.front();
+      o = script_.empty() ? Outcome(TransportError{"script exhausted", TransportFailure::kFatal}) : script_.front();
       if (!script_.empty()) script_.pop_front();
     }
     std::thread([h = std::move(handler), o = std::move(o)]() mutable { h(std::move(o)); }).detach();
@@ -64,7 +64,7 @@ std::shared_ptr<s3::S3Store> make_store(std::shared_ptr<ScriptedTransport> t,
 
 TEST_CASE("503 SlowDown and a reset are retried, re-signed with a fresh date") {
   auto t = std::make_shared<ScriptedTransport>(std::deque<Outcome>{
-      response(503, "<Error><Code>SlowDown</Code></Error>"), TransportError{"reset", true},
+      response(503, "<Error><Code>SlowDown</Code></Error>"), TransportError{"reset", TransportFailure::kBroken},
       response(206, "abc")});
   auto stats = std::make_shared<Stats>();
   auto store = make_store(t, stats);

@@ -2,21 +2,21 @@
 // query encoding.
 #include <doctest/doctest.h>
 
-#include "http/http_types.hpp"
+#include "net/encoding.hpp"
 #include "store/s3/s3_url.hpp"
 
 using namespace arraymorph;
 using namespace arraymorph::s3;
 
-TEST_CASE("uri_encode: unreserved kept, everything else %XX upper-case") {
-  CHECK(http::uri_encode("AZaz09-_.~", false) == "AZaz09-_.~");
-  CHECK(http::uri_encode("a b", true) == "a%20b");
-  CHECK(http::uri_encode("a/b", true) == "a/b");
-  CHECK(http::uri_encode("a/b", false) == "a%2Fb");
-  CHECK(http::uri_encode("+%=:", true) == "%2B%25%3D%3A");
-  CHECK(http::uri_encode("$&,;@!*'()", true) == "%24%26%2C%3B%40%21%2A%27%28%29");
-  CHECK(http::uri_encode("\xC3\xA9\xE2\x82\xAC", true) == "%C3%A9%E2%82%AC");  // "é€"
-  CHECK(http::uri_encode("", true) == "");
+TEST_CASE("percent_encode: unreserved kept, everything else %XX upper-case") {
+  CHECK(net::percent_encode("AZaz09-_.~", false) == "AZaz09-_.~");
+  CHECK(net::percent_encode("a b", true) == "a%20b");
+  CHECK(net::percent_encode("a/b", true) == "a/b");
+  CHECK(net::percent_encode("a/b", false) == "a%2Fb");
+  CHECK(net::percent_encode("+%=:", true) == "%2B%25%3D%3A");
+  CHECK(net::percent_encode("$&,;@!*'()", true) == "%24%26%2C%3B%40%21%2A%27%28%29");
+  CHECK(net::percent_encode("\xC3\xA9\xE2\x82\xAC", true) == "%C3%A9%E2%82%AC");  // "é€"
+  CHECK(net::percent_encode("", true) == "");
 }
 
 TEST_CASE("encode_key covers the awkward characters of object keys") {

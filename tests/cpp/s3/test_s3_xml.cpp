@@ -1,4 +1,4 @@
-// test_s3_xml.cpp -- the tolerant XML reader and the S3 documents (listing, errors, multipart,
+// test_s3_xml.cpp -- the S3 documents (listing, errors, multipart,
 // batch delete), with responses shaped like AWS's and SeaweedFS's.
 #include <doctest/doctest.h>
 
@@ -6,43 +6,7 @@
 
 using namespace arraymorph;
 using namespace arraymorph::s3;
-
-TEST_CASE("entities: predefined, decimal, hex, unknown kept") {
-  CHECK(decode_entities("a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos;") == "a & b <c> \"d\" 'e'");
-  CHECK(decode_entities("&#65;&#x42;&#x20AC;") == "AB\xE2\x82\xAC");
-  CHECK(decode_entities("&nbsp; & x") == "&nbsp; & x");
-  CHECK(escape_xml("<a&'\">") == "&lt;a&amp;&apos;&quot;&gt;");
-}
-
-TEST_CASE("parse_xml: prolog, comments, CDATA, attributes, namespaces, self-closing") {
-  auto doc = parse_xml(
-      "<?xml version=\"1.0\"?>\n<!DOCTYPE x>\n<!-- c --><s3:Root xmlns:s3=\"u\" a='1>2'>"
-      "<A>x&amp;y</A><B/><C><![CDATA[<raw>&amp;]]></C><A>second</A></s3:Root>");
-  REQUIRE(doc.ok());
-  CHECK(doc->name == "Root");
-  CHECK(doc->child_text("A") == "x&y");
-  CHECK(doc->children_named("A").size() == 2);
-  REQUIRE(doc->child("B") != nullptr);
-  CHECK(doc->child("B")->text.empty());
-  CHECK(doc->child_text("C") == "<raw>&amp;");
-  CHECK(doc->child_text("Missing").empty());
-}
-
-TEST_CASE("parse_xml: malformed input is an error, never a crash") {
-  CHECK_FALSE(parse_xml("").ok());
-  CHECK_FALSE(parse_xml("not xml").ok());
-  CHECK_FALSE(parse_xml("<a><b></a").ok());
-  CHECK_FALSE(parse_xml("<a").ok());
-  CHECK_FALSE(parse_xml("</a>").ok());
-  auto r = parse_xml("<a><b>");
-  REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == Code::kIo);
-  CHECK(r.status().message().find("not closed") != std::string::npos);
-  // An unclosed inner element is tolerated when the outer one closes.
-  auto t = parse_xml("<a><b>text</a>");
-  REQUIRE(t.ok());
-  CHECK(t->child_text("b") == "text");
-}
+using arraymorph::net::parse_xml;
 
 TEST_CASE("ListObjectsV2 page with prefixes and continuation") {
   const std::string body = R"(<?xml version="1.0" encoding="UTF-8"?>

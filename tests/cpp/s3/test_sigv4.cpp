@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "net/encoding.hpp"
 #include "store/s3/sigv4_signer.hpp"
 
 using namespace arraymorph;
@@ -55,7 +56,7 @@ TEST_CASE("sha256 and md5 helpers") {
 }
 
 TEST_CASE("AWS example: GET Object (range, signed empty payload)") {
-  http::HttpRequest r;
+  net::HttpRequest r;
   r.method = "GET";
   r.url = "https://examplebucket.s3.amazonaws.com/test.txt";
   r.headers = {{"Range", "bytes=0-9"}};
@@ -76,16 +77,16 @@ TEST_CASE("AWS example: GET Object (range, signed empty payload)") {
         "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
         "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
         "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
-  CHECK(http::find_header(r.headers, "authorization") == parts.authorization);
-  CHECK(http::find_header(r.headers, "host") == "examplebucket.s3.amazonaws.com");
-  CHECK(http::find_header(r.headers, "X-Amz-Date") == "20130524T000000Z");
+  CHECK(net::find_header(r.headers, "authorization") == parts.authorization);
+  CHECK(net::find_header(r.headers, "host") == "examplebucket.s3.amazonaws.com");
+  CHECK(net::find_header(r.headers, "X-Amz-Date") == "20130524T000000Z");
 }
 
 TEST_CASE("AWS example: PUT Object (hashed payload, '$' in the key, Date header)") {
   const std::string body = "Welcome to Amazon S3.";
-  http::HttpRequest r;
+  net::HttpRequest r;
   r.method = "PUT";
-  r.url = "https://examplebucket.s3.amazonaws.com/" + http::uri_encode("test$file.text", true);
+  r.url = "https://examplebucket.s3.amazonaws.com/" + net::percent_encode("test$file.text", true);
   r.owned_body = body;
   r.headers = {{"Date", "Fri, 24 May 2013 00:00:00 GMT"},
                {"x-amz-storage-class", "REDUCED_REDUNDANCY"}};
@@ -106,7 +107,7 @@ TEST_CASE("AWS example: PUT Object (hashed payload, '$' in the key, Date header)
 }
 
 TEST_CASE("AWS example: GET Bucket Lifecycle (query without value)") {
-  http::HttpRequest r;
+  net::HttpRequest r;
   r.method = "GET";
   r.url = "https://examplebucket.s3.amazonaws.com/?lifecycle";
   const auto parts = sign_request(r, kDocCreds, doc_options(kEmptyPayloadSha256));
@@ -124,7 +125,7 @@ TEST_CASE("AWS example: GET Bucket Lifecycle (query without value)") {
 }
 
 TEST_CASE("AWS example: Get Bucket (List Objects), query parameters sorted") {
-  http::HttpRequest r;
+  net::HttpRequest r;
   r.method = "GET";
   r.url = "https://examplebucket.s3.amazonaws.com/?prefix=J&max-keys=2";
   const auto parts = sign_request(r, kDocCreds, doc_options(kEmptyPayloadSha256));
@@ -142,7 +143,7 @@ TEST_CASE("AWS example: Get Bucket (List Objects), query parameters sorted") {
 }
 
 TEST_CASE("aws-sig-v4-test-suite: get-vanilla") {
-  http::HttpRequest r;
+  net::HttpRequest r;
   r.method = "GET";
   r.url = "https://example.amazonaws.com/";
   const auto parts = sign_request(r, kSuiteCreds, suite_options());
@@ -160,7 +161,7 @@ TEST_CASE("aws-sig-v4-test-suite: get-vanilla") {
 }
 
 TEST_CASE("aws-sig-v4-test-suite: get-vanilla-query-order-key-case") {
-  http::HttpRequest r;
+  net::HttpRequest r;
   r.method = "GET";
   r.url = "https://example.amazonaws.com/?Param2=value2&Param1=value1";
   const auto parts = sign_request(r, kSuiteCreds, suite_options());
@@ -172,9 +173,9 @@ TEST_CASE("aws-sig-v4-test-suite: get-vanilla-query-order-key-case") {
 }
 
 TEST_CASE("aws-sig-v4-test-suite: get-utf8 (canonical URI keeps the encoded path)") {
-  http::HttpRequest r;
+  net::HttpRequest r;
   r.method = "GET";
-  r.url = "https://example.amazonaws.com/" + http::uri_encode("\xE1\x88\xB4", true);
+  r.url = "https://example.amazonaws.com/" + net::percent_encode("\xE1\x88\xB4", true);
   const auto parts = sign_request(r, kSuiteCreds, suite_options());
   CHECK(parts.canonical_request ==
         "GET\n/%E1%88%B4\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
@@ -183,7 +184,7 @@ TEST_CASE("aws-sig-v4-test-suite: get-utf8 (canonical URI keeps the encoded path
 }
 
 TEST_CASE("aws-sig-v4-test-suite: get-header-value-trim") {
-  http::HttpRequest r;
+  net::HttpRequest r;
   r.method = "GET";
   r.url = "https://example.amazonaws.com/";
   r.headers = {{"My-Header1", " value1"}, {"My-Header2", " \"a   b   c\""}};
@@ -208,14 +209,14 @@ TEST_CASE("steps compose: signing key and signature of the GET example") {
 TEST_CASE("session token is signed; unsigned payload; re-signing replaces headers") {
   Credentials c = kDocCreds;
   c.session_token = "token/with+chars=";
-  http::HttpRequest r;
+  net::HttpRequest r;
   r.method = "GET";
   r.url = "http://127.0.0.1:8333/bucket/a%20b";
   auto o = doc_options(kUnsignedPayload);
   const auto p1 = sign_request(r, c, o);
-  CHECK(http::find_header(r.headers, "x-amz-security-token") == "token/with+chars=");
-  CHECK(http::find_header(r.headers, "x-amz-content-sha256") == "UNSIGNED-PAYLOAD");
-  CHECK(http::find_header(r.headers, "Host") == "127.0.0.1:8333");
+  CHECK(net::find_header(r.headers, "x-amz-security-token") == "token/with+chars=");
+  CHECK(net::find_header(r.headers, "x-amz-content-sha256") == "UNSIGNED-PAYLOAD");
+  CHECK(net::find_header(r.headers, "Host") == "127.0.0.1:8333");
   CHECK(p1.canonical_request.find("x-amz-security-token:token/with+chars=\n") != std::string::npos);
   CHECK(p1.canonical_request.find("\n/bucket/a%20b\n") != std::string::npos);
   CHECK(p1.canonical_request.substr(p1.canonical_request.size() - 16) == "UNSIGNED-PAYLOAD");
@@ -225,18 +226,18 @@ TEST_CASE("session token is signed; unsigned payload; re-signing replaces header
   size_t auth_headers = 0;
   for (const auto& h : r.headers) auth_headers += h.first == "Authorization";
   CHECK(auth_headers == 1);
-  CHECK(http::find_header(r.headers, "x-amz-date") == "20130524T000100Z");
+  CHECK(net::find_header(r.headers, "x-amz-date") == "20130524T000100Z");
 }
 
 TEST_CASE("anonymous credentials leave the request unsigned") {
   Credentials anon;
   anon.anonymous = true;
-  http::HttpRequest r;
+  net::HttpRequest r;
   r.url = "https://bucket.s3.us-east-2.amazonaws.com/key";
   const auto parts = sign_request(r, anon, doc_options(kUnsignedPayload));
   CHECK(parts.signature.empty());
-  CHECK_FALSE(http::find_header(r.headers, "Authorization").has_value());
-  CHECK(http::find_header(r.headers, "Host") == "bucket.s3.us-east-2.amazonaws.com");
+  CHECK_FALSE(net::find_header(r.headers, "Authorization").has_value());
+  CHECK(net::find_header(r.headers, "Host") == "bucket.s3.us-east-2.amazonaws.com");
 }
 
 TEST_CASE("canonical query re-encodes and sorts") {

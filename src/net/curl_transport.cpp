@@ -1,11 +1,13 @@
 // curl_transport.cpp -- the libcurl multi event loop behind HttpTransport (see curl_transport.hpp).
-#include "http/curl_transport.hpp"
-#include "http/sharded_transport.hpp"
+#include "net/curl_transport.hpp"
+#include "net/sharded_transport.hpp"
+#include "net/strings.hpp"
 
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -15,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace arraymorph::http {
+namespace arraymorph::net {
 
 namespace {
 
@@ -39,9 +41,15 @@ void global_init_once() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-// Failures below HTTP that a re-send may fix: the connection broke or was too slow.
-bool retryable_curl_code(CURLcode c) {
+// Where a libcurl failure happened, for the retry taxonomy (TransportFailure). A failure with
+// no request byte on the wire is a connect failure whatever its code (libcurl reports a connect
+// timeout as CURLE_OPERATION_TIMEDOUT): re-sending it is safe for every method.
+TransportFailure failure_of(CURLcode c, bool sent_nothing) {
   switch (c) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return TransportFailure::kConnect;
     case CURLE_OPERATION_TIMEDOUT:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
@@ -50,19 +58,10 @@ bool retryable_curl_code(CURLcode c) {
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-      return true;
-    // Refused / unresolvable endpoints fail fast: re-sending to a server that is down only
-    // delays the error the user needs to see.
-    default:
-      return false;
+      return sent_nothing ? TransportFailure::kConnect : TransportFailure::kBroken;
+    default:  // TLS verification, malformed URL, out of memory, ...: a re-send cannot help
+      return TransportFailure::kFatal;
   }
-}
-
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) --e;
-  return s.substr(b, e - b);
 }
 
 // One request on its way: owns everything libcurl points into until the handler has run.
@@ -185,7 +184,7 @@ class CurlTransport final : public HttpTransport {
       }
     }
     if (t) {  // not queued: the transport is shutting down
-      t->handler(TransportError{"HTTP transport shut down before the request was sent", false});
+      t->handler(TransportError{"HTTP transport shut down before the request was sent", TransportFailure::kFatal});
       return;
     }
     curl_multi_wakeup(multi_.get());
@@ -238,7 +237,7 @@ class CurlTransport final : public HttpTransport {
       easy.reset(curl_easy_init());
     }
     if (!easy) {
-      t->handler(TransportError{"cannot create a libcurl handle (out of memory?)", false});
+      t->handler(TransportError{"cannot create a libcurl handle (out of memory?)", TransportFailure::kFatal});
       return;
     }
     CURL* h = easy.get();
@@ -259,7 +258,22 @@ class CurlTransport final : public HttpTransport {
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(options_.connect_timeout_s * 1000.0));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout_s * 1000.0));
+    // The request timeout, capped by what is left of the call's deadline (queueing included).
+    double timeout_s = options_.request_timeout_s;
+    if (r.deadline != std::chrono::steady_clock::time_point{}) {
+      const double left =
+          std::chrono::duration<double>(r.deadline - std::chrono::steady_clock::now()).count();
+      if (left <= 0) {
+        auto handler = std::move(t->handler);
+        recycle(std::move(easy));
+        handler(TransportError{"the call's deadline (retry_total_timeout) passed before " +
+                                   r.method + " to " + host_port_of(r.url) + " could start",
+                               TransportFailure::kFatal});
+        return;
+      }
+      timeout_s = std::min(timeout_s, left);
+    }
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, std::max(1L, static_cast<long>(timeout_s * 1000.0)));
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
     if (!options_.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_bundle.c_str());
@@ -298,7 +312,7 @@ class CurlTransport final : public HttpTransport {
     if (curl_multi_add_handle(multi_.get(), h) != CURLM_OK) {
       auto handler = std::move(t->handler);
       recycle(std::move(t->easy));
-      handler(TransportError{"cannot start request to " + host_port_of(r.url), false});
+      handler(TransportError{"cannot start request to " + host_port_of(r.url), TransportFailure::kFatal});
       return;
     }
     Transfer* raw = t.get();
@@ -328,9 +342,11 @@ class CurlTransport final : public HttpTransport {
       std::string what = code == CURLE_COULDNT_CONNECT ? "connection refused or unreachable: cannot connect to "
                          : code == CURLE_OPERATION_TIMEDOUT ? "request timed out talking to "
                                                             : "HTTP transfer failed with ";
+      long sent = 0;  // bytes of request headers written (0: never connected)
+      curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
       outcome = TransportError{what + host_port_of(t->request.url) + " (" + t->request.method +
                                    "): " + detail,
-                               retryable_curl_code(code)};
+                               failure_of(code, sent == 0)};
     }
     recycle(std::move(t->easy));
     t->handler(std::move(outcome));
@@ -357,7 +373,7 @@ class CurlTransport final : public HttpTransport {
     for (auto& t : queued) {
       t->handler(TransportError{"HTTP transport shut down before " + t->request.method + " to " +
                                     host_port_of(t->request.url) + " finished",
-                                false});
+                                TransportFailure::kFatal});
     }
   }
 
@@ -401,4 +417,4 @@ std::shared_ptr<HttpTransport> make_curl_transport(const TransportOptions& optio
   });
 }
 
-}  // namespace arraymorph::http
+}  // namespace arraymorph::net

@@ -1,10 +1,16 @@
-// retry.hpp -- the retry policy as data, and the timer that re-sends requests after a backoff.
+// retry.hpp -- the retry taxonomy, the backoff schedule, and the timer that re-sends requests
+// after a backoff. The one user is net::RequestClient (request_client.hpp), which owns attempts.
 //
-// Policy (DESIGN §3): exponential backoff with jitter for 429, 500, 502, 503, 504 and for transport
-// failures the transport marks retryable (resets, timeouts); every other 4xx is final. Backoff
-// values are in seconds. Store drivers decide whether to retry (attempt count, total time) and
-// re-sign the request with a fresh date before re-sending, which is why retries live above the
-// transport.
+// Taxonomy (as botocore's standard retry mode and object_store classify; DESIGN §3). Each failed
+// outcome gets one Failure class; should_retry() says whether that class is re-sent for an
+// idempotent request (GET, HEAD, PUT, DELETE) and for a non-idempotent one (POST):
+//   kThrottled   429, 503 (S3 SlowDown), 408, S3 RequestTimeout (400), SlowDown in a 200 body:
+//                the server refused the request before acting on it          -> both
+//   kConnect     refused, unreachable, DNS failure, connect timeout: nothing was sent -> both
+//   kServerError 500, 502, 504, InternalError in a 200 body: may have been applied -> idempotent
+//   kBroken      reset, timeout or truncated response after sending          -> idempotent
+//   kFatal / kNone  everything else (4xx, TLS verification, call deadline)   -> never
+// Backoff values are in seconds.
 //
 // RetryTimer: one thread per owner that runs callbacks at a point in time, so a backoff never
 // blocks the transport's event-loop thread. Callbacks run on the timer thread and must be short
@@ -21,9 +27,9 @@
 #include <mutex>
 #include <thread>
 
-#include "http/transport.hpp"
+#include "net/transport.hpp"
 
-namespace arraymorph::http {
+namespace arraymorph::net {
 
 // Uniform random number in [0, 1); injected so tests get deterministic schedules.
 using Rng = std::function<double()>;
@@ -33,10 +39,15 @@ using Rng = std::function<double()>;
 // lies in [base * (1 - jitter), base]. jitter is clamped to [0, 1].
 double backoff_for_attempt(int attempt, double initial, double max, double jitter, const Rng& rng);
 
-// HTTP statuses worth re-sending: 429 (throttled), 500, 502, 503 (incl. S3 SlowDown), 504.
+enum class Failure { kNone, kThrottled, kConnect, kServerError, kBroken, kFatal };
+
+// The class of an outcome. With `error_in_200_body`, a 200 whose body is an S3 <Error> document
+// (CompleteMultipartUpload and copies answer so) is classed by its Code.
+Failure classify(const Outcome& outcome, bool error_in_200_body = false);
+// Whether a failure of class `f` is re-sent (see the table above).
+bool should_retry(Failure f, bool idempotent);
+// HTTP statuses a store maps to a retryable kUnavailable: 408, 429, 500, 502, 503, 504.
 bool is_retryable_status(long status);
-// Retryable HTTP status or a transport error flagged retryable.
-bool is_retryable(const Outcome& outcome);
 
 class RetryTimer {
  public:
@@ -61,4 +72,4 @@ class RetryTimer {
   std::thread thread_;
 };
 
-}  // namespace arraymorph::http
+}  // namespace arraymorph::net

@@ -1,11 +1,11 @@
 // sharded_transport.cpp -- see sharded_transport.hpp.
-#include "http/sharded_transport.hpp"
+#include "net/sharded_transport.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <vector>
 
-namespace arraymorph::http {
+namespace arraymorph::net {
 namespace {
 
 // Requests on the wire per shard; their sum is what on_active reports.
@@ -58,4 +58,4 @@ std::shared_ptr<HttpTransport> make_sharded_transport(const TransportOptions& op
   return std::make_shared<ShardedTransport>(options, loops, make_one);
 }
 
-}  // namespace arraymorph::http
+}  // namespace arraymorph::net

@@ -7,6 +7,7 @@
 // Thread-safety: value types.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,7 +16,7 @@
 
 #include "arraymorph/store.hpp"  // GetDestination
 
-namespace arraymorph::http {
+namespace arraymorph::net {
 
 using arraymorph::GetDestination;
 using Header = std::pair<std::string, std::string>;
@@ -42,6 +43,11 @@ struct HttpRequest {
   const GetDestination* dest = nullptr;
   long dest_status = 200;
 
+  // The whole call's deadline (RetryPolicy::total_timeout_s since the call started, queueing
+  // included): the transport fails a request not started by then and caps its timeout to what
+  // is left. Default (epoch): no deadline beyond the transport's own timeouts.
+  std::chrono::steady_clock::time_point deadline{};
+
   const unsigned char* body_data() const {
     return body_ptr ? body_ptr : reinterpret_cast<const unsigned char*>(owned_body.data());
   }
@@ -57,14 +63,19 @@ struct HttpResponse {
   std::string body_string() const { return std::string(body.begin(), body.end()); }
 };
 
-// Failure below HTTP (connection refused, reset, timeout, TLS). `retryable` per DESIGN §3.
-struct TransportError {
-  std::string message;  // names the endpoint, never credentials
-  bool retryable = true;
+// Where below HTTP a request failed; the retry taxonomy (net/retry.hpp) reads it.
+enum class TransportFailure {
+  kConnect,  // no connection was made (refused, unreachable, DNS, connect timeout): nothing sent
+  kBroken,   // the connection broke or stalled after the request may have been sent (reset,
+             // timeout, truncated response)
+  kFatal,    // re-sending cannot help (TLS verification, bad URL, shutdown, call deadline passed)
 };
 
-// Percent-encodes per RFC 3986 (unreserved characters kept). With keep_slash, '/' is kept
-// (object key paths); without it '/' is encoded (query values, SigV4 canonical query).
-std::string uri_encode(const std::string& s, bool keep_slash);
+// Failure below HTTP (connection refused, reset, timeout, TLS).
+struct TransportError {
+  std::string message;  // names the endpoint, never credentials
+  TransportFailure kind = TransportFailure::kBroken;
+  bool retryable() const { return kind != TransportFailure::kFatal; }
+};
 
-}  // namespace arraymorph::http
+}  // namespace arraymorph::net

@@ -16,9 +16,9 @@
 #include <functional>
 #include <memory>
 
-#include "http/transport.hpp"
+#include "net/transport.hpp"
 
-namespace arraymorph::http {
+namespace arraymorph::net {
 
 using TransportFactory = std::function<std::shared_ptr<HttpTransport>(const TransportOptions&)>;
 
@@ -26,4 +26,4 @@ using TransportFactory = std::function<std::shared_ptr<HttpTransport>(const Tran
 std::shared_ptr<HttpTransport> make_sharded_transport(const TransportOptions& options, int loops,
                                                       const TransportFactory& make_one);
 
-}  // namespace arraymorph::http
+}  // namespace arraymorph::net

@@ -1,4 +1,4 @@
-// test_retry.cpp -- backoff schedule, retryable classification and the retry timer.
+// test_retry.cpp -- backoff schedule, the retry taxonomy and the retry timer.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -8,9 +8,9 @@
 #include <thread>
 #include <vector>
 
-#include "http/retry.hpp"
+#include "net/retry.hpp"
 
-using namespace arraymorph::http;
+using namespace arraymorph::net;
 
 TEST_CASE("backoff doubles from initial and caps at max") {
   const Rng one = [] { return 1.0; };  // jitter draws its maximum: the full base
@@ -38,18 +38,52 @@ TEST_CASE("jitter randomises the given fraction of the wait") {
   }
 }
 
-TEST_CASE("retryable statuses: 429 and 5xx gateway/server errors only") {
-  for (long s : {429L, 500L, 502L, 503L, 504L}) CHECK(is_retryable_status(s));
+TEST_CASE("retryable statuses: 408, 429 and 5xx gateway/server errors only") {
+  for (long s : {408L, 429L, 500L, 502L, 503L, 504L}) CHECK(is_retryable_status(s));
   for (long s : {200L, 206L, 301L, 400L, 401L, 403L, 404L, 409L, 412L, 416L, 501L, 505L})
     CHECK_FALSE(is_retryable_status(s));
-  HttpResponse slow;
-  slow.status = 503;  // S3 SlowDown
-  CHECK(is_retryable(Outcome(slow)));
-  HttpResponse denied;
-  denied.status = 403;
-  CHECK_FALSE(is_retryable(Outcome(denied)));
-  CHECK(is_retryable(Outcome(TransportError{"reset", true})));
-  CHECK_FALSE(is_retryable(Outcome(TransportError{"refused", false})));
+}
+
+namespace {
+Outcome status(long code, std::string body = "") {
+  HttpResponse r;
+  r.status = code;
+  r.body.assign(body.begin(), body.end());
+  return r;
+}
+}  // namespace
+
+TEST_CASE("taxonomy: each outcome's class, and which classes are re-sent per idempotency") {
+  CHECK(classify(status(503, "<Error><Code>SlowDown</Code></Error>")) == Failure::kThrottled);
+  CHECK(classify(status(429)) == Failure::kThrottled);
+  CHECK(classify(status(408)) == Failure::kThrottled);
+  CHECK(classify(status(400, "<Error><Code>RequestTimeout</Code></Error>")) == Failure::kThrottled);
+  CHECK(classify(status(400, "<Error><Code>InvalidArgument</Code></Error>")) == Failure::kNone);
+  CHECK(classify(status(500)) == Failure::kServerError);
+  CHECK(classify(status(502)) == Failure::kServerError);
+  CHECK(classify(status(504)) == Failure::kServerError);
+  CHECK(classify(status(403)) == Failure::kNone);
+  CHECK(classify(status(404)) == Failure::kNone);
+  CHECK(classify(status(200)) == Failure::kNone);
+  // SlowDown / InternalError inside a 200 body count only where the operation may answer so.
+  const Outcome slow200 = status(200, "<Error><Code>SlowDown</Code></Error>");
+  CHECK(classify(slow200) == Failure::kNone);
+  CHECK(classify(slow200, true) == Failure::kThrottled);
+  CHECK(classify(status(200, "<Error><Code>InternalError</Code></Error>"), true) ==
+        Failure::kServerError);
+  CHECK(classify(status(200, "<CompleteMultipartUploadResult/>"), true) == Failure::kNone);
+  CHECK(classify(Outcome(TransportError{"refused", TransportFailure::kConnect})) == Failure::kConnect);
+  CHECK(classify(Outcome(TransportError{"reset", TransportFailure::kBroken})) == Failure::kBroken);
+  CHECK(classify(Outcome(TransportError{"tls", TransportFailure::kFatal})) == Failure::kFatal);
+
+  for (bool idem : {true, false}) {
+    CHECK(should_retry(Failure::kThrottled, idem));
+    CHECK(should_retry(Failure::kConnect, idem));
+    CHECK(should_retry(Failure::kServerError, idem) == idem);
+    CHECK(should_retry(Failure::kBroken, idem) == idem);
+    CHECK_FALSE(should_retry(Failure::kFatal, idem));
+    CHECK_FALSE(should_retry(Failure::kNone, idem));
+  }
 }
 
 TEST_CASE("RetryTimer runs tasks in time order after their delay") {

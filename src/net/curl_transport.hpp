@@ -17,11 +17,11 @@
 #include <memory>
 #include <string>
 
-#include "http/transport.hpp"
+#include "net/transport.hpp"
 
-namespace arraymorph::http {
+namespace arraymorph::net {
 
 // "host:port" of an absolute URL, with the scheme's default port filled in (80/443).
 std::string host_port_of(const std::string& url);
 
-}  // namespace arraymorph::http
+}  // namespace arraymorph::net

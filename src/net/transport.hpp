@@ -15,9 +15,9 @@
 #include <string>
 #include <variant>
 
-#include "http/http_types.hpp"
+#include "net/http_types.hpp"
 
-namespace arraymorph::http {
+namespace arraymorph::net {
 
 using Outcome = std::variant<HttpResponse, TransportError>;
 using ResponseHandler = std::function<void(Outcome&&)>;
@@ -46,4 +46,4 @@ Outcome issue_and_wait(HttpTransport& transport, HttpRequest request);
 
 std::shared_ptr<HttpTransport> make_curl_transport(const TransportOptions& options);
 
-}  // namespace arraymorph::http
+}  // namespace arraymorph::net
