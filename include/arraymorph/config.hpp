@@ -44,6 +44,7 @@ struct S3Config {
   bool signed_payloads = false;
   bool anonymous = false;        // AWS_NO_SIGN_REQUEST
   std::string ca_bundle;         // AWS_CA_BUNDLE
+  bool request_payer = false;    // AWS_REQUEST_PAYER=requester: requester-pays buckets
   uint64_t multipart_threshold = 64ull << 20;  // bytes
   uint64_t multipart_part_size = 16ull << 20;  // bytes
 };

@@ -184,6 +184,14 @@ Status set_one(Config& c, const std::string& key, const std::string& value,
   if (key == "s3.signed_payloads") return assign_bool(c.s3.signed_payloads);
   if (key == "s3.anonymous") return assign_bool(c.s3.anonymous);
   if (key == "s3.ca_bundle") { c.s3.ca_bundle = value; return ok_status(); }
+  if (key == "s3.request_payer") {
+    // "requester" (the header's value, GDAL's AWS_REQUEST_PAYER) or a boolean.
+    if (net::ascii_lower(trim(value)) == "requester") {
+      c.s3.request_payer = true;
+      return ok_status();
+    }
+    return assign_bool(c.s3.request_payer);
+  }
   if (key == "s3.multipart_threshold") return assign_bytes(c.s3.multipart_threshold, 1);
   if (key == "s3.multipart_part_size") return assign_bytes(c.s3.multipart_part_size, 1);
   if (key == "azure.container") { c.azure.container = value; return ok_status(); }
@@ -217,6 +225,7 @@ const std::vector<EnvBinding>& env_bindings() {
       {"s3.signed_payloads", {"AWS_SIGNED_PAYLOADS"}},
       {"s3.anonymous", {"AWS_NO_SIGN_REQUEST"}},
       {"s3.ca_bundle", {"AWS_CA_BUNDLE"}},
+      {"s3.request_payer", {"AWS_REQUEST_PAYER"}},
       {"azure.connection_string", {"AZURE_STORAGE_CONNECTION_STRING"}},
       {"azure.sas_token", {"AZURE_STORAGE_SAS_TOKEN"}},
       {"local.root", {"ARRAYMORPH_LOCAL_ROOT"}},

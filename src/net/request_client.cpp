@@ -60,7 +60,18 @@ void RequestClient::attempt(const std::shared_ptr<State>& state) {
 
 void RequestClient::on_outcome(const std::shared_ptr<State>& state, Outcome&& outcome) {
   const RetryPolicy& p = options_.retry;
-  const Failure failure = classify(outcome, state->call.error_in_200_body);
+  Failure failure = classify(outcome, state->call.error_in_200_body);
+  if (failure == Failure::kNone && state->call.verify) {
+    const auto* r = std::get_if<HttpResponse>(&outcome);
+    if (r && r->status >= 200 && r->status < 300) {
+      std::string mismatch = state->call.verify(*r);
+      if (!mismatch.empty()) {
+        failure = Failure::kCorrupt;
+        // What the caller sees if no re-fetch succeeds: never the corrupt bytes as data.
+        outcome = TransportError{"checksum mismatch: " + mismatch, TransportFailure::kFatal};
+      }
+    }
+  }
   bool deadline_passed = false;
   if (should_retry(failure, state->call.idempotent) && state->attempts < p.max_attempts) {
     const double delay = backoff_for_attempt(state->attempts, p.initial_backoff_s,

@@ -11,7 +11,8 @@
 //                for admission and in the transport's queue and every attempt's own timeout
 //                (HttpRequest::deadline); no attempt starts after it and no backoff crosses it;
 //   admission    every attempt holds a slot of the process-wide Admission (admission.hpp);
-//   in-flight    Stats::note_inflight sees this client's attempts on the wire.
+//   in-flight    Stats::note_inflight sees this client's attempts on the wire;
+//   integrity    Call::verify checks each successful response; a mismatch is re-fetched.
 //
 // Completion model (one for both backends): `done` of start() runs exactly once on an internal
 // thread (a transport event loop, or the retry timer when the client is destroyed mid-backoff)
@@ -51,6 +52,12 @@ struct Call {
   bool idempotent = true;
   // S3 operations that may answer 200 with an <Error> body (CompleteMultipartUpload).
   bool error_in_200_body = false;
+  // Integrity check of a 2xx response (its body, or the GetDestination it was received into):
+  // "" when it holds, else what did not match. A mismatch is a kCorrupt failure: re-fetched like
+  // a broken transfer, and if it persists the call fails with a fatal TransportError
+  // "checksum mismatch ..." that the store reports naming the object. Runs on the transport
+  // thread: it must be cheap (CRC32C, or MD5 of one chunk).
+  std::function<std::string(const HttpResponse&)> verify;
 };
 
 struct Completed {

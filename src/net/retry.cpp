@@ -71,7 +71,8 @@ bool should_retry(Failure f, bool idempotent) {
     case Failure::kThrottled:
     case Failure::kConnect: return true;
     case Failure::kServerError:
-    case Failure::kBroken: return idempotent;
+    case Failure::kBroken:
+    case Failure::kCorrupt: return idempotent;
     default: return false;
   }
 }

@@ -9,6 +9,7 @@
 //   kConnect     refused, unreachable, DNS failure, connect timeout: nothing was sent -> both
 //   kServerError 500, 502, 504, InternalError in a 200 body: may have been applied -> idempotent
 //   kBroken      reset, timeout or truncated response after sending          -> idempotent
+//   kCorrupt     a 2xx whose body fails the checksum the store sent with it  -> idempotent
 //   kFatal / kNone  everything else (4xx, TLS verification, call deadline)   -> never
 // Backoff values are in seconds.
 //
@@ -39,7 +40,7 @@ using Rng = std::function<double()>;
 // lies in [base * (1 - jitter), base]. jitter is clamped to [0, 1].
 double backoff_for_attempt(int attempt, double initial, double max, double jitter, const Rng& rng);
 
-enum class Failure { kNone, kThrottled, kConnect, kServerError, kBroken, kFatal };
+enum class Failure { kNone, kThrottled, kConnect, kServerError, kBroken, kCorrupt, kFatal };
 
 // The class of an outcome. With `error_in_200_body`, a 200 whose body is an S3 <Error> document
 // (CompleteMultipartUpload and copies answer so) is classed by its Code.

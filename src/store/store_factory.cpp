@@ -225,6 +225,7 @@ std::string StoreIdentity::cache_key() const {
   field(k, "s3.signed_payloads", s3.signed_payloads);
   field(k, "s3.anonymous", s3.anonymous);
   field(k, "s3.ca_bundle", s3.ca_bundle);
+  field(k, "s3.request_payer", s3.request_payer);
   field(k, "s3.multipart_threshold", s3.multipart_threshold);
   field(k, "s3.multipart_part_size", s3.multipart_part_size);
   field(k, "azure.container", azure.container);

@@ -381,3 +381,18 @@ TEST_CASE("empty variables count as unset") {
   CHECK(c.platform == Platform::kLocal);
   CHECK(c.threads == 0);
 }
+
+TEST_CASE("AWS_REQUEST_PAYER: requester (or a boolean) turns requester-pays on") {
+  {
+    EnvGuard env;
+    CHECK_FALSE(env_config().s3.request_payer);
+    env.set("AWS_REQUEST_PAYER", "requester");
+    CHECK(env_config().s3.request_payer);
+  }
+  Config c;
+  REQUIRE(c.apply({{"s3.request_payer", "true"}}).ok());
+  CHECK(c.s3.request_payer);
+  REQUIRE(c.apply({{"s3.request_payer", "false"}}).ok());
+  CHECK_FALSE(c.s3.request_payer);
+  CHECK(contains(env_error("AWS_REQUEST_PAYER", "maybe"), "AWS_REQUEST_PAYER"));
+}

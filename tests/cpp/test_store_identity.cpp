@@ -50,6 +50,7 @@ std::vector<std::pair<const char*, std::function<void(Config&)>>> s3_changes() {
       {"session_token", [](Config& c) { c.s3.session_token = "TOKEN"; }},
       {"signed_payloads", [](Config& c) { c.s3.signed_payloads = true; }},
       {"virtual_addressing", [](Config& c) { c.s3.virtual_addressing = true; }},
+      {"request_payer", [](Config& c) { c.s3.request_payer = true; }},
       {"max_inflight", [](Config& c) { c.max_inflight = 3; }},
       {"event_loops", [](Config& c) { c.event_loops = 1; }},
   };

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <variant>
 
+#include "net/crypto.hpp"
+#include "net/integrity.hpp"
 #include "store/azure/azure_xml.hpp"
 #include "store/azure/connection_string.hpp"
 #include "store/azure/shared_key_signer.hpp"
@@ -57,9 +59,11 @@ void AzureStore::authorize(net::HttpRequest& request) const {
 }
 
 void AzureStore::send(OpKind kind, std::string operation, std::string key,
-                      std::function<net::HttpRequest()> build, ResponseDone done) {
+                      std::function<net::HttpRequest()> build, ResponseDone done,
+                      std::function<std::string(const net::HttpResponse&)> verify) {
   net::Call call;
   call.op = kind;
+  call.verify = std::move(verify);
   call.idempotent = true;  // every Blob operation we issue is a GET, HEAD, PUT or DELETE
   call.build = [this, build = std::move(build)] {
     net::HttpRequest request = build();
@@ -87,6 +91,15 @@ void AzureStore::send(OpKind kind, std::string operation, std::string key,
 
 void AzureStore::get_async(const std::string& key, const std::optional<ByteRange>& range,
                            const GetDestination* dest, GetCallback done) {
+  // A whole blob comes back with the Content-MD5 it was stored with (sent with every Put Blob);
+  // for a range the header is the whole blob's: not checked.
+  std::function<std::string(const net::HttpResponse&)> verify;
+  if (!range) {
+    verify = [dest](const net::HttpResponse& r) -> std::string {
+      auto sum = net::find_header(r.headers, "Content-MD5");
+      return sum ? net::check_md5(r, dest, *sum) : "";
+    };
+  }
   send(OpKind::kGet, "Get Blob", key,
        [this, key, range, dest] {
          net::HttpRequest req = get_blob_request(options_.target, key, range);
@@ -119,7 +132,7 @@ void AzureStore::get_async(const std::string& key, const std::optional<ByteRange
            c.errors.fetch_add(1, std::memory_order_relaxed);
            done(status_from_response(resp, options_.target, "Get Blob", key));
          }
-       });
+       }, std::move(verify));
 }
 
 void AzureStore::head_async(const std::string& key, HeadCallback done) {
@@ -152,7 +165,13 @@ void AzureStore::put_async(const std::string& key, const unsigned char* data, si
     return;
   }
   send(OpKind::kPut, "Put Blob", key,
-       [this, key, data, size] { return put_blob_request(options_.target, key, data, size); },
+       [this, key, data, size, md5 = net::md5_base64(data, size)] {
+         net::HttpRequest req = put_blob_request(options_.target, key, data, size);
+         // Verified by the service on receipt, and kept as the blob's MD5 for every GET.
+         req.headers.emplace_back("Content-MD5", md5);
+         req.headers.emplace_back("x-ms-blob-content-md5", md5);
+         return req;
+       },
        [this, key, size, done = std::move(done)](Result<net::HttpResponse>&& r) {
          OpCounters& c = stats_->op(OpKind::kPut);
          if (!r.ok()) return done(Status(r.status()));  // counted by send()
@@ -205,7 +224,11 @@ void AzureStore::put_blocks_async(const std::string& key, const unsigned char* d
     const size_t len = std::min(block, size - i * block);
     const std::string id = up->ids[i];
     send(OpKind::kPut, "Put Block", key,
-         [this, key, id, part, len] { return put_block_request(options_.target, key, id, part, len); },
+         [this, key, id, part, len, md5 = net::md5_base64(part, len)] {
+           net::HttpRequest req = put_block_request(options_.target, key, id, part, len);
+           req.headers.emplace_back("Content-MD5", md5);  // verified by the service on receipt
+           return req;
+         },
          [this, key, up, commit](Result<net::HttpResponse>&& r) {
            Status s;
            if (!r.ok()) {

@@ -7,6 +7,10 @@
 // fresh x-ms-date. The blocking methods (get, put, ...) start a chain of requests and wait;
 // get_many/put_many start every request of the batch at once and wait for all.
 //
+// Integrity: every Put Blob / Put Block carries Content-MD5 (the service rejects a body that
+// does not match); a whole-blob GET is checked against the Content-MD5 it returns, re-fetched on
+// a mismatch and then reported naming the blob (net::Call::verify).
+//
 // Semantics (store.hpp): a missing blob (BlobNotFound) is nullopt for get/head and not an error
 // for delete; a missing container is an error naming it; 403 names account and container and
 // hints at the key or clock. Messages never contain the key or the SAS token.
@@ -78,7 +82,8 @@ class AzureStore final : public ObjectStore {
   // Sends build() (authorized afresh each attempt) with retries; `done` gets the final HTTP
   // response, whatever its status, or a Status for a transport failure.
   void send(OpKind kind, std::string operation, std::string key,
-            std::function<net::HttpRequest()> build, ResponseDone done);
+            std::function<net::HttpRequest()> build, ResponseDone done,
+            std::function<std::string(const net::HttpResponse&)> verify = nullptr);
   void authorize(net::HttpRequest& request) const;
 
   // With `dest`, a 200/206 body is received straight into it (zero-copy, see GetDestination).

@@ -14,6 +14,11 @@
 // endpoint. Objects above S3Config::multipart_threshold go up as multipart uploads of
 // multipart_part_size parts, aborted on failure. Messages never contain credentials.
 //
+// Integrity: a single PUT carries x-amz-checksum-crc32c, multipart parts Content-MD5 (the server
+// rejects a body that does not match); a whole-object GET asks for the stored checksum
+// (x-amz-checksum-mode) and checks the body against it, re-fetches on a mismatch and then
+// reports it naming the object (net::Call::verify). Ranged GETs are not checked.
+//
 // Zero-copy reads: a get_many request with a GetDestination has its body written by the
 // transport straight into the destination (Stats::zero_copy_*); a response the transport could
 // not stream there (the server ignored Range) is copied into it instead.
@@ -49,6 +54,7 @@ struct S3StoreOptions {
   Credentials credentials;
   std::string region = kDefaultS3Region;
   bool signed_payloads = false;
+  bool request_payer = false;  // send x-amz-request-payer: requester (requester-pays buckets)
   uint64_t multipart_threshold = 64ull << 20;  // bytes; objects larger than this use multipart
   uint64_t multipart_part_size = 16ull << 20;  // bytes (S3 minimum is 5 MiB except the last part)
   RetryPolicy retry;

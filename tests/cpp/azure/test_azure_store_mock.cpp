@@ -374,3 +374,34 @@ TEST_CASE("make_azure_store: configuration errors name the setting, not the secr
   REQUIRE(s.ok());
   CHECK(s.value()->describe() == "az://acct/data");
 }
+
+// ------------------------------------------------------------------------- integrity (issue 17)
+
+TEST_CASE("Put Blob carries Content-MD5; a whole-blob GET is checked against it") {
+  std::atomic<int> gets{0};
+  Fixture f([&](const net::HttpRequest& r, size_t) {
+    if (r.method == "PUT") return response(201);
+    // The first GET's body has a flipped byte; the re-fetch is right.
+    const bool first = gets.fetch_add(1) == 0;
+    return response(200, first ? "chunk bytfs" : "chunk bytes",
+                    {{"Content-MD5", "BijrHqDkvvmhb1Fy4JLhFg=="}});
+  });
+  const std::string body = "123456789";
+  REQUIRE(f.store.put("k", reinterpret_cast<const unsigned char*>(body.data()), body.size()).ok());
+  CHECK(net::find_header(f.transport->requests()[0].headers, "Content-MD5") ==
+        "JfnnlDI7RTiF9RgfG2JNCw==");
+  auto r = f.store.get("c/0");
+  REQUIRE(r.ok());
+  CHECK(text(*r.value()) == "chunk bytes");
+  CHECK(gets.load() == 2);
+}
+
+TEST_CASE("a blob that keeps failing its Content-MD5 is an error naming it") {
+  Fixture f([](const net::HttpRequest&, size_t) {
+    return response(200, "chunk bytfs", {{"Content-MD5", "BijrHqDkvvmhb1Fy4JLhFg=="}});
+  });
+  auto r = f.store.get("c/0");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("checksum mismatch") != std::string::npos);
+  CHECK(r.status().message().find("'c/0'") != std::string::npos);
+}

@@ -150,3 +150,73 @@ TEST_CASE("DeleteObjects: one POST ?delete with Content-MD5, NoSuchKey errors ig
   CHECK(find_header(t->requests[0].headers, "Content-MD5").has_value());
   CHECK(t->requests[0].owned_body.find("<Key>b</Key>") != std::string::npos);
 }
+
+// ------------------------------------------------------------------------- integrity (issue 17)
+
+TEST_CASE("every PUT carries x-amz-checksum-crc32c; whole-object GETs ask for the checksum") {
+  auto t = std::make_shared<ScriptedTransport>(std::deque<Outcome>{response(200), response(200, "x"),
+                                                                    response(206, "x")});
+  auto store = make_store(t, nullptr);
+  const std::string body = "123456789";
+  REQUIRE(store->put("k", reinterpret_cast<const unsigned char*>(body.data()), body.size()).ok());
+  CHECK(find_header(t->requests[0].headers, "x-amz-checksum-crc32c") == "4waSgw==");
+  REQUIRE(store->get("k").ok());
+  CHECK(find_header(t->requests[1].headers, "x-amz-checksum-mode") == "ENABLED");
+  REQUIRE(store->get("k", ByteRange{0, 1}).ok());
+  CHECK_FALSE(find_header(t->requests[2].headers, "x-amz-checksum-mode").has_value());
+}
+
+TEST_CASE("a flipped byte in a GET body is re-fetched, never returned as data") {
+  const Headers sum{{"x-amz-checksum-crc32c", "mC8euw=="}};  // CRC32C of "chunk bytes"
+  auto t = std::make_shared<ScriptedTransport>(std::deque<Outcome>{
+      response(200, "chunk bytfs", sum), response(200, "chunk bytes", sum)});
+  auto stats = std::make_shared<Stats>();
+  auto store = make_store(t, stats);
+  auto r = store->get("c/0");
+  REQUIRE(r.ok());
+  CHECK(std::string(r.value()->begin(), r.value()->end()) == "chunk bytes");
+  CHECK(t->requests.size() == 2);
+  CHECK(stats->op(OpKind::kGet).retries == 1);
+}
+
+TEST_CASE("a body that keeps failing its checksum is an error naming the object") {
+  const Headers sum{{"x-amz-checksum-crc32c", "mC8euw=="}};
+  std::deque<Outcome> script(6, Outcome(response(200, "chunk bytfs", sum)));
+  auto t = std::make_shared<ScriptedTransport>(script);
+  auto store = make_store(t, nullptr);
+  auto r = store->get("c/0");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("checksum mismatch") != std::string::npos);
+  CHECK(r.status().message().find("s3://bkt/c/0") != std::string::npos);
+  CHECK(t->requests.size() == 4);  // max_attempts
+  // A composite (multipart) checksum covers parts, not the body: not checked.
+  auto t2 = std::make_shared<ScriptedTransport>(std::deque<Outcome>{
+      response(200, "whatever", {{"x-amz-checksum-crc32c", "AAAAAA==-3"}})});
+  CHECK(make_store(t2, nullptr)->get("m").ok());
+}
+
+TEST_CASE("requester pays: every request says so; another region is named from x-amz-bucket-region") {
+  auto t = std::make_shared<ScriptedTransport>(std::deque<Outcome>{
+      response(200, "x"),
+      response(301, "<Error><Code>PermanentRedirect</Code></Error>",
+               {{"x-amz-bucket-region", "eu-central-1"}})});
+  s3::S3StoreOptions o;
+  o.bucket = "bkt";
+  S3Config c;
+  c.endpoint = "http://127.0.0.1:9000";
+  c.use_tls = false;
+  o.endpoint = s3::resolve_endpoint(c).value();
+  o.credentials = {"AKID", "SECRET", "", false};
+  o.region = "us-east-2";
+  o.request_payer = true;
+  s3::S3Store store(std::move(o), t, nullptr);
+  REQUIRE(store.get("k").ok());
+  CHECK(find_header(t->requests[0].headers, "x-amz-request-payer") == "requester");
+  // Signed like every other header.
+  CHECK(find_header(t->requests[0].headers, "Authorization")->find("x-amz-request-payer") !=
+        std::string::npos);
+  auto r = store.get("k");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("region 'eu-central-1'") != std::string::npos);
+  CHECK(r.status().message().find("AWS_REGION=eu-central-1") != std::string::npos);
+}
