@@ -33,9 +33,6 @@ void RequestClient::start(Call call, Done done) {
   auto state = std::make_shared<State>();
   state->call = std::move(call);
   state->done = std::move(done);
-  const double total = std::max(0.0, options_.retry.total_timeout_s);
-  state->deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                       std::chrono::duration<double>(total));
   attempt(state);
 }
 
@@ -45,6 +42,13 @@ Completed RequestClient::run(Call call) {
 
 void RequestClient::attempt(const std::shared_ptr<State>& state) {
   options_.admission->acquire([this, state] {
+    if (state->attempts == 0) {
+      // The call's clock starts when it first gets a slot (see the header: a batch's tail
+      // waiting behind the batch's own head is not the call being slow).
+      const double total = std::max(0.0, options_.retry.total_timeout_s);
+      state->deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(total));
+    }
     HttpRequest request = state->call.build();  // signed afresh: a new date per attempt
     request.deadline = state->deadline;
     ++state->attempts;

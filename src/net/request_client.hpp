@@ -7,9 +7,13 @@
 //   taxonomy     net/retry.hpp: which failure classes are re-sent for which methods;
 //   backoff      exponential with jitter (backoff_for_attempt), waited on a timer thread, never
 //                on a transport thread;
-//   deadline     RetryPolicy::total_timeout_s caps the whole call from start(), including waits
-//                for admission and in the transport's queue and every attempt's own timeout
-//                (HttpRequest::deadline); no attempt starts after it and no backoff crosses it;
+//   deadline     RetryPolicy::total_timeout_s caps the whole call from the moment its first
+//                attempt is admitted: waits in the transport's queue, every attempt's own timeout
+//                (HttpRequest::deadline), backoffs and re-admission of retries all count; no
+//                attempt starts after it and no backoff crosses it. Waiting for the FIRST
+//                admission slot does not count: a large batch on a slow link would otherwise time
+//                out its tail while nothing is wrong (the head of the batch is still moving);
+//                that wait is bounded by the other calls' own deadlines.
 //   admission    every attempt holds a slot of the process-wide Admission (admission.hpp);
 //   in-flight    Stats::note_inflight sees this client's attempts on the wire;
 //   integrity    Call::verify checks each successful response; a mismatch is re-fetched.

@@ -216,6 +216,22 @@ TEST_CASE("one admission limit is shared by every client (store) in the process"
   CHECK(t1->requests().size() + t2->requests().size() == 8);
 }
 
+TEST_CASE("waiting for the first admission slot does not eat the call's deadline") {
+  // A batch's tail waits behind its head; with a slot limit of 1 and 0.2 s per request the 4th
+  // call starts after 0.6 s, beyond the 0.5 s budget, and must still succeed.
+  ClientOptions o = fast_options();
+  o.admission = std::make_shared<Admission>(1);
+  o.retry.total_timeout_s = 0.5;
+  auto t = std::make_shared<MockTransport>(std::deque<Outcome>{}, 0.2);
+  RequestClient client(t, o);
+  Completions<long> done;
+  for (int i = 0; i < 4; ++i)
+    client.start(call("GET"), [&done, i](Completed&& c) { done.push(i, final_status(c)); });
+  int ok = 0;
+  done.deliver(4, [&](size_t, long s) { ok += s == 200; });
+  CHECK(ok == 4);
+}
+
 TEST_CASE("destroying the client mid-backoff reports the last outcome once") {
   ClientOptions o = fast_options();
   o.retry.initial_backoff_s = 30;
