@@ -149,7 +149,8 @@ size_t arraymorph_config_json(const char* url, char* buf, size_t len) {
                {"virtual_addressing", c.s3.virtual_addressing},
                {"signed_payloads", c.s3.signed_payloads},
                {"anonymous", c.s3.anonymous},
-               {"ca_bundle", c.s3.ca_bundle}};
+               {"ca_bundle", c.s3.ca_bundle},
+               {"request_payer", c.s3.request_payer}};
     // The connection string carries the account key: show only its non-secret fields' presence.
     j["azure"] = {{"container", c.azure.container},
                   {"connection_string", mask(c.azure.connection_string)},
