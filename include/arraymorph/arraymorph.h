@@ -68,6 +68,10 @@ ARRAYMORPH_API int arraymorph_is_arraymorph_object(hid_t id);
  * order, each terminated by '\0', written into buf (up to len bytes). Returns the number of bytes
  * needed for all names, or a negative value with an HDF5 error pushed. */
 ARRAYMORPH_API ssize_t arraymorph_link_names(hid_t loc_id, const char *name, char *buf, size_t len);
+/* The same in creation order when `creation_order` is non-zero and the group tracks it (h5py lists
+ * such groups in creation order), else in name order. */
+ARRAYMORPH_API ssize_t arraymorph_link_names_ordered(hid_t loc_id, const char *name, int creation_order, char *buf,
+                                                     size_t len);
 
 /* Kind of the link `name` (relative to loc_id; soft links in its parent components are followed):
  * 0 no such link, 1 hard link (a group or dataset), 2 soft link, negative on error (HDF5 error
@@ -109,6 +113,31 @@ ARRAYMORPH_API int arraymorph_store_delete(const char *url, const char *key, int
  * every secret replaced by "***" (or "" when unset); with a non-empty `url` also the location it
  * resolves to, or "error". Written like arraymorph_stats_json (returns the full length). */
 ARRAYMORPH_API size_t arraymorph_config_json(const char *url, char *buf, size_t len);
+
+/* Object and region references for h5py (docs/format.md, "Object identity and references").
+ * HDF5 1.14 creates and dereferences the old-style references h5py uses (H5Rcreate, hobj_ref_t,
+ * hdset_reg_ref_t) for the native connector only, inside the library. arraymorph stores an object
+ * reference as the object's 8-byte id (little endian) and a region reference as that id followed by
+ * a 4-byte index (little endian) into the dataset's recorded selections; the Python package makes
+ * h5py's h5r functions use these calls for arraymorph objects (python/arraymorph/_h5py_refs.py).
+ * Every function returns a negative value with an HDF5 error pushed on failure. */
+
+/* The id of the object `name` (relative to loc_id, soft links followed) into *id. */
+ARRAYMORPH_API int arraymorph_object_id(hid_t loc_id, const char *name, uint64_t *id);
+/* The current absolute path of the object with `id` in loc_id's file, NUL-terminated into buf
+ * (truncated to len); returns the path's length. Fails naming the id when no object has it. */
+ARRAYMORPH_API ssize_t arraymorph_object_path(hid_t loc_id, uint64_t id, char *buf, size_t len);
+/* Records the selection of space_id on the dataset `name` (relative to loc_id) and returns the
+ * dataset's id and the selection's index (the file must be writable, as natively). */
+ARRAYMORPH_API int arraymorph_region_create(hid_t loc_id, const char *name, hid_t space_id, uint64_t *id,
+                                            uint32_t *index);
+/* A new dataspace id: the dataset's extent with the recorded selection `index` selected. */
+ARRAYMORPH_API hid_t arraymorph_region_space(hid_t loc_id, uint64_t id, uint32_t index);
+
+/* Recomputes the Zarr `dimension_names` of dataset dset_id from its dimension scales and labels
+ * (docs/format.md, "Dimension scales and dimension_names") and records it in its metadata. The
+ * Python package calls it after each dimension-scale change made through h5py. */
+ARRAYMORPH_API int arraymorph_sync_dimension_names(hid_t dset_id);
 
 /* MPI collective chunk I/O (DESIGN section 6). Between arraymorph_collective_begin and
  * arraymorph_collective_end every rank of the communicator makes the same sequence of H5Dread /

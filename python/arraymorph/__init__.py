@@ -135,6 +135,18 @@ from . import _drivers  # noqa: E402
 
 _drivers.install(_core)
 
+# h5py makes and follows references with HDF5 APIs that refuse non-native VOL objects; route them
+# through arraymorph's object ids for arraymorph objects (see _h5py_refs).
+from . import _h5py_refs  # noqa: E402
+
+_h5py_refs.install(_core)
+
+# h5py's dimension scales (h5py.h5ds) write references HDF5 refuses for non-native objects, and
+# new-style ones netCDF-4 readers cannot read: the classic layout for arraymorph objects (_h5py_dims).
+from . import _h5py_dims  # noqa: E402
+
+_h5py_dims.install(_core)
+
 
 # --------------------------------------------------------------------------- plugin discovery
 def get_plugin_path() -> str:

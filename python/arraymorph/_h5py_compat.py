@@ -33,9 +33,11 @@ def _owned(obj, core) -> bool:
         return False
 
 
-def _names(group, core, name="."):
+def _names(group, core, name=".", creation_order=False):
+    """Link names; with ``creation_order``, in creation order when the group tracks it (as h5py
+    iterates such groups), else in name order (as visit always walks)."""
     with h5py._objects.phil:
-        return core.link_names(group.id.id, name)
+        return core.link_names(group.id.id, name, creation_order)
 
 
 _NONE, _HARD, _SOFT = 0, 1, 2
@@ -83,13 +85,13 @@ def install(core) -> None:
         if not _owned(self, core):
             yield from orig_iter(self)
             return
-        yield from _names(self, core)
+        yield from _names(self, core, creation_order=True)
 
     def __reversed__(self):
         if not _owned(self, core):
             yield from orig_reversed(self)
             return
-        yield from reversed(_names(self, core))
+        yield from reversed(_names(self, core, creation_order=True))
 
     def __len__(self):
         if not _owned(self, core):

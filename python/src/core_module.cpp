@@ -136,11 +136,12 @@ bool is_arraymorph_object(int64_t id) {
 
 // Link names of group `name` (relative to loc_id), in name order. The C call returns the size
 // needed; a second call with that size gets them all (looping in case the group grew between).
-std::vector<std::string> link_names(int64_t loc_id, const std::string& name) {
+std::vector<std::string> link_names(int64_t loc_id, const std::string& name, bool creation_order) {
   std::string buf(4096, '\0');
   for (;;) {
     const ssize_t need =
-        arraymorph_link_names(static_cast<hid_t>(loc_id), name.c_str(), buf.data(), buf.size());
+        arraymorph_link_names_ordered(static_cast<hid_t>(loc_id), name.c_str(), creation_order ? 1 : 0, buf.data(),
+                                      buf.size());
     if (need < 0) throw std::runtime_error("arraymorph_link_names: " + take_hdf5_errors());
     if (static_cast<size_t>(need) <= buf.size()) {
       buf.resize(static_cast<size_t>(need));
@@ -171,6 +172,45 @@ std::pair<int, std::string> link_info(int64_t loc_id, const std::string& name) {
     }
     buf.assign(need + 1, '\0');
   }
+}
+
+// Object and region references (python/arraymorph/_h5py_refs.py; arraymorph.h).
+uint64_t object_id(int64_t loc_id, const std::string& name) {
+  uint64_t id = 0;
+  if (arraymorph_object_id(static_cast<hid_t>(loc_id), name.c_str(), &id) < 0)
+    throw std::runtime_error(take_hdf5_errors());
+  return id;
+}
+
+std::string object_path(int64_t loc_id, uint64_t id) {
+  std::string buf(1024, '\0');
+  for (;;) {
+    const ssize_t n = arraymorph_object_path(static_cast<hid_t>(loc_id), id, buf.data(), buf.size());
+    if (n < 0) throw nb::value_error(take_hdf5_errors().c_str());
+    if (static_cast<size_t>(n) < buf.size()) {
+      buf.resize(static_cast<size_t>(n));
+      return buf;
+    }
+    buf.assign(static_cast<size_t>(n) + 1, '\0');
+  }
+}
+
+std::pair<uint64_t, uint32_t> region_create(int64_t loc_id, const std::string& name, int64_t space_id) {
+  uint64_t id = 0;
+  uint32_t index = 0;
+  if (arraymorph_region_create(static_cast<hid_t>(loc_id), name.c_str(), static_cast<hid_t>(space_id), &id, &index) < 0)
+    throw std::runtime_error(take_hdf5_errors());
+  return {id, index};
+}
+
+int64_t region_space(int64_t loc_id, uint64_t id, uint32_t index) {
+  const hid_t sid = arraymorph_region_space(static_cast<hid_t>(loc_id), id, index);
+  if (sid < 0) throw nb::value_error(take_hdf5_errors().c_str());
+  return static_cast<int64_t>(sid);
+}
+
+void sync_dimension_names(int64_t dset_id) {
+  if (arraymorph_sync_dimension_names(static_cast<hid_t>(dset_id)) < 0) throw std::runtime_error(take_hdf5_errors());
 }
 
 // The libhdf5 version this module (and the plugin, same build) was compiled against.
@@ -280,10 +320,21 @@ NB_MODULE(_core, m) {
         "Whether a file access property list selects the arraymorph connector.");
   m.def("is_arraymorph_object", &is_arraymorph_object, nb::arg("id"),
         "Whether an HDF5 file/group/dataset id was opened through arraymorph.");
-  m.def("link_names", &link_names, nb::arg("loc_id"), nb::arg("name") = ".",
-        "Link names of a group (relative to loc_id), in name order.");
+  m.def("link_names", &link_names, nb::arg("loc_id"), nb::arg("name") = ".", nb::arg("creation_order") = false,
+        "Link names of a group (relative to loc_id), in name order, or in creation order when asked and the "
+        "group tracks it.");
   m.def("link_info", &link_info, nb::arg("loc_id"), nb::arg("name"),
         "(kind, target) of a link: kind 0 none, 1 hard, 2 soft (target is the soft link's path).");
+  m.def("object_id", &object_id, nb::arg("loc_id"), nb::arg("name") = ".",
+        "Stable id of an arraymorph object (the content of its object references).");
+  m.def("object_path", &object_path, nb::arg("loc_id"), nb::arg("id"),
+        "Current path of the object with this id in loc_id's file (ValueError when none has it).");
+  m.def("region_create", &region_create, nb::arg("loc_id"), nb::arg("name"), nb::arg("space_id"),
+        "Records a selection on a dataset for a region reference: (dataset id, selection index).");
+  m.def("region_space", &region_space, nb::arg("loc_id"), nb::arg("id"), nb::arg("index"),
+        "New dataspace id with a recorded region selection (ValueError when unknown).");
+  m.def("sync_dimension_names", &sync_dimension_names, nb::arg("dset_id"),
+        "Recompute a dataset's Zarr dimension_names from its dimension scales and labels.");
   m.def("hdf5_build_version", &hdf5_build_version,
         "libhdf5 version the plugin was compiled against.");
   m.def("hdf5_runtime_version", &hdf5_runtime_version,

@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include "model/chunk_key.hpp"
+#include "model/creation_order.hpp"
+#include "model/object_ids.hpp"
 
 namespace arraymorph::model {
 
@@ -85,6 +87,7 @@ Status Hierarchy::create_truncate() {
   dirty_.clear();
   Node root;
   root.kind = NodeKind::kGroup;
+  assign_object_id(root);
   Status s = write_node("/", root);
   if (!s.ok()) return s;
   entries_["/"] = Entry{std::make_shared<Node>(root), std::set<std::string>()};
@@ -219,6 +222,7 @@ Status Hierarchy::create(const std::string& path, Node node, bool make_parents) 
   auto ex = load(path);
   if (!ex.ok()) return ex.status();
   if (ex.value()) return Status(Code::kAlreadyExists, "object '" + path + "' already exists");
+  if (!object_id(node)) assign_object_id(node);  // model/object_ids.hpp
   Status s = write_node(path, node);
   if (!s.ok()) return s;
   Entry e;
@@ -226,6 +230,7 @@ Status Hierarchy::create(const std::string& path, Node node, bool make_parents) 
   if (e.node->kind == NodeKind::kGroup) e.kids.emplace();
   entries_[path] = std::move(e);
   if (entries_[parent].kids) entries_[parent].kids->insert(base_name(path));
+  if (note_link_added(*p.value(), base_name(path))) mark_dirty(parent);
   modified_ = true;
   return ok_status();
 }
@@ -249,6 +254,8 @@ Status Hierarchy::remove(const std::string& path) {
   entries_[path].node = nullptr;
   auto pit = entries_.find(parent_path(path));
   if (pit != entries_.end() && pit->second.kids) pit->second.kids->erase(base_name(path));
+  if (pit != entries_.end() && pit->second.node && note_link_removed(*pit->second.node, base_name(path)))
+    mark_dirty(parent_path(path));
   modified_ = true;
   return ok_status();
 }

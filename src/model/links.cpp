@@ -1,6 +1,9 @@
 // links.cpp -- see links.hpp.
 #include "model/links.hpp"
 
+#include "model/creation_order.hpp"
+#include "model/object_ids.hpp"
+
 #include <set>
 
 namespace arraymorph::model {
@@ -97,9 +100,11 @@ Status set_soft_record(Hierarchy& tree, const std::string& group, const std::str
   if (!links.is_object()) links = json::object();
   if (target) {
     links[name] = {{"type", "soft"}, {"target", *target}};
+    note_link_added(node, name);
   } else {
     links.erase(name);
     if (links.empty()) node.hdf5.erase(kLinksKey);
+    note_link_removed(node, name);
   }
   tree.mark_dirty(group);
   Status s = tree.flush(false);
@@ -262,14 +267,16 @@ Result<LinkInfo> link_info(Hierarchy& tree, const std::string& loc) {
   return info;
 }
 
-Result<std::vector<std::string>> link_names(Hierarchy& tree, const std::string& group) {
+Result<std::vector<std::string>> link_names(Hierarchy& tree, const std::string& group, LinkOrder order) {
   auto kids = tree.children(group);
   if (!kids.ok()) return kids.status();
   auto node = tree.get(group);
   if (!node.ok()) return node.status();
   std::set<std::string> names(kids.value().begin(), kids.value().end());
   for (const auto& kv : soft_links_of(*node.value())) names.insert(kv.first);
-  return std::vector<std::string>(names.begin(), names.end());
+  std::vector<std::string> sorted(names.begin(), names.end());
+  if (order == LinkOrder::kCreation) return in_creation_order(*node.value(), sorted);
+  return sorted;
 }
 
 Status create_soft_link(Hierarchy& tree, const std::string& loc, const std::string& target, bool make_parents) {
@@ -314,7 +321,9 @@ Status move_link(Hierarchy& tree, const std::string& src, const std::string& dst
     return set_soft_record(tree, parent_path(src), base_name(src), nullptr);
   }
   if (inside(dst, src)) return invalid_argument("cannot move group '" + src + "' into itself ('" + dst + "')");
-  Status s = copy_object(tree, src, tree, dst, make_parents, CopyOptions{});
+  CopyOptions keep;
+  keep.keep_ids = true;
+  Status s = copy_object(tree, src, tree, dst, make_parents, keep);
   if (!s.ok()) return s.with_context("moving '" + src + "' to '" + dst + "'");
   s = tree.remove(src);
   return s.ok() ? s : s.with_context("removing '" + src + "' after copying it to '" + dst + "'");
@@ -342,6 +351,7 @@ Status copy_object(Hierarchy& src, const std::string& src_path, Hierarchy& dst, 
   if (!s.ok()) return s.with_context("copying '" + src_path + "' to '" + dst_loc + "'");
   for (auto& n : plan.nodes) {
     const std::string path = dst_loc + n.rel;
+    if (!options.keep_ids) clear_object_id(n.node);  // a copy is a new object
     s = dst.create(path, std::move(n.node), false);
     if (!s.ok()) return s.with_context("copying '" + src_path + "' to '" + dst_loc + "'");
   }

@@ -41,8 +41,12 @@ Result<std::string> resolve_object(Hierarchy& tree, const std::string& path);
 
 // What the link at location `loc` is. A missing parent group gives kNone, not an error.
 Result<LinkInfo> link_info(Hierarchy& tree, const std::string& loc);
-// Child nodes and soft links of a group, merged, in name order.
-Result<std::vector<std::string>> link_names(Hierarchy& tree, const std::string& group);
+// Which index orders a listing: names (HDF5's H5_INDEX_NAME) or creation order (H5_INDEX_CRT_ORDER,
+// model/creation_order.hpp; groups that do not track it list in name order).
+enum class LinkOrder { kName, kCreation };
+// Child nodes and soft links of a group, merged, in the given order.
+Result<std::vector<std::string>> link_names(Hierarchy& tree, const std::string& group,
+                                            LinkOrder order = LinkOrder::kName);
 
 // Records a soft link at `loc` (parents created as groups with `make_parents`).
 Status create_soft_link(Hierarchy& tree, const std::string& loc, const std::string& target, bool make_parents);
@@ -55,6 +59,7 @@ struct CopyOptions {
   bool shallow = false;        // H5O_COPY_SHALLOW_HIERARCHY_FLAG: only the group's direct members
   bool expand_soft = false;    // H5O_COPY_EXPAND_SOFT_LINK_FLAG: copy soft links' targets as objects
   bool without_attrs = false;  // H5O_COPY_WITHOUT_ATTR_FLAG
+  bool keep_ids = false;       // a move: the objects keep their identity (model/object_ids.hpp)
 };
 // Deep copy of the object at `src_path` (an object path in `src`) to the link location `dst_loc`
 // in `dst` (which may be the same hierarchy): metadata, attributes and every chunk object.

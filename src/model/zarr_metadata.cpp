@@ -283,6 +283,10 @@ json to_zarr_json(const Node& node) {
     doc["chunk_key_encoding"] = {{"name", "default"}, {"configuration", {{"separator", "/"}}}};
     doc["fill_value"] = a.fill_value;
     doc["codecs"] = codecs_to_json(a.codecs);
+    json names = json::array();
+    for (size_t i = 0; i < a.shape.size(); ++i)
+      names.push_back(i < a.dimension_names.size() && a.dimension_names[i].is_string() ? a.dimension_names[i] : json());
+    doc["dimension_names"] = names;
     if (a.max_shape) h5["maxshape"] = *a.max_shape;
     if (a.contiguous) h5["layout"] = "contiguous";
     if (!a.hdf5_type.empty()) h5["datatype"] = a.hdf5_type;
@@ -330,6 +334,9 @@ Result<Node> from_zarr_json(const json& doc, const std::string& where) {
     if (grid.value("name", "") != "regular") return bad("only the regular chunk grid is supported");
     a.chunk_shape = grid.at("configuration").at("chunk_shape").get<std::vector<uint64_t>>();
     if (a.chunk_shape.size() != a.shape.size()) return bad("chunk_shape rank differs from shape rank");
+    if (doc.contains("dimension_names") && doc["dimension_names"].is_array() &&
+        doc["dimension_names"].size() == a.shape.size())
+      for (const auto& n : doc["dimension_names"]) a.dimension_names.push_back(n.is_string() ? n : json());
     for (auto c : a.chunk_shape)
       if (c == 0) return bad("chunk_shape has a zero extent");
     if (doc.contains("chunk_key_encoding")) {

@@ -21,7 +21,7 @@ namespace arraymorph::model {
 using json = nlohmann::json;
 
 // Version of the arraymorph layout written into `attributes._hdf5.format` (docs/format.md).
-inline constexpr int kFormatVersion = 1;
+inline constexpr int kFormatVersion = 2;
 // Reserved attribute holding what Zarr cannot express.
 inline constexpr const char* kHdf5Key = "_hdf5";
 
@@ -48,6 +48,9 @@ struct ArrayMeta {
   bool contiguous = false;            // created without chunks= (HDF5 contiguous layout)
   std::string hdf5_type;              // base64 of H5Tencode of the file type ("" = derive)
   bool fill_defined = true;           // user set / default (HDF5's H5D_FILL_VALUE_*)
+  // Zarr `dimension_names`: one string or null per dimension (src/model/dimension_names.hpp);
+  // empty = all null. Always written, so Zarr readers (xarray) find the key.
+  std::vector<json> dimension_names;
 
   uint64_t chunk_elements() const;    // product of chunk_shape (1 for rank 0)
   uint64_t chunk_bytes() const { return chunk_elements() * element_size; }

@@ -1,6 +1,7 @@
 // attribute_value.cpp -- see attribute_value.hpp.
 #include "vol/attribute_value.hpp"
 #include "vol/type_map.hpp"
+#include "vol/reference_values.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -30,7 +31,7 @@ constexpr const char* kOrderKey = "attribute_order";
 // ------------------------------------------------------------------------- type description
 // A parsed HDF5 type, so encoding/decoding elements does not call H5T* per element.
 struct TNode {
-  enum K { kInt, kFloat, kBool, kEnum, kComplex, kCompound, kArray, kFixedStr, kVlenStr, kVlenSeq, kRaw };
+  enum K { kInt, kFloat, kBool, kEnum, kComplex, kCompound, kArray, kFixedStr, kVlenStr, kVlenSeq, kRef, kRaw };
   K k = kRaw;
   size_t size = 0;
   bool big_endian = false;
@@ -42,6 +43,7 @@ struct TNode {
   std::vector<hsize_t> dims;       // array type dims
   bool raw_inside = false;         // some part cannot be expressed in JSON
   bool pointers = false;           // some part is variable-length (pointers in memory)
+  RefKind ref = RefKind::kNone;    // kRef: object or region reference (vol/reference_values.hpp)
 };
 
 
@@ -135,7 +137,12 @@ TNode analyze(hid_t type) {
       break;
     }
     case H5T_REFERENCE:
-      throw Error(unsupported("attributes of reference datatypes (object or region references)"));
+      t.ref = reference_kind(type);
+      if (t.ref == RefKind::kNewStyle)
+        throw Error(unsupported("attributes of new-style references (H5T_STD_REF / H5R_ref_t); use object "
+                                "references (H5T_STD_REF_OBJ) or region references (H5T_STD_REF_DSETREG)"));
+      t.k = TNode::kRef;
+      break;
     default:  // opaque, bitfield, time
       break;
   }
@@ -360,6 +367,8 @@ struct Encoder {
         for (size_t i = 0; i < h.len && base; ++i) arr.push_back(element(t.kids[0], base + i * t.kids[0].size));
         return arr;
       }
+      case TNode::kRef:
+        return reference_json(t.ref, p);
       case TNode::kRaw:
         break;
     }
@@ -499,6 +508,9 @@ struct Decoder {
         for (size_t i = 0; i < j.size(); ++i) element(t.kids[0], j[i], static_cast<unsigned char*>(h.p) + i * es);
         return;
       }
+      case TNode::kRef:
+        reference_from_json(t.ref, j, p);
+        return;
       case TNode::kRaw:
         break;
     }

@@ -52,6 +52,7 @@ herr_t info_from_str(const char* str, void** info) {
 
 namespace {
 herr_t initialize(hid_t) {
+  keep_error_ids_alive(kErrorIdsAtStart);
   schedule_python_compat();
   return 0;
 }
@@ -70,7 +71,7 @@ extern const H5VL_class_t kConnectorClass = {
         H5VL_CAP_FLAG_OBJECT_BASIC | H5VL_CAP_FLAG_OBJECT_MORE | H5VL_CAP_FLAG_ITERATE | H5VL_CAP_FLAG_BY_IDX |
         H5VL_CAP_FLAG_GET_PLIST | H5VL_CAP_FLAG_FLUSH_REFRESH | H5VL_CAP_FLAG_FILTERS | H5VL_CAP_FLAG_FILL_VALUES |
         H5VL_CAP_FLAG_STORAGE_SIZE | H5VL_CAP_FLAG_ATTR_BASIC | H5VL_CAP_FLAG_ATTR_MORE | H5VL_CAP_FLAG_SOFT_LINKS |
-        H5VL_CAP_FLAG_LINK_MORE,
+        H5VL_CAP_FLAG_LINK_MORE | H5VL_CAP_FLAG_CREATION_ORDER,
     AM_G(initialize),
     AM_G(terminate),
     {sizeof(ConnectorInfo), AM_G(info_copy), AM_G(info_cmp), AM_G(info_free), AM_G(info_to_str),

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/connector_state.hpp"
+#include "model/creation_order.hpp"
 #include "mpi/coordinated_store.hpp"
 #include "store/store_factory.hpp"
 #include "vol/attribute_value.hpp"
@@ -15,6 +16,7 @@
 #include "vol/connector_info.hpp"
 #include "vol/file_driver.hpp"
 #include "vol/objects.hpp"
+#include "vol/trampoline.hpp"
 
 namespace arraymorph::vol {
 namespace {
@@ -85,6 +87,7 @@ size_t collect_ids(FileShared* f, unsigned types, size_t max, hid_t* out) {
 }  // namespace
 
 void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_t, void**) {
+  keep_error_ids_alive();
   auto f = make_shared_file(name, fapl, fcpl, true);
   if (flags & H5F_ACC_EXCL) {
     if (check(f->tree->file_exists()))
@@ -96,7 +99,8 @@ void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_
   {
     auto root = check(f->tree->get("/"));
     record_attr_creation_order(f->fcpl, *root);
-    if (root->hdf5.contains("attr_creation_order")) {
+    record_link_creation_order(f->fcpl, *root);
+    if (root->hdf5.contains("attr_creation_order") || model::tracks_link_order(*root)) {
       f->tree->mark_dirty("/");
       check(f->tree->flush(false));
     }
@@ -105,9 +109,11 @@ void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_
 }
 
 void* file_open(const char* name, unsigned flags, hid_t fapl, hid_t, void**) {
+  keep_error_ids_alive();
   auto f = make_shared_file(name, fapl, H5P_DEFAULT, true);
   check(f->tree->open());
   apply_attr_creation_order(*check(f->tree->get("/")), f->fcpl);
+  apply_link_creation_order(*check(f->tree->get("/")), f->fcpl);
   f->intent = (flags & H5F_ACC_RDWR) ? H5F_ACC_RDWR : H5F_ACC_RDONLY;
   return new_file_object(f);
 }

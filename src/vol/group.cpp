@@ -3,6 +3,7 @@
 // A group is a Zarr v3 group node ("<file>/<path>/zarr.json"). Intermediate groups are created
 // when the link creation property list asks for it (h5py always does).
 #include "vol/attribute_value.hpp"
+#include "model/creation_order.hpp"
 #include "model/links.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/objects.hpp"
@@ -22,6 +23,7 @@ void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hi
   model::Node node;
   node.kind = model::NodeKind::kGroup;
   record_attr_creation_order(gcpl, node);
+  record_link_creation_order(gcpl, node);
   check(o->file->tree->create(path, node, creates_parents(lcpl)));
   return new Object(Kind::kGroup, o->file, path);
 }
@@ -40,6 +42,7 @@ herr_t group_get(void* obj, H5VL_group_get_args_t* args, hid_t, void**) {
     case H5VL_GROUP_GET_GCPL:
       args->args.get_gcpl.gcpl_id = H5Pcreate(H5P_GROUP_CREATE);
       apply_attr_creation_order(*check(o->file->tree->get(o->path)), args->args.get_gcpl.gcpl_id);
+      apply_link_creation_order(*check(o->file->tree->get(o->path)), args->args.get_gcpl.gcpl_id);
       return 0;
     case H5VL_GROUP_GET_INFO: {
       std::string path = resolve_path(*o, &args->args.get_info.loc_params);
@@ -47,7 +50,7 @@ herr_t group_get(void* obj, H5VL_group_get_args_t* args, hid_t, void**) {
       H5G_info_t* info = args->args.get_info.ginfo;
       info->storage_type = H5G_STORAGE_TYPE_COMPACT;
       info->nlinks = kids.size();
-      info->max_corder = 0;
+      info->max_corder = model::max_creation_index(*check(o->file->tree->get(path)));
       info->mounted = false;
       return 0;
     }

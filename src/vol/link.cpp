@@ -3,11 +3,13 @@
 //
 // Every child node of a group is a hard link named after its key segment; soft links are records
 // in the group's `_hdf5.links` (src/model/links.hpp). Links are listed in name order (HDF5's
-// default name index), nodes and soft links merged. Second hard links to an existing object,
+// default name index) or, in groups that track it, creation order (model/creation_order.hpp),
+// nodes and soft links merged. Second hard links to an existing object,
 // external and user-defined links fail with a clear "not supported" error (Zarr has only a tree).
 #include <cstring>
 
 #include "arraymorph/arraymorph.h"
+#include "model/creation_order.hpp"
 #include "model/links.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/objects.hpp"
@@ -27,7 +29,12 @@ std::string link_loc(const Object& o, const H5VL_loc_params_t* loc) {
 
 void fill_link_info(FileShared& f, const std::string& path, const model::LinkInfo& link, H5L_info2_t* info) {
   std::memset(info, 0, sizeof *info);
-  info->corder_valid = false;
+  if (path != "/") {
+    auto parent = f.tree->get(model::parent_path(path));
+    const long long corder = parent.ok() ? model::creation_index(*parent.value(), model::base_name(path)) : -1;
+    info->corder_valid = corder >= 0;
+    info->corder = corder >= 0 ? corder : 0;
+  }
   info->cset = H5T_CSET_UTF8;
   if (link.kind == model::LinkKind::kSoft) {
     info->type = H5L_TYPE_SOFT;
@@ -41,8 +48,8 @@ void fill_link_info(FileShared& f, const std::string& path, const model::LinkInf
 // Calls op for each link of `group` (recursively with `recursive`), names relative to `root`.
 // Soft links are reported but never followed, as H5Lvisit does.
 herr_t iterate(const std::shared_ptr<FileShared>& f, const std::string& root, const std::string& group, bool recursive,
-               H5_iter_order_t order, hsize_t* idx, H5L_iterate2_t op, void* op_data, hid_t gid) {
-  auto kids = check(model::link_names(*f->tree, group));
+               H5_index_t index, H5_iter_order_t order, hsize_t* idx, H5L_iterate2_t op, void* op_data, hid_t gid) {
+  auto kids = links_by_index(*f, group, index);
   if (order == H5_ITER_DEC) std::reverse(kids.begin(), kids.end());
   hsize_t start = (idx && !recursive) ? *idx : 0;
   for (hsize_t i = start; i < kids.size(); ++i) {
@@ -57,7 +64,7 @@ herr_t iterate(const std::shared_ptr<FileShared>& f, const std::string& root, co
     if (recursive && link.kind == model::LinkKind::kHard) {
       auto node = check(f->tree->get(path));
       if (node->kind == model::NodeKind::kGroup) {
-        rc = iterate(f, root, path, true, order, nullptr, op, op_data, gid);
+        rc = iterate(f, root, path, true, index, order, nullptr, op, op_data, gid);
         if (rc != 0) return rc;
       }
     }
@@ -264,14 +271,12 @@ herr_t link_specific(void* obj, const H5VL_loc_params_t* loc, H5VL_link_specific
     case H5VL_LINK_ITER: {
       auto& a = args->args.iterate;
       const std::string group = check(model::resolve_object(*o->file->tree, resolve_path(*o, loc)));
-      if (a.idx_type == H5_INDEX_CRT_ORDER)
-        throw Error(unsupported("iterating by creation order (arraymorph does not track link creation order)"));
       auto node = check(o->file->tree->get(group));
       if (node->kind != model::NodeKind::kGroup) throw Error(invalid_argument("'" + group + "' is not a group"));
       hid_t gid = register_object(o->file, group);
       herr_t rc;
       try {
-        rc = iterate(o->file, group, group, a.recursive, a.order, a.idx_p, a.op, a.op_data, gid);
+        rc = iterate(o->file, group, group, a.recursive, a.idx_type, a.order, a.idx_p, a.op, a.op_data, gid);
       } catch (...) {
         H5Idec_ref(gid);
         throw;

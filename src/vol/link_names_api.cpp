@@ -23,14 +23,22 @@ Object* require_owned(hid_t id) {
 
 extern "C" {
 
-int arraymorph_is_arraymorph_object(hid_t id) { return arraymorph::vol::owned_object(id) != nullptr ? 1 : 0; }
+int arraymorph_is_arraymorph_object(hid_t id) {
+  arraymorph::vol::keep_error_ids_alive();  // called by h5py support before each patched method
+  return arraymorph::vol::owned_object(id) != nullptr ? 1 : 0;
+}
 
 ssize_t arraymorph_link_names(hid_t loc_id, const char* name, char* buf, size_t len) {
+  return arraymorph_link_names_ordered(loc_id, name, 0, buf, len);
+}
+
+ssize_t arraymorph_link_names_ordered(hid_t loc_id, const char* name, int creation_order, char* buf, size_t len) {
   using namespace arraymorph;
   try {
     vol::Object* o = vol::require_owned(loc_id);
     std::string group = check(model::resolve_object(*o->file->tree, check(model::join_path(o->path, name ? name : "."))));
-    auto kids = check(model::link_names(*o->file->tree, group));
+    auto kids = check(model::link_names(*o->file->tree, group,
+                                        creation_order ? model::LinkOrder::kCreation : model::LinkOrder::kName));
     std::string out;
     for (const auto& k : kids) {
       out += k;

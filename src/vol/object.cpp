@@ -3,8 +3,10 @@
 // Names given by path follow soft links (model/links.hpp) in every component, as HDF5 does.
 #include <H5VLconnector_passthru.h>
 
+#include <algorithm>
 #include <cstring>
 
+#include "model/creation_order.hpp"
 #include "model/links.hpp"
 
 #include "vol/callbacks.hpp"
@@ -31,7 +33,7 @@ void* open_path(const std::shared_ptr<FileShared>& f, const std::string& path, H
 }
 
 herr_t visit(const std::shared_ptr<FileShared>& f, const std::string& root, const std::string& path,
-             H5_iter_order_t order, unsigned fields, H5O_iterate2_t op, void* op_data, hid_t oid) {
+             H5_index_t index, H5_iter_order_t order, unsigned fields, H5O_iterate2_t op, void* op_data, hid_t oid) {
   std::string rel = path == root ? "." : (root == "/" ? path.substr(1) : path.substr(root.size() + 1));
   H5O_info2_t info;
   object_info(*f, path, &info);
@@ -39,10 +41,15 @@ herr_t visit(const std::shared_ptr<FileShared>& f, const std::string& root, cons
   herr_t rc = op(oid, rel.c_str(), &info, op_data);
   if (rc != 0) return rc;
   if (info.type != H5O_TYPE_GROUP) return 0;
-  auto kids = check(f->tree->children(path));
+  // Soft links are not followed (as H5Ovisit); only child nodes are visited, in index order.
+  auto names = links_by_index(*f, path, index);
+  auto nodes = check(f->tree->children(path));
+  std::vector<std::string> kids;
+  for (const auto& n : names)
+    if (std::binary_search(nodes.begin(), nodes.end(), n)) kids.push_back(n);
   if (order == H5_ITER_DEC) std::reverse(kids.begin(), kids.end());
   for (const auto& k : kids) {
-    rc = visit(f, root, path == "/" ? "/" + k : path + "/" + k, order, fields, op, op_data, oid);
+    rc = visit(f, root, path == "/" ? "/" + k : path + "/" + k, index, order, fields, op, op_data, oid);
     if (rc != 0) return rc;
   }
   return 0;
@@ -152,13 +159,11 @@ herr_t object_specific(void* obj, const H5VL_loc_params_t* loc, H5VL_object_spec
     }
     case H5VL_OBJECT_VISIT: {
       auto& a = args->args.visit;
-      if (a.idx_type == H5_INDEX_CRT_ORDER)
-        throw Error(unsupported("visiting by creation order (arraymorph does not track link creation order)"));
       const std::string root = object_path(*o, loc);
       hid_t oid = register_object(o->file, root);
       herr_t rc;
       try {
-        rc = visit(o->file, root, root, a.order, a.fields, a.op, a.op_data, oid);
+        rc = visit(o->file, root, root, a.idx_type, a.order, a.fields, a.op, a.op_data, oid);
       } catch (...) {
         H5Idec_ref(oid);
         throw;

@@ -2,10 +2,13 @@
 #include "vol/objects.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "arraymorph/arraymorph.h"
+#include "model/creation_order.hpp"
 #include "model/links.hpp"
+#include "model/object_ids.hpp"
 #include "vol/attribute_value.hpp"
 #include "vol/type_map.hpp"
 
@@ -28,24 +31,70 @@ FileShared::~FileShared() {
   if (fcpl >= 0) H5Pclose(fcpl);
 }
 
+namespace {
+constexpr char kTokenTag[8] = {'a', 'm', 'o', 'r', 'p', 'h', '0', '2'};
+}
+
+uint64_t FileShared::id_for(const std::string& path) {
+  auto node = check(tree->get(path));
+  auto id = model::object_id(*node);
+  if (!id && writable()) {
+    // Written by a Zarr tool or by format 1: give it an identity now (model/object_ids.hpp).
+    id = model::assign_object_id(*node);
+    tree->mark_dirty(path);
+  }
+  const uint64_t v = id ? *id : model::path_derived_id(path);
+  id_paths[v] = path;
+  return v;
+}
+
+std::string FileShared::path_for_id(uint64_t id) {
+  auto known = id_paths.find(id);
+  if (known != id_paths.end()) {  // still there (not moved or deleted since)?
+    auto node = tree->get(known->second);
+    if (node.ok() && (model::object_id(*node.value()) ? *model::object_id(*node.value()) == id
+                                                        : model::path_derived_id(known->second) == id))
+      return known->second;
+    id_paths.erase(known);
+  }
+  // Walk the tree once (one GET with consolidated metadata) and remember every object's id.
+  std::vector<std::string> stack{"/"};
+  std::string found;
+  while (!stack.empty()) {
+    const std::string p = stack.back();
+    stack.pop_back();
+    auto node = check(tree->get(p));
+    const auto rec = model::object_id(*node);
+    const uint64_t v = rec ? *rec : model::path_derived_id(p);
+    id_paths[v] = p;
+    if (v == id) found = p;
+    if (node->kind != model::NodeKind::kGroup) continue;
+    for (const auto& k : check(tree->children(p))) stack.push_back(p == "/" ? "/" + k : p + "/" + k);
+  }
+  if (found.empty()) {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(id));
+    throw Error(not_found("no object with id " + std::string(hex) + " in file '" + name +
+                          "' (the referenced object was deleted, or the reference belongs to another file)"));
+  }
+  return found;
+}
+
 H5O_token_t FileShared::token_for(const std::string& path) {
-  // FNV-1a over the path; the second half marks the token as ours (never all zero, which HDF5
-  // treats as "undefined").
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : path) h = (h ^ c) * 1099511628211ull;
+  const uint64_t id = id_for(path);
   H5O_token_t tok;
   std::memset(&tok, 0, sizeof tok);
-  std::memcpy(tok.__data, &h, sizeof h);
-  const char tag[8] = {'a', 'm', 'o', 'r', 'p', 'h', '0', '1'};
-  std::memcpy(tok.__data + 8, tag, 8);
-  token_paths[std::string(reinterpret_cast<const char*>(tok.__data), sizeof tok.__data)] = path;
+  for (int i = 0; i < 8; ++i) tok.__data[i] = static_cast<uint8_t>(id >> (8 * i));
+  std::memcpy(tok.__data + 8, kTokenTag, 8);
   return tok;
 }
 
-std::string FileShared::path_for(const H5O_token_t& token) const {
-  auto it = token_paths.find(std::string(reinterpret_cast<const char*>(token.__data), sizeof token.__data));
-  if (it == token_paths.end()) throw Error(not_found("no object with this token in file '" + name + "'"));
-  return it->second;
+std::string FileShared::path_for(const H5O_token_t& token) {
+  if (std::memcmp(token.__data + 8, kTokenTag, 8) != 0)
+    throw Error(not_found("the object token does not belong to an arraymorph file '" + name + "'"));
+  uint64_t id = 0;
+  for (int i = 0; i < 8; ++i) id |= static_cast<uint64_t>(token.__data[i]) << (8 * i);
+  return path_for_id(id);
 }
 
 DatasetObject::~DatasetObject() {
@@ -82,6 +131,25 @@ DatasetObject* as_dataset(void* p) {
   return static_cast<DatasetObject*>(o);
 }
 
+void record_link_creation_order(hid_t gcpl, model::Node& group) {
+  unsigned flags = 0;
+  if (gcpl < 0 || gcpl == H5P_DEFAULT || H5Pget_link_creation_order(gcpl, &flags) < 0) flags = 0;
+  model::set_link_order_flags(group, flags);
+}
+
+void apply_link_creation_order(const model::Node& group, hid_t gcpl) {
+  const unsigned flags = model::link_order_flags(group);
+  if (flags && gcpl >= 0) H5Pset_link_creation_order(gcpl, flags);
+}
+
+std::vector<std::string> links_by_index(FileShared& f, const std::string& group, H5_index_t idx) {
+  if (idx != H5_INDEX_CRT_ORDER) return check(model::link_names(*f.tree, group));
+  if (!model::tracks_link_order(*check(f.tree->get(group))))
+    throw Error(invalid_argument("creation order is not tracked for links in group '" + group +
+                                 "' (create it with H5Pset_link_creation_order / h5py track_order=True)"));
+  return check(model::link_names(*f.tree, group, model::LinkOrder::kCreation));
+}
+
 std::string resolve_path(const Object& obj, const H5VL_loc_params_t* loc) {
   if (!loc || loc->type == H5VL_OBJECT_BY_SELF) return obj.path;
   if (loc->type == H5VL_OBJECT_BY_NAME) return check(model::join_path(obj.path, loc->loc_data.loc_by_name.name));
@@ -89,9 +157,7 @@ std::string resolve_path(const Object& obj, const H5VL_loc_params_t* loc) {
   if (loc->type == H5VL_OBJECT_BY_IDX) {
     const auto& by = loc->loc_data.loc_by_idx;
     std::string group = check(model::join_path(obj.path, by.name));
-    if (by.idx_type == H5_INDEX_CRT_ORDER)
-      throw Error(unsupported("access by creation order (arraymorph does not track link creation order)"));
-    auto kids = check(model::link_names(*obj.file->tree, group));
+    auto kids = links_by_index(*obj.file, group, by.idx_type);
     if (by.n >= kids.size())
       throw Error(invalid_argument("index " + std::to_string(by.n) + " is out of range for group '" + group +
                                    "' with " + std::to_string(kids.size()) + " links"));

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "arraymorph/config.hpp"
 #include "model/hierarchy.hpp"
@@ -38,7 +39,7 @@ struct FileShared {
   hid_t fcpl = H5I_INVALID_HID;
   bool closed = false;  // the file id was closed; remaining objects flush on their own close
   struct Object* file_object = nullptr;  // the one VOL file object HDF5 holds an id for
-  std::map<std::string, std::string> token_paths;  // token bytes -> path (H5Oopen_by_token)
+  std::map<uint64_t, std::string> id_paths;  // object id -> last known path (model/object_ids.hpp)
   // Decoded-chunk cache of this file's datasets (config.cache_bytes), created by the first
   // H5Dread/H5Dwrite (src/vol/dataset_io.cpp) and dropped with the FileShared.
   std::shared_ptr<io::ChunkCache> chunk_cache;
@@ -47,9 +48,12 @@ struct FileShared {
   // H5Pset_dxpl_mpio(H5FD_MPIO_COLLECTIVE) are two-phase (src/mpi/collective_io.hpp).
   mpi::ContextPtr comm;
 
-  // Object tokens: 16 bytes, a hash of the path (stable across opens) recorded for lookups.
+  // Object tokens: the object's stable id (model/object_ids.hpp) in the first 8 bytes (little
+  // endian), then the tag "amorph02". Object references hold the same id.
+  uint64_t id_for(const std::string& path);        // assigns one to a node without (writable file)
+  std::string path_for_id(uint64_t id);            // throws NotFound naming the id
   H5O_token_t token_for(const std::string& path);
-  std::string path_for(const H5O_token_t& token) const;  // throws NotFound
+  std::string path_for(const H5O_token_t& token);  // throws NotFound
 
   bool writable() const { return (intent & H5F_ACC_RDWR) != 0; }
   void require_writable(const std::string& what) const;
@@ -94,6 +98,16 @@ void refresh_space(DatasetObject& d);
 
 // True when a link creation property list asks for missing intermediate groups (h5py always does).
 bool creates_parents(hid_t lcpl);
+
+// Link creation order flags (H5Pset_link_creation_order; h5py track_order=True) of a group or file
+// creation property list, kept in the group node (model/creation_order.hpp); apply_ sets them on a
+// gcpl/fcpl returned by H5Gget_create_plist / H5Fget_create_plist.
+void record_link_creation_order(hid_t gcpl, model::Node& group);
+void apply_link_creation_order(const model::Node& group, hid_t gcpl);
+
+// Links of `group` in the order of HDF5 index `idx`: H5_INDEX_NAME, or H5_INDEX_CRT_ORDER, which
+// (as natively) fails naming the group when it does not track link creation order.
+std::vector<std::string> links_by_index(FileShared& f, const std::string& group, H5_index_t idx);
 
 // The absolute path named by (obj, loc_params); by-self gives the object's own path.
 std::string resolve_path(const Object& obj, const H5VL_loc_params_t* loc);

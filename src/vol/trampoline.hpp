@@ -23,6 +23,16 @@ void push_error(const Status& status);
 // Pushes the exception currently being handled (call only inside a catch block).
 void push_current_exception() noexcept;
 
+// Works around an HDF5 1.14 error-stack bug (errors.cpp): keeps the reference counts of the
+// library's major error ids that HDF5 itself pushes as *minor* codes (H5E_VOL, H5E_ARGS,
+// H5E_RESOURCE) far from zero by adding `extra` references to each. Call only where the HDF5
+// error stack holds nothing to keep (it makes HDF5 API calls, which clear it): connector
+// registration (kErrorIdsAtStart), file create/open and the h5py-support entry points
+// (kErrorIdsTopUp).
+inline constexpr int kErrorIdsAtStart = 1 << 16;
+inline constexpr int kErrorIdsTopUp = 8;
+void keep_error_ids_alive(int extra = kErrorIdsTopUp) noexcept;
+
 template <typename R>
 constexpr R failure_value() {
   if constexpr (std::is_pointer_v<R>) return nullptr;

@@ -8,6 +8,7 @@
 
 #include "io/codec_pipeline.hpp"
 #include "io/hdf5_filter.hpp"
+#include "vol/reference_values.hpp"
 
 namespace arraymorph::vol {
 namespace {
@@ -139,7 +140,10 @@ void describe_type(hid_t type, model::ArrayMeta& meta) {
   }
   if (H5Tdetect_class(type, H5T_VLEN) > 0 || H5Tis_variable_str(type) > 0)
     throw Error(unsupported("variable-length sequences, or variable-length strings inside other types, in datasets"));
-  if (H5Tdetect_class(type, H5T_REFERENCE) > 0) throw Error(unsupported("reference datatypes"));
+  // Old-style references are stored as their bytes (vol/reference_values.hpp): raw_bytes below.
+  if (contains_new_style_reference(type))
+    throw Error(unsupported("datasets of new-style references (H5T_STD_REF / H5R_ref_t); use object references "
+                            "(H5T_STD_REF_OBJ, h5py.ref_dtype) or region references (H5T_STD_REF_DSETREG)"));
   meta.element_size = size;
   meta.big_endian = false;
   meta.data_type_config = model::json();
