@@ -25,9 +25,13 @@ import numpy as np
 import h5py
 from h5py import h5a, h5ds, h5s, h5t
 
+from ._h5py_refs import _decode
+
 _MARK = "_arraymorph_dims"
 _CLASS = b"DIMENSION_SCALE"
-_REFLIST_DT = np.dtype([("dataset", h5py.ref_dtype), ("dimension", "<u4")])
+# H5DS's ds_list_t {hobj_ref_t ref; unsigned int dim_idx;}: 16 bytes with the C padding.
+_REFLIST_DT = np.dtype({"names": ["dataset", "dimension"], "formats": [h5py.ref_dtype, "<u4"],
+                        "offsets": [0, 8], "itemsize": 16})
 
 
 def install(core) -> None:
@@ -112,8 +116,8 @@ def install(core) -> None:
     def same(a, b) -> bool:
         return core.object_id(a.id, ".") == core.object_id(b.id, ".")
 
-    def target_id(dsid, ref) -> int:
-        return core.object_id(h5py.h5r.dereference(ref, dsid).id, ".")
+    def target_id(_dsid, ref) -> int:
+        return _decode(ref)[0]  # an arraymorph reference holds the object's id
 
     # ---------------------------------------------------------------- the h5ds functions
     def set_scale(dset, dimname=b""):
@@ -205,10 +209,8 @@ def install(core) -> None:
                 labels = [x if isinstance(x, bytes) else (x or "").encode() for x in old]
                 h5a.delete(dset, b"DIMENSION_LABELS")
             labels[idx] = label if isinstance(label, bytes) else label.encode()
-            tid = h5t.C_S1.copy()
-            tid.set_size(h5t.VARIABLE)
-            aid = h5a.create(dset, b"DIMENSION_LABELS", tid, h5s.create_simple((len(labels),)))
-            aid.write(np.array(labels, dtype=h5py.string_dtype("ascii")), mtype=tid)
+            ds(dset).attrs.create("DIMENSION_LABELS", np.array(labels, dtype=object),
+                                  dtype=h5py.string_dtype("ascii"))
         sync(dset)
 
     def get_label(dset, idx):

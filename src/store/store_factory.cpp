@@ -86,7 +86,21 @@ Result<std::string> default_local_root(const Config& config) {
   return fs::absolute(root, ec).lexically_normal().string();
 }
 
-Result<StoreLocation> resolve_plain(const std::string& name, const Config& config) {
+// xarray (and other tools) turn a relative file name into an absolute path under the current
+// directory before HDF5 sees it. Such a path names the same file as the relative name did: the
+// part below the current directory. (Anything else absolute is kept as it is.)
+std::string relative_to_cwd(const std::string& name) {
+  if (name.empty() || name.front() != '/') return name;
+  std::error_code ec;
+  const std::string cwd = fs::current_path(ec).lexically_normal().string();
+  if (ec || cwd.empty() || cwd == "/") return name;
+  if (name.size() > cwd.size() + 1 && name.compare(0, cwd.size(), cwd) == 0 && name[cwd.size()] == '/')
+    return name.substr(cwd.size() + 1);
+  return name;
+}
+
+Result<StoreLocation> resolve_plain(const std::string& given, const Config& config) {
+  const std::string name = relative_to_cwd(given);
   StoreLocation loc;
   loc.platform = config.platform;
   loc.key = strip_slashes(name);

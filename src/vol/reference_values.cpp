@@ -33,7 +33,14 @@ RefKind reference_kind(hid_t type) {
   if (H5Tget_class(type) != H5T_REFERENCE) return RefKind::kNone;
   if (H5Tequal(type, H5T_STD_REF_OBJ) > 0) return RefKind::kObject;
   if (H5Tequal(type, H5T_STD_REF_DSETREG) > 0) return RefKind::kRegion;
-  return RefKind::kNewStyle;
+  if (H5Tequal(type, H5T_STD_REF) > 0) return RefKind::kNewStyle;
+  // A type decoded from _hdf5.datatype (H5Tdecode) no longer compares equal to the predefined
+  // old-style types (its location differs); their sizes are fixed: hobj_ref_t, hdset_reg_ref_t.
+  switch (H5Tget_size(type)) {
+    case sizeof(hobj_ref_t): return RefKind::kObject;
+    case sizeof(hdset_reg_ref_t): return RefKind::kRegion;
+    default: return RefKind::kNewStyle;
+  }
 }
 
 bool contains_new_style_reference(hid_t type) {
