@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from native_hdf5 import native_file
+from native_files import native_file
 
 
 def _refusals(f):

@@ -7,7 +7,7 @@ import h5py
 import numpy as np
 import pytest
 
-from native_hdf5 import native_file
+from native_files import native_file
 
 DATA = np.arange(48, dtype="f8").reshape(6, 8)
 CMPD = np.dtype([("ref", h5py.ref_dtype), ("n", "i4")])

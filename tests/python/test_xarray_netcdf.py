@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from native_hdf5 import native_file
+from native_files import native_file
 
 xr = pytest.importorskip("xarray")
 h5netcdf = pytest.importorskip("h5netcdf")
