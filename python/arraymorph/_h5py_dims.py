@@ -119,6 +119,11 @@ def install(core) -> None:
     def target_id(_dsid, ref) -> int:
         return _decode(ref)[0]  # an arraymorph reference holds the object's id
 
+    def pair_ids(dset, dscale, idx):
+        """(dataset id, scale id) after checking the dimension index."""
+        check_dim(dset, idx)
+        return core.object_id(dset.id, "."), core.object_id(dscale.id, ".")
+
     # ---------------------------------------------------------------- the h5ds functions
     def set_scale(dset, dimname=b""):
         if not owned(dset):
@@ -167,9 +172,7 @@ def install(core) -> None:
         if not owned(dset) or not owned(dscale):
             return orig["is_attached"](dset, dscale, idx)
         with h5py._objects.phil:
-            check_dim(dset, idx)
-            sid = core.object_id(dscale.id, ".")
-            did = core.object_id(dset.id, ".")
+            did, sid = pair_ids(dset, dscale, idx)
             in_dset = any(target_id(dset, r) == sid for r in dimension_list(dset)[idx])
             in_scale = any(target_id(dscale, r) == did and d == idx for r, d in reference_list(dscale))
             return in_dset and in_scale
@@ -178,9 +181,7 @@ def install(core) -> None:
         if not owned(dset) or not owned(dscale):
             return orig["detach_scale"](dset, dscale, idx)
         with h5py._objects.phil:
-            check_dim(dset, idx)
-            sid = core.object_id(dscale.id, ".")
-            did = core.object_id(dset.id, ".")
+            did, sid = pair_ids(dset, dscale, idx)
             lists = dimension_list(dset)
             kept = [r for r in lists[idx] if target_id(dset, r) != sid]
             if len(kept) == len(lists[idx]):

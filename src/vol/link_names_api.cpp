@@ -8,18 +8,6 @@
 #include "vol/objects.hpp"
 #include "vol/trampoline.hpp"
 
-namespace arraymorph::vol {
-namespace {
-
-// The arraymorph object behind a caller's id, or an error naming the problem.
-Object* require_owned(hid_t id) {
-  Object* o = owned_object(id);
-  if (!o) throw Error(invalid_argument("id is not an object opened through arraymorph"));
-  return o;
-}
-
-}  // namespace
-}  // namespace arraymorph::vol
 
 extern "C" {
 

@@ -119,6 +119,12 @@ Object* owned_object(hid_t id) {
   return o;
 }
 
+Object* require_owned(hid_t id) {
+  Object* o = owned_object(id);
+  if (!o) throw Error(invalid_argument("id is not an object opened through arraymorph"));
+  return o;
+}
+
 bool creates_parents(hid_t lcpl) {
   unsigned flag = 0;
   if (lcpl >= 0 && lcpl != H5P_DEFAULT) H5Pget_create_intermediate_group(lcpl, &flag);

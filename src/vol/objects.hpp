@@ -91,6 +91,8 @@ inline Object* as_object(void* p) { return static_cast<Object*>(p); }
 // (or is not an object id). Pushes no HDF5 error.
 Object* owned_object(hid_t id);
 DatasetObject* as_dataset(void* p);  // throws when p is not a dataset
+// The arraymorph object behind a caller's id (public C API entry points), or InvalidArgument.
+Object* require_owned(hid_t id);
 
 // Rebuilds d.space when the shared metadata's shape changed (H5Dset_extent through another
 // handle of the same dataset).

@@ -21,12 +21,6 @@
 namespace arraymorph::vol {
 namespace {
 
-Object* require_owned_ref(hid_t id) {
-  Object* o = owned_object(id);
-  if (!o) throw Error(invalid_argument("id is not an object opened through arraymorph"));
-  return o;
-}
-
 std::string object_at(Object& o, const char* name) {
   return check(model::resolve_object(*o.file->tree, check(model::join_path(o.path, name && *name ? name : "."))));
 }
@@ -39,7 +33,7 @@ extern "C" {
 int arraymorph_object_id(hid_t loc_id, const char* name, uint64_t* id) {
   using namespace arraymorph;
   try {
-    vol::Object* o = vol::require_owned_ref(loc_id);
+    vol::Object* o = vol::require_owned(loc_id);
     *id = o->file->id_for(vol::object_at(*o, name));
     return 0;
   } catch (...) {
@@ -51,7 +45,7 @@ int arraymorph_object_id(hid_t loc_id, const char* name, uint64_t* id) {
 ssize_t arraymorph_object_path(hid_t loc_id, uint64_t id, char* buf, size_t len) {
   using namespace arraymorph;
   try {
-    vol::Object* o = vol::require_owned_ref(loc_id);
+    vol::Object* o = vol::require_owned(loc_id);
     const std::string path = o->file->path_for_id(id);
     if (buf && len) {
       const size_t n = std::min(len - 1, path.size());
@@ -68,7 +62,7 @@ ssize_t arraymorph_object_path(hid_t loc_id, uint64_t id, char* buf, size_t len)
 int arraymorph_region_create(hid_t loc_id, const char* name, hid_t space_id, uint64_t* id, uint32_t* index) {
   using namespace arraymorph;
   try {
-    vol::Object* o = vol::require_owned_ref(loc_id);
+    vol::Object* o = vol::require_owned(loc_id);
     const std::string path = vol::object_at(*o, name);
     auto node = check(o->file->tree->get(path));
     if (node->kind != model::NodeKind::kArray)
@@ -97,7 +91,7 @@ int arraymorph_region_create(hid_t loc_id, const char* name, hid_t space_id, uin
 hid_t arraymorph_region_space(hid_t loc_id, uint64_t id, uint32_t index) {
   using namespace arraymorph;
   try {
-    vol::Object* o = vol::require_owned_ref(loc_id);
+    vol::Object* o = vol::require_owned(loc_id);
     const std::string path = o->file->path_for_id(id);
     auto node = check(o->file->tree->get(path));
     auto bytes = check(model::base64_decode(check(model::region_at(*node, index))));
@@ -113,7 +107,7 @@ hid_t arraymorph_region_space(hid_t loc_id, uint64_t id, uint32_t index) {
 int arraymorph_sync_dimension_names(hid_t dset_id) {
   using namespace arraymorph;
   try {
-    vol::Object* o = vol::require_owned_ref(dset_id);
+    vol::Object* o = vol::require_owned(dset_id);
     auto node = check(o->file->tree->get(o->path));
     if (!node->array) throw Error(invalid_argument("'" + o->path + "' is a group, not a dataset"));
     vol::FileShared& f = *o->file;
