@@ -156,14 +156,21 @@ def install(core) -> None:
             sid = core.object_id(dscale.id, ".")
             if any(target_id(dset, r) == sid for r in lists[idx]):
                 return None  # already attached (as H5DSattach_scale: nothing changes)
+            old_entries = reference_list(dscale)
+            was_scale = is_scale(dscale)
             lists[idx].append(ref_of(dscale))
-            entries = reference_list(dscale)
-            entries.append((ref_of(dset), idx))
-            # The scale's list first: a failure leaves the dataset without the attachment.
+            entries = old_entries + [(ref_of(dset), idx)]
+            # The scale's side first, undone when the dataset's side fails: nothing half-made.
             write_reference_list(dscale, entries)
-            write_dimension_list(dset, lists)
-            if not is_scale(dscale):
-                set_string(dscale, b"CLASS", _CLASS)
+            try:
+                if not was_scale:
+                    set_string(dscale, b"CLASS", _CLASS)
+                write_dimension_list(dset, lists)
+            except BaseException:
+                write_reference_list(dscale, old_entries)
+                if not was_scale and h5a.exists(dscale, b"CLASS"):
+                    h5a.delete(dscale, b"CLASS")
+                raise
         sync(dset)
         sync(dscale)
         return None
