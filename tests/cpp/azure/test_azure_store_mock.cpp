@@ -405,3 +405,23 @@ TEST_CASE("a blob that keeps failing its Content-MD5 is an error naming it") {
   CHECK(r.status().message().find("checksum mismatch") != std::string::npos);
   CHECK(r.status().message().find("'c/0'") != std::string::npos);
 }
+
+TEST_CASE("no SAS signature in any failure message") {
+  AzureStoreOptions o = options();
+  o.decoded_key.clear();
+  o.sas_token = "sv=2021-08-06&sp=rwdl&sig=SECRETSIGNATURE";
+  std::atomic<int> n{0};
+  Fixture f([&](const net::HttpRequest&, size_t) -> net::Outcome {
+    switch (n.fetch_add(1) % 4) {
+      case 0: return azure_error(403, "AuthenticationFailed");
+      case 1: return net::TransportError{"connection refused", net::TransportFailure::kFatal};
+      case 2: return azure_error(404, "ContainerNotFound");
+      default: return response(200, "chunk bytfs", {{"Content-MD5", "BijrHqDkvvmhb1Fy4JLhFg=="}});
+    }
+  }, o);
+  for (int i = 0; i < 3; ++i) {
+    auto r = f.store.get("k");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().to_string().find("SECRETSIGNATURE") == std::string::npos);
+  }
+}

@@ -13,6 +13,7 @@
 #include "arraymorph/store.hpp"
 #include "net/transport.hpp"
 #if ARRAYMORPH_WITH_S3
+#include "s3/s3_test_options.hpp"
 #include "store/s3/s3_store.hpp"
 #endif
 #if ARRAYMORPH_WITH_AZURE
@@ -89,14 +90,7 @@ void check_callbacks_on_calling_thread(ObjectStore& store, AnsweringTransport& t
 #if ARRAYMORPH_WITH_S3
 TEST_CASE("S3: get_many/put_many callbacks run on the calling thread") {
   auto transport = std::make_shared<AnsweringTransport>();
-  s3::S3StoreOptions o;
-  o.bucket = "bkt";
-  S3Config c;
-  c.endpoint = "http://127.0.0.1:9000";
-  c.use_tls = false;
-  o.endpoint = s3::resolve_endpoint(c).value();
-  o.credentials = {"AKID", "SECRET", "", false};
-  s3::S3Store store(std::move(o), transport, nullptr);
+  s3::S3Store store(testing::loopback_s3_options(), transport, nullptr);
   check_callbacks_on_calling_thread(store, *transport);
 }
 #endif

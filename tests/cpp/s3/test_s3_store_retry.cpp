@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "s3/s3_test_options.hpp"
 #include "store/s3/s3_store.hpp"
 
 using namespace arraymorph;
@@ -45,13 +46,7 @@ HttpResponse response(long status, std::string body = "", Headers headers = {}) 
 
 std::shared_ptr<s3::S3Store> make_store(std::shared_ptr<ScriptedTransport> t,
                                         std::shared_ptr<Stats> stats) {
-  s3::S3StoreOptions o;
-  o.bucket = "bkt";
-  S3Config c;
-  c.endpoint = "http://127.0.0.1:9000";
-  c.use_tls = false;
-  o.endpoint = s3::resolve_endpoint(c).value();
-  o.credentials = {"AKID", "SECRET", "", false};
+  s3::S3StoreOptions o = testing::loopback_s3_options();
   o.retry.initial_backoff_s = 0.01;
   o.retry.max_backoff_s = 0.02;
   o.retry.max_attempts = 4;
@@ -200,13 +195,7 @@ TEST_CASE("requester pays: every request says so; another region is named from x
       response(200, "x"),
       response(301, "<Error><Code>PermanentRedirect</Code></Error>",
                {{"x-amz-bucket-region", "eu-central-1"}})});
-  s3::S3StoreOptions o;
-  o.bucket = "bkt";
-  S3Config c;
-  c.endpoint = "http://127.0.0.1:9000";
-  c.use_tls = false;
-  o.endpoint = s3::resolve_endpoint(c).value();
-  o.credentials = {"AKID", "SECRET", "", false};
+  s3::S3StoreOptions o = testing::loopback_s3_options();
   o.region = "us-east-2";
   o.request_payer = true;
   s3::S3Store store(std::move(o), t, nullptr);
@@ -219,4 +208,32 @@ TEST_CASE("requester pays: every request says so; another region is named from x
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().message().find("region 'eu-central-1'") != std::string::npos);
   CHECK(r.status().message().find("AWS_REGION=eu-central-1") != std::string::npos);
+}
+
+TEST_CASE("no secret or session token in any failure message") {
+  // (outcome, attempts it takes to fail: final ones 1, retried ones max_attempts)
+  const std::vector<std::pair<Outcome, int>> script = {
+      {response(403, "<Error><Code>SignatureDoesNotMatch</Code></Error>"), 1},
+      {response(400, "<Error><Code>InvalidArgument</Code></Error>"), 1},
+      {TransportError{"connection refused", TransportFailure::kConnect}, 4},
+      {response(200, "chunk bytfs", {{"x-amz-checksum-crc32c", "mC8euw=="}}), 4},
+      {response(301, "", {{"x-amz-bucket-region", "eu-west-1"}}), 1},
+  };
+  std::deque<Outcome> expanded;
+  for (const auto& [o, n] : script)
+    for (int i = 0; i < n; ++i) expanded.push_back(o);
+  auto t = std::make_shared<ScriptedTransport>(expanded);
+  s3::S3StoreOptions o = testing::loopback_s3_options();
+  o.credentials = {"AKIDVISIBLE", "SECRET-KEY-VALUE", "SESSION-TOKEN-VALUE", false};
+  o.retry.max_attempts = 4;
+  o.retry.initial_backoff_s = 0.001;
+  o.retry.max_backoff_s = 0.001;
+  s3::S3Store store(std::move(o), t, nullptr);
+  for (int i = 0; i < 5; ++i) {
+    auto r = store.get("k");
+    REQUIRE_FALSE(r.ok());
+    const std::string m = r.status().to_string();
+    CHECK(m.find("SECRET-KEY-VALUE") == std::string::npos);
+    CHECK(m.find("SESSION-TOKEN-VALUE") == std::string::npos);
+  }
 }
