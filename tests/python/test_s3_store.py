@@ -6,6 +6,7 @@ Needs ARRAYMORPH_BUILD_DIR: a build tree holding `s3_tool` (tests/cpp/s3/s3_tool
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import json
@@ -98,6 +99,19 @@ def test_multipart_upload_visible_with_boto3(s3, tool):
     assert hashlib.sha256(body).hexdigest() == hashlib.sha256(expected).hexdigest()
     uploads = s3.client().list_multipart_uploads(Bucket=s3.bucket).get("Uploads", [])
     assert [u for u in uploads if u["Key"] == "big/object.bin"] == []
+
+
+def test_put_sends_a_crc32c_the_server_keeps_and_get_checks(s3, tool):
+    """Every PUT carries x-amz-checksum-crc32c (issue 17): the server stores it (and would reject
+    a body that does not match), and whole-object GETs ask for it back and check the body."""
+    crc32c = pytest.importorskip("crc32c")
+    rc, out, err, _ = probe(tool, s3.env(), "put", "sum/k")
+    assert (rc, out) == (0, "OK put"), err
+    head = s3.client().head_object(Bucket=s3.bucket, Key="sum/k", ChecksumMode="ENABLED")
+    expected = base64.b64encode(crc32c.crc32c(b"probe").to_bytes(4, "big")).decode()
+    assert head.get("ChecksumCRC32C") == expected
+    rc, out, err, _ = probe(tool, s3.env(), "get", "sum/k")
+    assert (rc, out) == (0, "OK 5 bytes"), err
 
 
 @pytest.mark.parametrize("key", ["plain/key", "sp ace/k", "plus+pct%eq=co:lon", "uni/d\u00e9j\u00e0/\u6570"])
