@@ -211,9 +211,9 @@ def test_xarray_groups_and_append(backend, plain_names):
     for g, w in want.items():
         with xr.open_dataset(name, engine="h5netcdf", group=g) as got:
             xr.testing.assert_identical(got.load(), w)
-    tree = xr.open_datatree(name, engine="h5netcdf")
-    assert set(tree.groups) == {"/", "/inner", "/inner/deep"}
-    xr.testing.assert_identical(tree["inner/deep"].to_dataset().load(), want["inner/deep"])
+    with xr.open_datatree(name, engine="h5netcdf") as tree:
+        assert set(tree.groups) == {"/", "/inner", "/inner/deep"}
+        xr.testing.assert_identical(tree["inner/deep"].to_dataset().load(), want["inner/deep"])
 
 
 def test_open_mfdataset(backend, plain_names):
