@@ -76,6 +76,9 @@ def cp(src: str = typer.Argument(..., help="Source: a native .h5/.nc path or a s
        memory: str = typer.Option("256MiB", "--memory", help="Bound for copy buffers (slabs in flight)."),
        read_ahead: bool = typer.Option(True, "--read-ahead/--no-read-ahead",
                                        help="Read the next slab in a helper process while writing."),
+       raw_chunks: bool = typer.Option(True, "--raw-chunks/--decode",
+                                       help="Where chunks and filters are kept, copy the stored chunk "
+                                       "bytes undecoded (default) or decode and re-encode them."),
        strict: bool = typer.Option(False, "--strict", help="Fail when anything could not be copied "
                                    "exactly (filters replaced, links, scales, creation order).")) -> None:
     """Copy a file (or the subset SRC:/path) between native HDF5 and a store, or store to store."""
@@ -93,7 +96,8 @@ def cp(src: str = typer.Argument(..., help="Source: a native .h5/.nc path or a s
     by_path, by_rank = parse_chunks_options(chunks)
     budget = max(64 << 10, parse_size(memory) // 4)
     opts = CopyOptions(overwrite=overwrite, resume=resume, dry_run=dry_run, verify=verify,
-                       budget=budget, read_ahead=read_ahead, progress=progress, strict=strict)
+                       budget=budget, read_ahead=read_ahead, progress=progress, strict=strict,
+                       raw_chunks=raw_chunks)
     report = copy(src_loc, dst_loc, opts, chunks_by_path=by_path, chunks_by_rank=by_rank,
                   rechunk_bytes=parse_size(chunk_size) if rechunk else None,
                   compression=parse_compression(compression))

@@ -2,6 +2,12 @@
 :mod:`reader`) while the current slab is written with one H5Dwrite; skip chunks the destination
 already holds intact (``--resume``).
 
+Datasets whose chunk shape and filter pipeline are kept (a plain ``cp`` of filtered data) are
+copied chunk by chunk *undecoded* instead (``read_direct_chunk`` -> ``write_direct_chunk``): no
+decompression and recompression, which is most of the work of a slab copy of compressed data.
+Chunks the source never stored are left out (a missing chunk reads as the fill value on both
+sides).
+
 A destination chunk counts as stored intact when its object exists (a store PUT and a native
 chunk allocation are all-or-nothing) and, for chunks without compression, has exactly the
 chunk's size in bytes. Only the missing chunks of a slab are written (one H5Dwrite over the union
@@ -24,7 +30,7 @@ from arraymorph import _core
 from .locations import Location
 from .plan import DatasetPlan, auto_chunks
 from .progress import Progress
-from .reader import InlineReader, ProcessReader
+from .reader import InlineReader, ProcessReader, RawChunks
 from .slabs import Box, box_shape, chunk_box, chunks_in, parse_chunk_key, slabs, to_slices
 from .structure import translate_refs
 
@@ -36,6 +42,8 @@ class DatasetState:
     present: Dict[Tuple[int, ...], int] = field(default_factory=dict)  # chunk index -> stored size
     expected_size: Optional[int] = None  # exact stored size of an intact chunk, when known
     boxes: List[Box] = field(default_factory=list)  # every slab of the dataset
+    direct: bool = False  # copied as undecoded chunks (boxes then hold one chunk batch each)
+    batches: List[tuple] = field(default_factory=list)  # direct: chunk indices per batch
     remaining: int = 0  # slabs still to write
     started: bool = False
 
@@ -90,6 +98,16 @@ def stored_chunks(dst_loc: Location, dst: h5py.File, state: DatasetState) -> Dic
     return out
 
 
+def source_chunks(dset: h5py.Dataset, grid) -> List[Tuple[int, ...]]:
+    """Grid indices of the chunks the source has stored (allocated)."""
+    dsid = dset.id
+    out = []
+    for i in range(dsid.get_num_chunks()):
+        info = dsid.get_chunk_info(i)
+        out.append(tuple(o // c for o, c in zip(info.chunk_offset, grid)))
+    return out
+
+
 def _write_missing(dset: h5py.Dataset, arr: np.ndarray, box: Box, missing, grid) -> None:
     """One H5Dwrite of the union of the ``missing`` chunks' boxes of a slab."""
     fspace = dset.id.get_space()
@@ -108,17 +126,24 @@ def _nbytes(box: Box, itemsize: int) -> int:
     return math.prod(box_shape(box)) * itemsize
 
 
+def _chunk_bytes(st: "DatasetState", index) -> int:
+    """Logical bytes of one chunk (clipped to the extent)."""
+    return _nbytes(chunk_box(index, st.grid, st.plan.shape), st.plan.dtype.itemsize)
+
+
 class ChunkCopier:
     """Copies the values of ``states`` from ``src`` to ``dst``; stops between slabs when
     ``interrupted()`` becomes true."""
 
     def __init__(self, src_loc: Location, src: h5py.File, dst_loc: Location, dst: h5py.File,
-                 budget: int, read_ahead: bool, resume: bool, interrupted: Callable[[], bool]) -> None:
+                 budget: int, read_ahead: bool, resume: bool, interrupted: Callable[[], bool],
+                 raw_chunks: bool = True) -> None:
         self.src_loc, self.src, self.dst_loc, self.dst = src_loc, src, dst_loc, dst
         self.budget = budget
         self.read_ahead = read_ahead
         self.resume = resume
         self.interrupted = interrupted
+        self.raw_chunks = raw_chunks
 
     def prepare(self, plans: List[DatasetPlan]) -> List[DatasetState]:
         states = []
@@ -128,15 +153,45 @@ class ChunkCopier:
                 st.expected_size = math.prod(st.grid) * p.dtype.itemsize
             if self.resume and p.shape:
                 st.present = stored_chunks(self.dst_loc, self.dst, st)
-            st.boxes = list(slabs(p.shape, st.grid, p.dtype.itemsize, self.budget)) if p.shape else []
-            st.remaining = len(st.boxes) if p.shape else (1 if p.shape == () else 0)
+            st.direct = self._direct(st)
+            if st.direct:
+                per = max(1, int(self.budget // (math.prod(st.grid) * p.dtype.itemsize * 1.25 + 4096)))
+                index = sorted(source_chunks(self.src[p.path], st.grid))
+                st.batches = [tuple(index[i:i + per]) for i in range(0, len(index), per)]
+                st.remaining = len(st.batches)
+            else:
+                st.boxes = list(slabs(p.shape, st.grid, p.dtype.itemsize, self.budget)) if p.shape else []
+                st.remaining = len(st.boxes) if p.shape else (1 if p.shape == () else 0)
             states.append(st)
         return states
 
+    def _direct(self, st: DatasetState) -> bool:
+        p = st.plan
+        return (self.raw_chunks and bool(p.pipeline) and not p.filters and p.fixed_size
+                and bool(p.shape) and p.layout == "chunked" and p.src_chunks is not None
+                and tuple(p.src_chunks) == tuple(st.grid)
+                and (p.chunks is None or tuple(p.chunks) == tuple(st.grid)))
+
     def _tasks(self, states: List[DatasetState], progress: Progress) -> Iterator[tuple]:
+        """Slabs (or raw chunk batches) still to copy. Runs ahead of the writes (read-ahead), so
+        it counts only what it skips; the write loop labels and counts what it writes."""
         for st in states:
             p = st.plan
-            progress.dataset(p.path)
+            if st.direct:
+                stored_bytes = sum(_chunk_bytes(st, i) for b in st.batches for i in b)
+                unstored = st.total_chunks - sum(len(b) for b in st.batches)
+                if unstored:  # never stored in the source: fill value on both sides
+                    progress.advance(p.nbytes - stored_bytes, unstored)
+                for batch in st.batches:
+                    missing = tuple(i for i in batch if not st.intact(i))
+                    if not missing:
+                        st.remaining -= 1
+                        progress.advance(sum(_chunk_bytes(st, i) for i in batch), len(batch),
+                                         skipped=len(batch))
+                        continue
+                    offsets = tuple(tuple(i * c for i, c in zip(idx, st.grid)) for idx in missing)
+                    yield p.path, RawChunks(offsets), (st, batch, missing)
+                continue
             for box in st.boxes:
                 index = chunks_in(box, st.grid)
                 missing = [i for i in index if not st.intact(i)] if st.present else index
@@ -145,7 +200,6 @@ class ChunkCopier:
                     progress.advance(_nbytes(box, p.dtype.itemsize), len(index), skipped=len(index))
                     continue
                 yield p.path, box, (st, index, missing)
-            progress.dataset_done()
 
     def copy(self, states: List[DatasetState], progress: Progress) -> None:
         small = [s for s in states if not (s.plan.shape and s.plan.fixed_size)]
@@ -157,17 +211,31 @@ class ChunkCopier:
         big_bytes = sum(s.plan.nbytes for s in big)
         use_process = self.read_ahead and big_bytes > 2 * self.budget
         if use_process:
-            largest = max(_nbytes(b, s.plan.dtype.itemsize) for s in big for b in s.boxes[:1])
+            largest = max([_nbytes(b, s.plan.dtype.itemsize) for s in big for b in s.boxes[:1]]
+                          + [self.budget for s in big if s.direct])
             reader = ProcessReader(self.src_loc.kind, self.src_loc.url, max(largest, 1), slots=3)
         else:
             reader = InlineReader(self.src)
         dtypes = {s.plan.path: s.plan.dtype for s in big}
+        current = None
         try:
             for (path, box, (st, index, missing)), arr in reader.stream(self._tasks(big, progress), dtypes):
                 if self.interrupted():
                     return
+                if path != current:
+                    if current is not None:
+                        progress.dataset_done()
+                    current = path
+                    progress.dataset(path)
                 st.started = True
                 dset = self.dst[path]
+                if st.direct:
+                    for off, mask, data in arr:
+                        dset.id.write_direct_chunk(off, data, mask)
+                    st.remaining -= 1
+                    progress.advance(sum(_chunk_bytes(st, i) for i in index), len(index),
+                                     skipped=len(index) - len(missing))
+                    continue
                 if len(missing) == len(index):
                     dset.write_direct(arr, dest_sel=to_slices(box))
                 else:
@@ -175,6 +243,8 @@ class ChunkCopier:
                 st.remaining -= 1
                 progress.advance(_nbytes(box, st.plan.dtype.itemsize), len(index),
                                  skipped=len(index) - len(missing))
+            if current is not None:
+                progress.dataset_done()
         finally:
             reader.close()
 

@@ -42,6 +42,7 @@ class CopyOptions:
     read_ahead: bool = True
     progress: Optional[str] = None
     strict: bool = False
+    raw_chunks: bool = True  # kept chunks + filters: copy stored chunk bytes undecoded
 
 
 @dataclass
@@ -133,7 +134,7 @@ def _run(src_loc, src, dst_loc, dst, plan: Plan, opts: CopyOptions, report: Copy
         dst.flush()
         ready = create(src, dst, plan, report.warnings, report.errors, interrupted)
         copier = ChunkCopier(src_loc, src, dst_loc, dst, opts.budget, opts.read_ahead, opts.resume,
-                             interrupted)
+                             interrupted, raw_chunks=opts.raw_chunks)
         states = copier.prepare([d for d in plan.datasets if d.path in ready]) if not interrupted() else []
         progress = Progress(plan.nbytes, sum(s.total_chunks for s in states), opts.progress)
         try:

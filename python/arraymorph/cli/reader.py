@@ -8,8 +8,11 @@ main process writes from those buffers without copying. Peak memory is ``slots *
 whatever the file size. :class:`InlineReader` reads in the calling process (small copies,
 variable-length data, or ``--no-read-ahead``).
 
-Both yield ``(task, array)`` from :meth:`stream`; the array is valid until the next item is
-requested. Tasks are ``(dataset path, box)`` with fixed-size element types only.
+Both yield ``(task, payload)`` from :meth:`stream`; the payload is valid until the next item is
+requested. Tasks are ``(dataset path, box, ...)`` with fixed-size element types only (payload:
+the slab's array), or ``(dataset path, RawChunks(offsets), ...)`` (payload: ``[(offset,
+filter_mask, bytes-like)]``, each chunk's stored bytes as ``read_direct_chunk`` returns them,
+for copies that keep chunks and filters and so need no decoding and re-encoding).
 """
 
 from __future__ import annotations
@@ -20,11 +23,21 @@ import multiprocessing
 import os
 import signal
 import tempfile
-from typing import Iterable, Iterator, Tuple
+from typing import Iterable, Iterator, NamedTuple, Tuple
 
 import numpy as np
 
 from .slabs import box_shape, to_slices
+
+
+class RawChunks(NamedTuple):
+    """A batch of whole chunks (their first elements' offsets) to read undecoded."""
+
+    offsets: tuple
+
+
+def _read_raw(dset, offsets) -> list:
+    return [(off, *dset.id.read_direct_chunk(off)) for off in offsets]
 
 
 class InlineReader:
@@ -34,6 +47,9 @@ class InlineReader:
     def stream(self, tasks: Iterable[Tuple[str, tuple]], dtypes) -> Iterator[Tuple[tuple, np.ndarray]]:
         for task in tasks:
             path, box = task[0], task[1]
+            if isinstance(box, RawChunks):
+                yield task, _read_raw(self.src[path], box.offsets)
+                continue
             arr = np.empty(box_shape(box), dtype=dtypes[path])
             self.src[path].read_direct(arr, source_sel=to_slices(box))
             yield task, arr
@@ -53,7 +69,7 @@ def _child(kind: str, url: str, ring_path: str, slot_bytes: int, tasks, done) ->
         ring = mmap.mmap(fd, 0)
         os.close(fd)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
-        done.put((-1, f"cannot open source {url}: {exc}"))
+        done.put((-1, f"cannot open source {url}: {exc}", None))
         return
     while True:
         msg = tasks.get()
@@ -62,13 +78,23 @@ def _child(kind: str, url: str, ring_path: str, slot_bytes: int, tasks, done) ->
         slot, path, box = msg
         try:
             dset = src[path]
+            if isinstance(box, RawChunks):
+                meta, pos = [], slot * slot_bytes
+                for off, mask, data in _read_raw(dset, box.offsets):
+                    if pos + len(data) > (slot + 1) * slot_bytes:
+                        raise RuntimeError(f"chunk at {off} ({len(data)} bytes) overflows the buffer")
+                    ring[pos:pos + len(data)] = data
+                    meta.append((off, mask, pos, len(data)))
+                    pos += len(data)
+                done.put((slot, None, meta))
+                continue
             shape = box_shape(box)
             arr = np.ndarray(shape, dtype=dset.dtype, buffer=ring, offset=slot * slot_bytes)
             dset.read_direct(arr, source_sel=to_slices(box))
             del arr
-            done.put((slot, None))
+            done.put((slot, None, None))
         except BaseException as exc:  # noqa: BLE001
-            done.put((slot, f"reading {path}: {type(exc).__name__}: {exc}"))
+            done.put((slot, f"reading {path}: {type(exc).__name__}: {exc}", None))
     src.close()
 
 
@@ -113,14 +139,19 @@ class ProcessReader:
         fill()
         while pending:
             task, slot = pending.popleft()
-            got, error = self._wait()
+            got, error, meta = self._wait()
             if error:
                 raise RuntimeError(error)
             assert got == slot, "reader answered out of order"
-            arr = np.ndarray(box_shape(task[1]), dtype=dtypes[task[0]], buffer=self.ring,
-                             offset=slot * self.slot_bytes)
-            yield task, arr
-            del arr
+            if meta is not None:
+                view = memoryview(self.ring)
+                yield task, [(off, mask, view[pos:pos + n]) for off, mask, pos, n in meta]
+                del view
+            else:
+                arr = np.ndarray(box_shape(task[1]), dtype=dtypes[task[0]], buffer=self.ring,
+                                 offset=slot * self.slot_bytes)
+                yield task, arr
+                del arr
             free.append(slot)
             fill()
 
