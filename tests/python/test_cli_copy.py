@@ -205,3 +205,34 @@ def test_unsupported_object_is_reported_and_the_rest_copied(backend, tmp_path, c
     assert code == 1 and "/empty" in err and "not created" in err
     with arraymorph.open(url, "r") as f:
         np.testing.assert_array_equal(f["fine"][...], np.arange(5))
+
+
+def test_references_dimension_scales_track_order(backend, tmp_path, capsys):
+    """What the semantics work made storable is copied: object references (attribute and
+    dataset, pointing at the same paths in the copy), dimension scales with labels, and creation
+    order; and back to a native file."""
+    src = str(tmp_path / "sem.h5")
+    with open_native(src, "w") as f:
+        g = f.create_group("ordered", track_order=True)
+        for name in ("zeta", "alpha", "mid"):
+            g.create_dataset(name, data=[1])
+        time = f.create_dataset("time", data=np.arange(4.0))
+        x = f.create_dataset("x", data=np.arange(8.0).reshape(4, 2), chunks=(2, 2))
+        time.make_scale("time")
+        x.dims[0].attach_scale(time)
+        x.dims[0].label = "t"
+        x.attrs["see"] = time.ref
+        refs = f.create_dataset("refs", shape=(2,), dtype=h5py.ref_dtype)
+        refs[0], refs[1] = x.ref, g.ref
+    url = backend.url("sem.h5")
+    code, _, err = run_cli("cp", src, url, "--progress", "none", "--strict", capsys=capsys)
+    assert code == 0, err
+    back = str(tmp_path / "back.h5")
+    assert run_cli("cp", url, back, "--progress", "none", "--strict", capsys=capsys)[0] == 0
+    for f in (arraymorph.open(url, "r"), open_native(back)):
+        with f:
+            assert list(f["ordered"]) == ["zeta", "alpha", "mid"]
+            assert f["x"].dims[0].label == "t"
+            assert [s.name for s in f["x"].dims[0].values()] == ["/time"]
+            assert f[f["x"].attrs["see"]].name == "/time"
+            assert [f[r].name for r in f["refs"][...]] == ["/x", "/ordered"]
