@@ -64,6 +64,12 @@ enum class Kind { kFile, kGroup, kDataset };
 
 struct Object {
   Kind kind;
+  // HDF5 1.14's native H5Lmove/H5Ldelete rename the open objects of *every* connector
+  // (H5G_name_replace iterates all group and dataset ids and reads each as a native H5G_t or
+  // H5D_t). It skips an object whose `path.full_path_r` is null, at byte 32 of an H5G_t and 24 of
+  // an H5D_t: these null pointers sit at those offsets (after the vtable pointer and `kind`), so
+  // a native move while arraymorph objects are open does not read our memory as HDF5's.
+  const void* native_name_guard_[3] = {nullptr, nullptr, nullptr};
   std::shared_ptr<FileShared> file;
   std::string path;  // absolute HDF5 path of the object ("/" for the file)
   Object(Kind k, std::shared_ptr<FileShared> f, std::string p) : kind(k), file(std::move(f)), path(std::move(p)) {}
