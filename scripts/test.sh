@@ -25,6 +25,9 @@ python -m pytest tests/python -q -p no:cacheprovider ${PYTEST_ARGS:-}
 rc=$?
 ((rc == 0)) || failed+=("pytest (exit $rc)")
 
+echo "== h5py's own test suite through arraymorph (scripts/h5py_suite.py: environment only, and with import arraymorph)"
+python scripts/h5py_suite.py || failed+=(h5py-suite)
+
 echo "== MPI tests (mpiexec -n 2 and -n 4)"
 ARRAYMORPH_REQUIRE_MPI=1 bash scripts/test_mpi.sh || failed+=(mpi)
 

@@ -9,7 +9,8 @@
 // 8-byte CRC32/size trailer <-> 2-byte zlib header and 4-byte Adler-32 trailer, 12 bytes less.
 //
 // Filter index i of the HDF5 pipeline is the i-th codec after the array->bytes codec; bit i of a
-// filter mask says filter i was skipped for that chunk.
+// filter mask says filter i was skipped for that chunk; bits beyond the pipeline are ignored, as
+// in HDF5.
 //
 // Thread-safety: pure functions over their arguments.
 #pragma once
