@@ -83,6 +83,12 @@ struct Config {
   double request_timeout_s = 120.0;
   RetryPolicy retry;
   std::string log_level = "warning";  // error|warning|info|debug
+  // Refuse a second writer of a file (model/write_lock.hpp); HDF5_USE_FILE_LOCKING=FALSE turns it
+  // off as it does for native files ("BEST_EFFORT" counts as on).
+  bool file_locking = true;
+  // New datasets end their codec chain with Zarr's "crc32c" (a checksum stored in every chunk,
+  // verified on every read; a mismatch is re-fetched once, then reported).
+  bool chunk_checksum = false;
 
   // Reads the environment over the defaults. Unknown STORAGE_PLATFORM or a malformed number is
   // an error naming the variable.

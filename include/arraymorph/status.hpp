@@ -26,6 +26,7 @@ enum class Code {
   kUnavailable,       // transient: 429, 5xx, reset, timeout (usually retryable)
   kIo,                // local I/O failure, short read, corrupt data
   kInternal,          // a bug: an invariant did not hold
+  kConflict,          // another writer: file locked, conditional write refused (HTTP 412)
 };
 
 const char* code_name(Code c) noexcept;

@@ -47,6 +47,9 @@ struct StoreCapabilities {
   bool ranged_get = true;
   bool listing = true;
   bool batch_delete = false;  // delete_many is one request (S3 DeleteObjects) rather than a loop
+  // put_if_absent is atomic (local: link(2); memory: one lock; S3 If-None-Match: *; Azure
+  // If-None-Match: *). Without it put_if_absent is a HEAD then a PUT, which two writers can race.
+  bool conditional_put = false;
 };
 
 // One run of a GET body delivered into caller memory: body bytes [offset, offset + size) are
@@ -124,6 +127,9 @@ class ObjectStore {
   // Durable when it returns ok (local: fsync'ed rename; cloud: 200 from the server).
   virtual Status put(const std::string& key, const unsigned char* data, size_t size) = 0;
   virtual Result<std::optional<ObjectInfo>> head(const std::string& key) = 0;
+  // Creates `key` only if no object has that key: kAlreadyExists (naming the key) when one does.
+  // Atomic when capabilities().conditional_put; the default is HEAD + PUT (a race window).
+  virtual Status put_if_absent(const std::string& key, const unsigned char* data, size_t size);
   // One page of keys starting with `prefix`. With a delimiter (normally "/"), keys containing it
   // after the prefix are rolled up into common_prefixes. Pass the previous page's next_token.
   virtual Result<ListPage> list(const std::string& prefix, const std::string& delimiter,
@@ -162,6 +168,7 @@ class ObjectStore {
 // Lists every key under `prefix` (no delimiter), following continuation tokens.
 Result<std::vector<ObjectInfo>> list_all(ObjectStore& store, const std::string& prefix);
 // Deletes every key under `prefix`. Returns the number of keys deleted.
-Result<size_t> delete_prefix(ObjectStore& store, const std::string& prefix);
+// `keep`: one key below the prefix that survives (a file's write lock when truncating it).
+Result<size_t> delete_prefix(ObjectStore& store, const std::string& prefix, const std::string& keep = "");
 
 }  // namespace arraymorph

@@ -5,6 +5,8 @@
 // messages name the variable (or key) and, for non-secret values only, the rejected value.
 #include "arraymorph/config.hpp"
 
+#include "common/log.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -89,11 +91,12 @@ Result<Platform> parse_platform(const std::string& name, const std::string& raw)
                           "' (expected one of S3, Azure, Local, Memory)");
 }
 
+// One parser for log levels (src/common/log.hpp); the configuration keeps the canonical name.
 Result<std::string> parse_log_level(const std::string& name, const std::string& raw) {
-  std::string v = net::ascii_lower(trim(raw));
-  if (v == "warn") v = "warning";
-  if (v == "error" || v == "warning" || v == "info" || v == "debug") return v;
-  return bad_value(name, raw, "one of error, warning, info, debug");
+  Result<log::Level> r = log::parse_level(name, trim(raw));
+  if (!r.ok()) return r.status();
+  std::string v = net::ascii_lower(log::level_name(r.value()));
+  return v;
 }
 
 // A scheme in the endpoint says whether TLS is wanted; remembering it here means
@@ -108,6 +111,18 @@ void infer_tls_from_endpoint(S3Config& s3) {
 // Returns a Status with code kNotFound for unknown keys so the callers can word that error.
 Status set_one(Config& c, const std::string& key, const std::string& value,
                const std::string& name) {
+  // Values end up in HTTP headers, URLs and paths: a CR/LF would let a value add a header of its
+  // own (header injection), other control bytes are never meaningful. The value itself is not
+  // quoted, since it may be a secret.
+  for (size_t i = 0; i < value.size(); ++i) {
+    const unsigned char ch = static_cast<unsigned char>(value[i]);
+    if (ch < 0x20 || ch == 0x7f) {
+      return invalid_argument(name + ": contains a control character (byte 0x" +
+                              std::string(1, "0123456789abcdef"[ch >> 4]) +
+                              std::string(1, "0123456789abcdef"[ch & 15]) + " at position " +
+                              std::to_string(i) + "); CR, LF and other control bytes are refused");
+    }
+  }
   auto assign_int = [&](int& field, int min_value, const char* expected) {
     Result<int> r = parse_int(name, value, min_value, expected);
     if (!r.ok()) return r.status();
@@ -155,6 +170,14 @@ Status set_one(Config& c, const std::string& key, const std::string& value,
     if (!r.ok()) return r.status();
     c.log_level = r.value();
     return ok_status();
+  }
+  if (key == "chunk_checksum") return assign_bool(c.chunk_checksum);
+  if (key == "file_locking") {
+    if (net::ascii_lower(trim(value)) == "best_effort") {
+      c.file_locking = true;
+      return ok_status();
+    }
+    return assign_bool(c.file_locking);
   }
   if (key == "platform") {
     Result<Platform> r = parse_platform(name, value);
@@ -244,6 +267,8 @@ const std::vector<EnvBinding>& env_bindings() {
       {"retry_max_backoff", {"ARRAYMORPH_RETRY_MAX_BACKOFF"}},
       {"retry_total_timeout", {"ARRAYMORPH_RETRY_TOTAL_TIMEOUT"}},
       {"log_level", {"ARRAYMORPH_LOG_LEVEL"}},
+      {"file_locking", {"ARRAYMORPH_FILE_LOCKING", "HDF5_USE_FILE_LOCKING"}},
+      {"chunk_checksum", {"ARRAYMORPH_CHUNK_CHECKSUM"}},
   };
   return kBindings;
 }

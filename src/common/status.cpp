@@ -14,6 +14,7 @@ const char* code_name(Code c) noexcept {
     case Code::kUnavailable: return "unavailable";
     case Code::kIo: return "io";
     case Code::kInternal: return "internal";
+    case Code::kConflict: return "conflict";
   }
   return "unknown";
 }

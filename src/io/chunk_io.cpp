@@ -8,11 +8,30 @@
 #include <optional>
 
 #include "common/first_error.hpp"
+#include "common/log.hpp"
 #include "io/codec_pipeline.hpp"
 #include "model/chunk_key.hpp"
 
 namespace arraymorph::io {
 namespace {
+
+// Decodes a fetched chunk; when that fails (corrupt compressed stream, crc32c mismatch, wrong
+// size) the bytes may have been damaged on the way, so the chunk is fetched once more and
+// decoded again. A second failure is reported naming the object: corrupt data is never returned.
+// Blocks on a GET: never call it on a store's completion thread (worker pool or caller only).
+Result<Bytes> refetch_and_decode(const ArrayTarget& t, const std::string& key, const Status& first) {
+  AM_LOG(kWarning, "io", "chunk '" << key << "' failed to decode (" << first.message() << "); fetching it once more");
+  auto again = t.store.get(key);
+  if (!again.ok()) return again.status().with_context("re-fetching chunk '" + key + "' after it failed to decode");
+  if (!again.value())
+    return io_error("chunk '" + key + "' failed to decode (" + first.message() + ") and then vanished");
+  auto second = decode_chunk(t.meta, std::move(*again.value()));
+  if (!second.ok())
+    return second.status().with_context("chunk '" + key + "' in " + t.store.describe() +
+                                        " is corrupt (decoded twice, fetched twice)");
+  AM_LOG(kInfo, "io", "chunk '" << key << "' decoded after a re-fetch");
+  return second;
+}
 
 
 // Jobs submitted to the pool that the caller waits for (no spinning).
@@ -270,8 +289,10 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
       }
       return;
     }
-    auto finish = [&t, &w, &err, &key, cache, &tag, buf](Bytes stored) {
+    // `on_pool`: running on the worker pool, where a blocking re-fetch is allowed.
+    auto finish = [&t, &w, &err, &key, cache, &tag, buf](Bytes stored, bool on_pool) {
       auto raw = decode_chunk(t.meta, std::move(stored));
+      if (!raw.ok() && on_pool) raw = refetch_and_decode(t, key, raw.status());
       if (!raw.ok()) {
         err.set(raw.status().with_context("decoding chunk '" + key + "'"));
         return;
@@ -281,9 +302,9 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
       if (cache) cache->put(key, std::move(data), tag);
     };
     if (compressed) {  // decode off the completion thread
-      decoders.run([finish, stored = std::move(*res.value())]() mutable { finish(std::move(stored)); });
+      decoders.run([finish, stored = std::move(*res.value())]() mutable { finish(std::move(stored), true); });
     } else {
-      finish(std::move(*res.value()));
+      finish(std::move(*res.value()), false);
     }
   });
   decoders.wait();
@@ -331,6 +352,8 @@ Status write_chunks(const ArrayTarget& t, const ChunkPlan& plan, const unsigned 
       req_chunk.push_back(j);
     }
     if (!reqs.empty()) {
+      std::mutex failed_mu;
+      std::vector<std::pair<size_t, Status>> failed;  // decode failures, re-fetched below
       t.store.get_many(reqs, [&](size_t k, Result<std::optional<Bytes>>&& r) {
         if (!r.ok()) {
           err.set(r.status().with_context("reading chunk '" + reqs[k].key + "' before updating it"));
@@ -339,11 +362,20 @@ Status write_chunks(const ArrayTarget& t, const ChunkPlan& plan, const unsigned 
         if (!r.value()) return;  // absent: starts as fill below
         auto dec = decode_chunk(t.meta, std::move(*r.value()));
         if (!dec.ok()) {
-          err.set(dec.status().with_context("decoding chunk '" + reqs[k].key + "'"));
+          std::lock_guard<std::mutex> lock(failed_mu);
+          failed.emplace_back(k, dec.status());
           return;
         }
         raw[req_chunk[k]] = std::make_shared<Bytes>(std::move(dec).value());
       });
+      for (const auto& [k, first] : failed) {  // on the calling thread: blocking GETs are fine
+        auto dec = refetch_and_decode(t, reqs[k].key, first);
+        if (!dec.ok()) {
+          err.set(dec.status().with_context("decoding chunk '" + reqs[k].key + "'"));
+          break;
+        }
+        raw[req_chunk[k]] = std::make_shared<Bytes>(std::move(dec).value());
+      }
       Status s = err.get();
       if (!s.ok()) return s;
     }

@@ -3,6 +3,7 @@
 
 #include <zlib.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "io/hdf5_filter.hpp"
@@ -13,10 +14,33 @@
 #include <blosc.h>
 #endif
 
+#include "common/crc32c.hpp"
+
 namespace arraymorph::io {
 namespace {
 
 using Buf = std::vector<unsigned char>;
+
+// Zarr v3 "crc32c" codec: the CRC-32C of the bytes, appended as 4 little-endian bytes.
+Buf crc32c_encode(Buf in) {
+  const uint32_t c = crc32c(in.data(), in.size());
+  for (int i = 0; i < 4; ++i) in.push_back(static_cast<unsigned char>(c >> (8 * i)));
+  return in;
+}
+Result<Buf> crc32c_decode(Buf in) {
+  if (in.size() < 4) return io_error("chunk is shorter than its crc32c checksum (" + std::to_string(in.size()) + " bytes)");
+  const size_t n = in.size() - 4;
+  uint32_t stored = 0;
+  for (int i = 0; i < 4; ++i) stored |= uint32_t(in[n + static_cast<size_t>(i)]) << (8 * i);
+  const uint32_t computed = crc32c(in.data(), n);
+  if (stored != computed) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "crc32c checksum mismatch (stored 0x%08x, computed 0x%08x)", stored, computed);
+    return io_error(buf);
+  }
+  in.resize(n);
+  return in;
+}
 
 Result<Buf> gzip_encode(const Buf& in, int level) {
   z_stream zs{};
@@ -156,7 +180,9 @@ size_t shuffle_elem(const model::Codec& c, const model::ArrayMeta& meta) {
 
 Status check_codecs(const std::vector<model::Codec>& codecs) {
   for (const auto& c : codecs) {
-    if (c.name == "bytes" || c.name == "vlen-utf8" || c.name == "gzip" || c.name == "numcodecs.shuffle") continue;
+    if (c.name == "bytes" || c.name == "vlen-utf8" || c.name == "gzip" || c.name == "numcodecs.shuffle" ||
+        c.name == "crc32c")
+      continue;
     if (c.name == kHdf5FilterCodec) {
       Status s = check_filter(c);
       if (!s.ok()) return s;
@@ -180,6 +206,7 @@ Result<Buf> encode_chunk(const model::ArrayMeta& meta, Buf raw) {
     if (c.name == "gzip") r = gzip_encode(raw, c.configuration.value("level", 6));
     else if (c.name == "numcodecs.shuffle") r = shuffle(raw, shuffle_elem(c, meta));
     else if (c.name == kHdf5FilterCodec) r = run_filter(c, std::move(raw), false);
+    else if (c.name == "crc32c") r = crc32c_encode(std::move(raw));
 #ifdef ARRAYMORPH_WITH_ZSTD
     else if (c.name == "zstd") r = zstd_encode(raw, c.configuration.value("level", 3));
 #endif
@@ -210,6 +237,7 @@ Result<Buf> decode_bytes(const model::ArrayMeta& meta, Buf stored, size_t expect
     if (c.name == "gzip") r = gzip_decode(stored, expected);
     else if (c.name == "numcodecs.shuffle") r = unshuffle(stored, shuffle_elem(c, meta));
     else if (c.name == kHdf5FilterCodec) r = run_filter(c, std::move(stored), true);
+    else if (c.name == "crc32c") r = crc32c_decode(std::move(stored));
 #ifdef ARRAYMORPH_WITH_ZSTD
     else if (c.name == "zstd") r = zstd_decode(stored, expected);
 #endif

@@ -3,13 +3,17 @@
 
 #include <algorithm>
 
+#include "common/log.hpp"
 #include "model/chunk_key.hpp"
 #include "model/creation_order.hpp"
 #include "model/object_ids.hpp"
+#include "model/write_lock.hpp"
 
 namespace arraymorph::model {
 
 Result<std::string> normalize_path(const std::string& path) {
+  if (path.find('\0') != std::string::npos)
+    return invalid_argument("path '" + path.substr(0, path.find('\0')) + "\\0...' contains a NUL byte");
   std::string out;
   size_t i = 0;
   while (i <= path.size()) {
@@ -63,6 +67,8 @@ Status Hierarchy::open() {
       if (!path.ok()) continue;
       auto node = from_zarr_json(it.value(), metadata_key(key_prefix(path.value())));
       if (!node.ok()) {
+        AM_LOG(kWarning, "commit", "ignoring the consolidated metadata of '" << file_key_ << "': "
+                                       << node.status().message() << "; reading per-node metadata");
         entries_.clear();  // stale or foreign: fall back to per-node metadata
         entries_["/"].node = root.value();
         complete_ = false;
@@ -76,12 +82,17 @@ Status Hierarchy::open() {
       entries_[parent_path(kv.first)].kids->insert(base_name(kv.first));
     }
     complete_ = true;
+    consolidated_stored_ = true;
+    AM_LOG(kDebug, "commit", file_key_ << ": opened from consolidated metadata (" << entries_.size() << " nodes)");
+  } else {
+    AM_LOG(kDebug, "commit", file_key_ << ": no consolidated metadata; reading per-node metadata");
   }
   return ok_status();
 }
 
 Status Hierarchy::create_truncate() {
-  auto removed = delete_prefix(*store_, file_key_ + "/");
+  // The write lock (model/write_lock.hpp), taken before truncating, survives it.
+  auto removed = delete_prefix(*store_, file_key_ + "/", lock_key(file_key_));
   if (!removed.ok()) return removed.status().with_context("removing the old contents of '" + file_key_ + "'");
   entries_.clear();
   dirty_.clear();
@@ -90,10 +101,28 @@ Status Hierarchy::create_truncate() {
   assign_object_id(root);
   Status s = write_node("/", root);
   if (!s.ok()) return s;
-  entries_["/"] = Entry{std::make_shared<Node>(root), std::set<std::string>()};
+  entries_["/"] = Entry{std::make_shared<Node>(root), Status(), std::set<std::string>()};
   complete_ = true;
   authoritative_ = true;
   modified_ = true;
+  consolidated_stored_ = false;
+  return ok_status();
+}
+
+Status Hierarchy::begin_change() {
+  if (!consolidated_stored_) return ok_status();
+  // Commit protocol step 1 (docs/format.md): the consolidated copy leaves the store before any
+  // per-node document or object changes, so a crash from here on leaves readers on the per-node
+  // documents (the truth) instead of a stale copy.
+  auto root = get("/");
+  if (!root.ok()) return root.status();
+  Node copy = *root.value();
+  copy.consolidated.reset();
+  Status s = write_node("/", copy);
+  if (!s.ok()) return s.with_context("withdrawing the consolidated metadata of '" + file_key_ + "' before a change");
+  root.value()->consolidated.reset();
+  consolidated_stored_ = false;
+  AM_LOG(kDebug, "commit", file_key_ << ": consolidated metadata withdrawn before the first change");
   return ok_status();
 }
 
@@ -106,7 +135,10 @@ Status Hierarchy::write_node(const std::string& path, const Node& node) {
 // Returns the node, or a null pointer when absent.
 Result<std::shared_ptr<Node>> Hierarchy::load(const std::string& path) {
   auto it = entries_.find(path);
-  if (it != entries_.end()) return it->second.node;
+  if (it != entries_.end()) {
+    if (!it->second.error.ok()) return it->second.error;
+    return it->second.node;
+  }
   if (complete_ && authoritative_) return std::shared_ptr<Node>();
   const std::string key = metadata_key(key_prefix(path));
   auto got = store_->get(key);
@@ -119,9 +151,14 @@ Result<std::shared_ptr<Node>> Hierarchy::load(const std::string& path) {
     node = std::make_shared<Node>(std::move(parsed).value());
   }
   entries_[path].node = node;
-  if (node && path != "/") {  // found beyond stale consolidated metadata: list it too
-    auto pit = entries_.find(parent_path(path));
-    if (pit != entries_.end() && pit->second.kids) pit->second.kids->insert(base_name(path));
+  if (node && path != "/" && complete_) {
+    // The node exists but the consolidated copy did not list it: that copy is stale (written by a
+    // tool that does not follow the commit protocol). Trust none of its listings from now on, so
+    // what a listing shows never depends on which names were looked up before.
+    AM_LOG(kWarning, "commit", "consolidated metadata of '" << file_key_ << "' is stale (it lacks '" << path
+                                   << "'); listing groups from the store");
+    complete_ = false;
+    for (auto& kv : entries_) kv.second.kids.reset();
   }
   return node;
 }
@@ -163,7 +200,14 @@ Result<std::vector<std::string>> Hierarchy::children(const std::string& path) {
       for (const auto& cp : page.value().common_prefixes) {
         std::string name = cp.substr(prefix.size());
         if (!name.empty() && name.back() == '/') name.pop_back();
-        if (!name.empty()) candidates.push_back(name);
+        if (name.empty()) continue;
+        if (name == "." || name == ".." || name.find('\0') != std::string::npos) {
+          // HDF5 names cannot hold these (a NUL would list as two names, '..' escapes the group).
+          AM_LOG(kWarning, "file", "ignoring key prefix '" << prefix << name.substr(0, name.find('\0'))
+                                       << "': its name is not a valid HDF5 link name");
+          continue;
+        }
+        candidates.push_back(name);
       }
       token = page.value().next_token;
     } while (!token.empty());
@@ -174,7 +218,7 @@ Result<std::vector<std::string>> Hierarchy::children(const std::string& path) {
       std::string child = path == "/" ? "/" + name : path + "/" + name;
       auto it = entries_.find(child);
       if (it != entries_.end()) {
-        if (it->second.node) kids.insert(name);
+        if (it->second.node || !it->second.error.ok()) kids.insert(name);
         continue;
       }
       reqs.push_back({metadata_key(key_prefix(child)), std::nullopt});
@@ -188,9 +232,15 @@ Result<std::vector<std::string>> Hierarchy::children(const std::string& path) {
       if (results[i].value()) {
         std::string text(results[i].value()->begin(), results[i].value()->end());
         auto parsed = parse_zarr_json(text, reqs[i].key);
-        if (!parsed.ok()) return parsed.status();
-        n = std::make_shared<Node>(std::move(parsed).value());
         kids.insert(base_name(todo[i]));
+        if (!parsed.ok()) {
+          // One corrupt document must not hide its siblings: the name is listed, and opening it
+          // reports the error naming its key.
+          AM_LOG(kWarning, "file", parsed.status().message());
+          entries_[todo[i]].error = parsed.status();
+          continue;
+        }
+        n = std::make_shared<Node>(std::move(parsed).value());
       }
       entries_[todo[i]].node = n;
     }
@@ -202,6 +252,8 @@ Result<std::vector<std::string>> Hierarchy::children(const std::string& path) {
 
 Status Hierarchy::create(const std::string& path, Node node, bool make_parents) {
   if (path == "/") return Status(Code::kAlreadyExists, "the root group always exists");
+  if (path == "/" + base_name(lock_key(file_key_)))
+    return invalid_argument("'" + path + "' is reserved for arraymorph's write lock");
   const std::string parent = parent_path(path);
   auto p = get(parent);
   if (!p.ok()) {
@@ -223,7 +275,9 @@ Status Hierarchy::create(const std::string& path, Node node, bool make_parents) 
   if (!ex.ok()) return ex.status();
   if (ex.value()) return Status(Code::kAlreadyExists, "object '" + path + "' already exists");
   if (!object_id(node)) assign_object_id(node);  // model/object_ids.hpp
-  Status s = write_node(path, node);
+  Status s = begin_change();
+  if (!s.ok()) return s;
+  s = write_node(path, node);
   if (!s.ok()) return s;
   Entry e;
   e.node = std::make_shared<Node>(std::move(node));
@@ -239,6 +293,8 @@ Status Hierarchy::remove(const std::string& path) {
   if (path == "/") return invalid_argument("the root group cannot be deleted");
   auto n = get(path);
   if (!n.ok()) return n.status();
+  Status s = begin_change();
+  if (!s.ok()) return s;
   auto removed = delete_prefix(*store_, key_prefix(path) + "/");
   if (!removed.ok()) return removed.status().with_context("deleting '" + path + "'");
   // Forget the node and everything below it.
@@ -282,14 +338,21 @@ Status Hierarchy::load_all() {
 }
 
 Status Hierarchy::flush(bool consolidate) {
+  bool nodes_dirty = false;
+  for (const auto& path : dirty_) nodes_dirty = nodes_dirty || path != "/";
+  if (nodes_dirty) {
+    Status s = begin_change();
+    if (!s.ok()) return s;
+  }
   for (const auto& path : dirty_) {
     auto it = entries_.find(path);
     if (it == entries_.end() || !it->second.node || path == "/") continue;
     Status s = write_node(path, *it->second.node);
     if (!s.ok()) return s.with_context("writing metadata of '" + path + "'");
+    AM_LOG(kDebug, "commit", file_key_ << ": wrote metadata of '" << path << "'");
   }
   bool root_dirty = dirty_.count("/") > 0;
-  dirty_.clear();
+  dirty_.clear();  // (a failure above returned with the nodes still dirty, so a retry writes them)
   if (!consolidate && !root_dirty) return ok_status();
   auto root = get("/");
   if (!root.ok()) return root.status();
@@ -306,9 +369,20 @@ Status Hierarchy::flush(bool consolidate) {
       meta[kv.first.substr(1)] = to_zarr_json(copy);
     }
     root.value()->consolidated = meta;
+  } else {
+    root.value()->consolidated.reset();  // never write back a copy that was not just rebuilt
   }
+  // Commit point: the root document, with the consolidated copy when it was rebuilt, is written
+  // after every per-node document it describes.
   Status s = write_node("/", *root.value());
-  if (s.ok() && consolidate) modified_ = false;
+  if (!s.ok()) {
+    dirty_.insert("/");
+    return s.with_context("writing the root metadata of '" + file_key_ + "'");
+  }
+  consolidated_stored_ = consolidate;
+  AM_LOG(kDebug, "commit", file_key_ << ": root zarr.json written"
+                               << (consolidate ? " with consolidated metadata" : ""));
+  if (consolidate) modified_ = false;
   return s;
 }
 

@@ -6,6 +6,12 @@
 // the store at once; metadata edits (attributes, resize) are written by flush() and at close,
 // together with consolidated metadata, so a file with thousands of nodes opens with one GET.
 //
+// Commit protocol (docs/format.md): per-node zarr.json documents are the truth. Consolidated
+// metadata in the store is trusted only because every writer withdraws it (rewrites the root
+// without it) before its first change and writes it back, rebuilt, as the last step of a flush.
+// A crash or failed request anywhere in between leaves the root without it, and readers fall back
+// to per-node documents and store listings.
+//
 // Thread-safety: none; used only from the HDF5 calling thread (DESIGN §3).
 #pragma once
 
@@ -62,10 +68,14 @@ class Hierarchy {
 
  private:
   struct Entry {
-    std::shared_ptr<Node> node;                  // null: known absent
+    std::shared_ptr<Node> node;                  // null: known absent (or unreadable: see error)
+    Status error;                                // its zarr.json exists but is corrupt
     std::optional<std::set<std::string>> kids;   // listed children
   };
   Status write_node(const std::string& path, const Node& node);
+  // Before the first change of a session: withdraws consolidated metadata from the store (see
+  // the commit protocol in docs/format.md). No-op when none is stored.
+  Status begin_change();
   Result<std::shared_ptr<Node>> load(const std::string& path);
   Status load_all();  // every node, for consolidated metadata
 
@@ -79,6 +89,8 @@ class Hierarchy {
   // have added it without updating the consolidated copy (it is "stale").
   bool authoritative_ = false;
   bool modified_ = false;
+  // The root zarr.json in the store carries consolidated metadata this handle read or wrote.
+  bool consolidated_stored_ = false;
 };
 
 }  // namespace arraymorph::model

@@ -2,6 +2,7 @@
 #include "model/zarr_metadata.hpp"
 #include "net/encoding.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -301,6 +302,66 @@ json to_zarr_json(const Node& node) {
   return doc;
 }
 
+namespace {
+
+// Largest chunk, in bytes, a document may declare: a chunk is held in memory whole, so anything
+// near 2^64 (a wrapped negative, an overflowing product) must fail here, by name, rather than in
+// an allocation. HDF5 itself caps chunks at 4 GiB; Zarr writers may go higher.
+constexpr uint64_t kMaxChunkBytes = uint64_t(1) << 36;
+// HDF5's H5S_MAX_RANK.
+constexpr size_t kMaxRank = 32;
+
+// A list of extents ("shape", "chunk_shape"): non-negative integers that fit int64 (what Zarr and
+// HDF5 can both represent); `min_value` 1 for chunk extents. Errors name the key and the index.
+Result<std::vector<uint64_t>> read_extents(const json& j, const std::string& key, uint64_t min_value) {
+  if (!j.is_array()) return invalid_argument(key + " is not a list of integers");
+  if (j.size() > kMaxRank)
+    return invalid_argument(key + " has " + std::to_string(j.size()) + " dimensions (at most " +
+                            std::to_string(kMaxRank) + ")");
+  std::vector<uint64_t> out;
+  out.reserve(j.size());
+  for (size_t i = 0; i < j.size(); ++i) {
+    const json& e = j[i];
+    const std::string item = key + "[" + std::to_string(i) + "]";
+    if (e.is_number_integer() && !e.is_number_unsigned())
+      return invalid_argument(item + " = " + e.dump() + " is negative");
+    if (!e.is_number_unsigned()) return invalid_argument(item + " = " + e.dump() + " is not an integer");
+    const uint64_t v = e.get<uint64_t>();
+    if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      return invalid_argument(item + " = " + e.dump() + " is larger than 2^63-1");
+    if (v < min_value) return invalid_argument(item + " = " + e.dump() + " must be at least " + std::to_string(min_value));
+    out.push_back(v);
+  }
+  return out;
+}
+
+// The product of `dims` times `factor`, or nullopt when it overflows 64 bits.
+std::optional<uint64_t> checked_product(const std::vector<uint64_t>& dims, uint64_t factor) {
+  uint64_t n = factor;
+  for (uint64_t d : dims)
+    if (__builtin_mul_overflow(n, d, &n)) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
+size_t max_json_depth(const std::string& text) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (ch == '\\') escaped = true;
+      else if (ch == '"') in_string = false;
+      continue;
+    }
+    if (ch == '"') in_string = true;
+    else if (ch == '[' || ch == '{') deepest = std::max(deepest, ++depth);
+    else if ((ch == ']' || ch == '}') && depth > 0) --depth;
+  }
+  return deepest;
+}
+
 Result<Node> from_zarr_json(const json& doc, const std::string& where) {
   auto bad = [&](const std::string& why) { return io_error("invalid Zarr metadata in '" + where + "': " + why); };
   if (!doc.is_object()) return bad("not a JSON object");
@@ -326,19 +387,22 @@ Result<Node> from_zarr_json(const json& doc, const std::string& where) {
 
   try {
     ArrayMeta a;
-    a.shape = doc.at("shape").get<std::vector<uint64_t>>();
+    auto shape = read_extents(doc.at("shape"), "shape", 0);
+    if (!shape.ok()) return bad(shape.status().message());
+    a.shape = std::move(shape).value();
+    if (!checked_product(a.shape, 1)) return bad("shape has more than 2^64 elements");
     const json& dt = doc.at("data_type");
     a.data_type = dt.is_string() ? dt.get<std::string>() : dt.value("name", "");
     if (dt.is_object() && dt.contains("configuration")) a.data_type_config = dt["configuration"];
     const json& grid = doc.at("chunk_grid");
     if (grid.value("name", "") != "regular") return bad("only the regular chunk grid is supported");
-    a.chunk_shape = grid.at("configuration").at("chunk_shape").get<std::vector<uint64_t>>();
+    auto chunks = read_extents(grid.at("configuration").at("chunk_shape"), "chunk_shape", 1);
+    if (!chunks.ok()) return bad(chunks.status().message());
+    a.chunk_shape = std::move(chunks).value();
     if (a.chunk_shape.size() != a.shape.size()) return bad("chunk_shape rank differs from shape rank");
     if (doc.contains("dimension_names") && doc["dimension_names"].is_array() &&
         doc["dimension_names"].size() == a.shape.size())
       for (const auto& n : doc["dimension_names"]) a.dimension_names.push_back(n.is_string() ? n : json());
-    for (auto c : a.chunk_shape)
-      if (c == 0) return bad("chunk_shape has a zero extent");
     if (doc.contains("chunk_key_encoding")) {
       const json& enc = doc["chunk_key_encoding"];
       std::string sep = enc.contains("configuration") ? enc["configuration"].value("separator", "/") : "/";
@@ -353,7 +417,27 @@ Result<Node> from_zarr_json(const json& doc, const std::string& where) {
       a.codecs.push_back(std::move(codec));
     }
     a.element_size = zarr_type_size(a.data_type, a.data_type_config);
-    if (node.hdf5.contains("maxshape")) a.max_shape = node.hdf5["maxshape"].get<std::vector<int64_t>>();
+    if (a.element_size > 0) {
+      auto bytes = checked_product(a.chunk_shape, a.element_size);
+      if (!bytes || *bytes > kMaxChunkBytes)
+        return bad("chunk_shape and data_type make chunks larger than " + std::to_string(kMaxChunkBytes >> 30) + " GiB");
+    }
+    if (node.hdf5.contains("maxshape")) {
+      const json& ms = node.hdf5["maxshape"];
+      if (!ms.is_array() || ms.size() != a.shape.size()) return bad("_hdf5.maxshape does not match the rank of shape");
+      std::vector<int64_t> max_shape;
+      for (size_t i = 0; i < ms.size(); ++i) {
+        const std::string item = "_hdf5.maxshape[" + std::to_string(i) + "] = " + ms[i].dump();
+        if (!ms[i].is_number_integer()) return bad(item + " is not an integer");
+        if (ms[i].is_number_unsigned() && ms[i].get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+          return bad(item + " is larger than 2^63-1");
+        const int64_t m = ms[i].get<int64_t>();
+        if (m < -1) return bad(item + " is neither -1 (unlimited) nor an extent");
+        if (m >= 0 && static_cast<uint64_t>(m) < a.shape[i]) return bad(item + " is smaller than shape[" + std::to_string(i) + "]");
+        max_shape.push_back(m);
+      }
+      a.max_shape = std::move(max_shape);
+    }
     a.contiguous = node.hdf5.value("layout", "") == "contiguous";
     a.hdf5_type = node.hdf5.value("datatype", "");
     a.fill_defined = node.hdf5.value("fill_defined", true);
@@ -375,6 +459,13 @@ Result<Node> from_zarr_json(const json& doc, const std::string& where) {
 }
 
 Result<Node> parse_zarr_json(const std::string& text, const std::string& where) {
+  // Bound the nesting before anything walks the tree: nlohmann's parser is iterative, but copying,
+  // dumping and comparing a json value recurse once per level (a hostile document 100,000 levels
+  // deep would overflow the stack).
+  const size_t depth = max_json_depth(text);
+  if (depth > kMaxJsonDepth)
+    return io_error("'" + where + "' nests JSON " + std::to_string(depth) + " levels deep (at most " +
+                    std::to_string(kMaxJsonDepth) + ")");
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return io_error("'" + where + "' is not valid JSON");
   return from_zarr_json(doc, where);

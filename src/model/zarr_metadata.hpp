@@ -72,7 +72,13 @@ struct Node {
 json to_zarr_json(const Node& node);
 // Parses a zarr.json document; `where` names the key in error messages.
 Result<Node> from_zarr_json(const json& doc, const std::string& where);
+// Refuses documents nested deeper than kMaxJsonDepth (an error naming `where`) before parsing.
 Result<Node> parse_zarr_json(const std::string& text, const std::string& where);
+// Deepest nesting of arrays/objects in JSON text (strings skipped); iterative, O(size).
+size_t max_json_depth(const std::string& text);
+// Deepest nesting any arraymorph document needs (attributes of rank <= 32 arrays of compounds
+// with headroom); deeper documents are refused.
+inline constexpr size_t kMaxJsonDepth = 256;
 
 // Fill value <-> bytes for a Zarr core data type (little/big endian per meta.big_endian).
 Result<std::vector<unsigned char>> fill_json_to_bytes(const json& fill, const std::string& data_type,

@@ -233,6 +233,15 @@ class LocalStore final : public ObjectStore {
   }
 
   Status put(const std::string& key, const unsigned char* data, size_t size) override {
+    return put_impl(key, data, size, false);
+  }
+
+  // link(2) of the complete temporary file fails with EEXIST when the key exists: atomic.
+  Status put_if_absent(const std::string& key, const unsigned char* data, size_t size) override {
+    return put_impl(key, data, size, true);
+  }
+
+  Status put_impl(const std::string& key, const unsigned char* data, size_t size, bool exclusive) {
     count(OpKind::kPut);
     if (Status s = check_key(key, false); !s.ok()) return fail(OpKind::kPut, s);
     const fs::path target = root_ / key;
@@ -247,7 +256,7 @@ class LocalStore final : public ObjectStore {
         s = io_error("creating directory for '" + key + "': " + ec.message());
         continue;
       }
-      s = put_once(key, target, dir, data, size);
+      s = put_once(key, target, dir, data, size, exclusive);
       if (s.ok() || s.code() != Code::kNotFound) break;
     }
     if (s.code() == Code::kNotFound) s = io_error(s.message());
@@ -307,7 +316,7 @@ class LocalStore final : public ObjectStore {
     return ok_status();
   }
 
-  StoreCapabilities capabilities() const override { return {true, true, false}; }
+  StoreCapabilities capabilities() const override { return {true, true, false, true}; }
   std::string describe() const override { return "file://" + root_.string(); }
 
  private:
@@ -380,7 +389,7 @@ class LocalStore final : public ObjectStore {
 
   // kNotFound means the directory vanished under us (the caller recreates it and retries).
   Status put_once(const std::string& key, const fs::path& target, const fs::path& dir,
-                  const unsigned char* data, size_t size) {
+                  const unsigned char* data, size_t size, bool exclusive) {
     const fs::path tmp = dir / (std::string(kLocalTempPrefix) + std::to_string(::getpid()) + "-" +
                                 std::to_string(instance_) + "-" +
                                 std::to_string(next_temp_.fetch_add(1)));
@@ -397,7 +406,15 @@ class LocalStore final : public ObjectStore {
     Status s = write_all(fd.get(), data, size);
     if (s.ok() && ::fsync(fd.get()) != 0) s = io_error("fsync: " + errno_text(errno));
     if (s.ok() && fd.release_close() != 0) s = io_error("close: " + errno_text(errno));
-    if (s.ok() && ::rename(tmp.c_str(), target.c_str()) != 0) {
+    if (s.ok() && exclusive) {
+      if (::link(tmp.c_str(), target.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        if (err == EEXIST) return Status(Code::kAlreadyExists, "'" + key + "' already exists");
+        return io_error("linking '" + key + "' into place: " + errno_text(err));
+      }
+      ::unlink(tmp.c_str());
+    } else if (s.ok() && ::rename(tmp.c_str(), target.c_str()) != 0) {
       s = io_error("renaming into place: " + errno_text(errno));
     }
     if (!s.ok()) {

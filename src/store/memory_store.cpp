@@ -24,6 +24,11 @@ class MemorySpace {
     std::lock_guard<std::mutex> lock(mu_);
     objects_[key] = std::move(payload);
   }
+  // False (and nothing stored) when the key exists.
+  bool store_if_absent(const std::string& key, Payload payload) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return objects_.emplace(key, std::move(payload)).second;
+  }
   void erase(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);
     objects_.erase(key);
@@ -82,6 +87,21 @@ class MemoryStore final : public ObjectStore {
     if (Status s = check_key(key); !s.ok()) return fail(OpKind::kPut, s);
     auto payload = std::make_shared<const Bytes>(data, data + size);
     space_->store(key, std::move(payload));
+    if (stats_) stats_->op(OpKind::kPut).bytes.fetch_add(size, std::memory_order_relaxed);
+    return ok_status();
+  }
+
+  StoreCapabilities capabilities() const override {
+    StoreCapabilities c;
+    c.conditional_put = true;
+    return c;
+  }
+
+  Status put_if_absent(const std::string& key, const unsigned char* data, size_t size) override {
+    count(OpKind::kPut);
+    if (Status s = check_key(key); !s.ok()) return fail(OpKind::kPut, s);
+    if (!space_->store_if_absent(key, std::make_shared<const Bytes>(data, data + size)))
+      return Status(Code::kAlreadyExists, "'" + key + "' already exists in " + describe());
     if (stats_) stats_->op(OpKind::kPut).bytes.fetch_add(size, std::memory_order_relaxed);
     return ok_status();
   }

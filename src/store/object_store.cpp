@@ -7,6 +7,13 @@
 
 namespace arraymorph {
 
+Status ObjectStore::put_if_absent(const std::string& key, const unsigned char* data, size_t size) {
+  auto h = head(key);
+  if (!h.ok()) return h.status();
+  if (h.value()) return Status(Code::kAlreadyExists, "'" + key + "' already exists in " + describe());
+  return put(key, data, size);
+}
+
 void ObjectStore::run_batch(size_t n, const std::function<void(size_t)>& task) const {
   if (n == 0) return;
   if (executor_) {
@@ -90,9 +97,13 @@ Result<std::vector<ObjectInfo>> list_all(ObjectStore& store, const std::string& 
   return out;
 }
 
-Result<size_t> delete_prefix(ObjectStore& store, const std::string& prefix) {
+Result<size_t> delete_prefix(ObjectStore& store, const std::string& prefix, const std::string& keep) {
   Result<std::vector<ObjectInfo>> all = list_all(store, prefix);
   if (!all.ok()) return all.status();
+  if (!keep.empty()) {
+    auto& v = all.value();
+    v.erase(std::remove_if(v.begin(), v.end(), [&](const ObjectInfo& o) { return o.key == keep; }), v.end());
+  }
   // 1000 is S3 DeleteObjects' per-request limit; other backends do not care.
   constexpr size_t kGroup = 1000;
   const std::vector<ObjectInfo>& objects = all.value();

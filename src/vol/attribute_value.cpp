@@ -603,7 +603,8 @@ Natural natural_of(const json& v) {
     cur = &(*cur)[0];
   }
   std::vector<const json*> leaves;
-  if (!flatten(v, shape.dims, 0, leaves)) {
+  // Deeper than an HDF5 dataspace can be: keep it as JSON text (parse_zarr_json bounds the depth).
+  if (shape.dims.size() > H5S_MAX_RANK || !flatten(v, shape.dims, 0, leaves)) {
     as_text();
     return n;
   }

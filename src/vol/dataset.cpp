@@ -116,6 +116,8 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
   }
   describe_type(type, meta);
   apply_dcpl(dcpl, type, meta);
+  // Optional per-chunk checksum (Zarr v3 "crc32c", last codec), for stores that return none.
+  if (o->file->config.chunk_checksum) meta.codecs.push_back({"crc32c", model::json::object()});
   if (meta.contiguous && meta.max_shape)
     throw Error(invalid_argument("a dataset with a max shape different from its shape must be chunked (as in HDF5)"));
 

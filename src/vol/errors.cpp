@@ -20,6 +20,7 @@ hid_t minor_for(Code c) {
     case Code::kPermissionDenied: return H5E_CANTOPENFILE;
     case Code::kUnavailable: return H5E_CANTOPENFILE;
     case Code::kIo: return H5E_READERROR;
+    case Code::kConflict: return H5E_CANTLOCKFILE;
     default: return H5E_CANTINIT;
   }
 }

@@ -9,6 +9,7 @@
 
 #include "common/connector_state.hpp"
 #include "model/creation_order.hpp"
+#include "common/log.hpp"
 #include "mpi/coordinated_store.hpp"
 #include "store/store_factory.hpp"
 #include "vol/attribute_value.hpp"
@@ -17,6 +18,7 @@
 #include "vol/file_driver.hpp"
 #include "vol/objects.hpp"
 #include "vol/trampoline.hpp"
+#include "vol/open_files.hpp"
 
 namespace arraymorph::vol {
 namespace {
@@ -30,9 +32,12 @@ std::shared_ptr<FileShared> make_shared_file(const char* name, hid_t fapl, hid_t
   require_supported_driver(fapl, name);
   auto& state = ConnectorState::instance();
   Config config = check(state.effective_config(settings_from_fapl(fapl)));
+  // configure(log_level=...) takes effect from the next open (the value was validated already).
+  if (auto level = log::parse_level("log_level", config.log_level); level.ok()) log::set_level(level.value());
   StoreLocation loc = check(arraymorph::resolve_location(name, config));
   if (loc.key.empty()) throw Error(invalid_argument("file name '" + std::string(name) + "' names no key inside the store"));
   auto store = check(state.store(loc, config));
+  arm_exit_hook(loc.platform == Platform::kS3 || loc.platform == Platform::kAzure);
   auto f = std::make_shared<FileShared>();
   if (with_comm) f->comm = check(mpi::from_fapl(fapl));
   store = mpi::coordinate_metadata(std::move(store), f->comm);
@@ -50,7 +55,20 @@ std::shared_ptr<FileShared> make_shared_file(const char* name, hid_t fapl, hid_t
 void* new_file_object(std::shared_ptr<FileShared> f) {
   auto* obj = new Object(Kind::kFile, f, "/");
   f->file_object = obj;
+  f->closed = false;
+  if (f->open_file_ids++ == 0) register_open_file(f);
   return obj;
+}
+
+// Takes the write lock unless locking is off (configuration or the fapl's H5Pset_file_locking)
+// or the file is opened by MPI ranks together (they are one writer by construction).
+void lock_for_writing(FileShared& f, hid_t fapl) {
+  if (!f.config.file_locking || f.comm || mpi::active()) return;
+  if (fapl >= 0 && fapl != H5P_DEFAULT) {
+    hbool_t use = true, ignore = false;
+    if (H5Pget_file_locking(fapl, &use, &ignore) >= 0 && !use) return;
+  }
+  f.write_lock = check(model::WriteLock::acquire(f.tree->store_ptr(), f.tree->file_key()));
 }
 
 // Counts (and optionally lists) open ids of this file whose types are in `types`.
@@ -89,13 +107,18 @@ size_t collect_ids(FileShared* f, unsigned types, size_t max, hid_t* out) {
 void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_t, void**) {
   keep_error_ids_alive();
   auto f = make_shared_file(name, fapl, fcpl, true);
+  if (find_open_file(f->url))
+    throw Error(Status(Code::kConflict, "unable to truncate file '" + std::string(name) +
+                                            "': it is already open in this process; close it first"));
   if (flags & H5F_ACC_EXCL) {
     if (check(f->tree->file_exists()))
       throw Error(Status(Code::kAlreadyExists, "file '" + std::string(name) + "' already exists in " +
                                                    f->tree->store().describe() + " (errno = 17)"));
   }
+  lock_for_writing(*f, fapl);
   check(f->tree->create_truncate());
   f->intent = H5F_ACC_RDWR;
+  AM_LOG(kInfo, "file", "created " << f->url);
   {
     auto root = check(f->tree->get("/"));
     record_attr_creation_order(f->fcpl, *root);
@@ -111,10 +134,21 @@ void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_
 void* file_open(const char* name, unsigned flags, hid_t fapl, hid_t, void**) {
   keep_error_ids_alive();
   auto f = make_shared_file(name, fapl, H5P_DEFAULT, true);
+  if (auto open = find_open_file(f->url)) {
+    // As HDF5: a second open of an open file shares its state (and sees its writes at once).
+    if ((flags & H5F_ACC_RDWR) && !open->writable())
+      throw Error(Status(Code::kConflict, "file '" + std::string(name) +
+                                              "' is already open read-only in this process; close it before "
+                                              "opening it for writing"));
+    AM_LOG(kInfo, "file", "sharing the open file " << open->url);
+    return new_file_object(open);
+  }
+  if (flags & H5F_ACC_RDWR) lock_for_writing(*f, fapl);
   check(f->tree->open());
   apply_attr_creation_order(*check(f->tree->get("/")), f->fcpl);
   apply_link_creation_order(*check(f->tree->get("/")), f->fcpl);
   f->intent = (flags & H5F_ACC_RDWR) ? H5F_ACC_RDWR : H5F_ACC_RDONLY;
+  AM_LOG(kInfo, "file", "opened " << f->url << (f->writable() ? " for writing" : " read-only"));
   return new_file_object(f);
 }
 
@@ -204,10 +238,23 @@ herr_t file_close(void* obj, hid_t, void**) {
   Object* o = as_object(obj);
   auto f = o->file;
   // Flush before freeing: when it fails HDF5 keeps the id open (and closes it again later), so
-  // the object must stay valid; it stays open, as a native H5Fclose failure leaves the file.
-  if (f->writable() && f->tree->modified()) check(f->tree->flush(true));
+  // the object must stay valid; it stays open, as a native H5Fclose failure leaves the file, and
+  // a later H5Fclose tries again. After the exit hook settled the file, nothing is written.
+  if (!f->abandoned && f->writable() && f->tree->modified() && f->open_file_ids <= 1) {
+    Status s = f->tree->flush(true);
+    if (!s.ok()) {
+      f->close_failed = true;
+      AM_LOG(kError, "file", "closing " << f->url << " failed: " << s.message());
+      throw Error(s);
+    }
+  }
+  f->close_failed = false;
   if (f->file_object == o) f->file_object = nullptr;
-  f->closed = true;
+  if (--f->open_file_ids <= 0) {
+    f->open_file_ids = 0;
+    f->closed = true;
+  }
+  AM_LOG(kInfo, "file", "closed " << f->url);
   delete o;
   return 0;
 }

@@ -7,6 +7,8 @@
 
 #include "arraymorph/arraymorph.h"
 #include "model/creation_order.hpp"
+#include "common/log.hpp"
+#include "vol/open_files.hpp"
 #include "model/links.hpp"
 #include "model/object_ids.hpp"
 #include "vol/attribute_value.hpp"
@@ -20,13 +22,45 @@ void FileShared::require_writable(const std::string& what) const {
                                                     "' was opened read-only (no write intent)"));
 }
 
+void FileShared::finish_quietly() {
+  if (abandoned) return;
+  try {
+    if (tree && writable() && tree->modified()) {
+      Status s = tree->flush(true);
+      if (!s.ok()) {
+        AM_LOG(kError, "file", "unsaved changes of '" << url << "' are lost: " << s.message());
+        abandoned = true;
+        return;  // keep the lock: the file is not in a state another writer should trust blindly
+      }
+    }
+    if (write_lock) {
+      Status s = write_lock->release();
+      if (!s.ok()) AM_LOG(kWarning, "lock", "releasing the write lock of '" << url << "': " << s.message());
+      write_lock.reset();
+    }
+  } catch (const std::exception& e) {
+    AM_LOG(kError, "file", "finishing '" << url << "': " << e.what());
+  }
+}
+
+void FileShared::finish_at_exit() {
+  if (abandoned || comm) return;  // MPI files are closed collectively by HDF5 as before
+  if (close_failed) {
+    AM_LOG(kError, "file", "closing '" << url << "' failed earlier and was not retried; its changes since the "
+                                           "last successful flush are lost at exit");
+    abandoned = true;
+    return;
+  }
+  finish_quietly();
+  abandoned = true;
+}
+
 FileShared::~FileShared() {
   // Last reference gone (objects outlived the file id): write what is still pending. Errors
-  // cannot be reported from here; H5Fclose already flushed and reported in the normal case.
-  try {
-    if (tree && writable() && tree->modified()) (void)tree->flush(true);
-  } catch (...) {
-  }
+  // cannot be reported from here (they are logged); H5Fclose already flushed and reported in the
+  // normal case.
+  finish_quietly();
+  unregister_open_file(this);
   if (fapl >= 0) H5Pclose(fapl);
   if (fcpl >= 0) H5Pclose(fcpl);
 }

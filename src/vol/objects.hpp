@@ -18,6 +18,7 @@
 
 #include "arraymorph/config.hpp"
 #include "model/hierarchy.hpp"
+#include "model/write_lock.hpp"
 #include "mpi/context.hpp"
 #include "sched/thread_pool.hpp"
 
@@ -37,8 +38,18 @@ struct FileShared {
   unsigned long fileno = 0;
   hid_t fapl = H5I_INVALID_HID;
   hid_t fcpl = H5I_INVALID_HID;
-  bool closed = false;  // the file id was closed; remaining objects flush on their own close
-  struct Object* file_object = nullptr;  // the one VOL file object HDF5 holds an id for
+  bool closed = false;  // every file id was closed; remaining objects flush on their own close
+  struct Object* file_object = nullptr;  // the latest VOL file object HDF5 holds an id for
+  // File ids open on this state: every H5Fopen of an open file shares it (vol/open_files.hpp).
+  int open_file_ids = 0;
+  // The last close failed (reported to its caller); the id stays open and may be closed again.
+  bool close_failed = false;
+  // Settled at process exit (flushed, or given up after a failed close): later closes free the
+  // objects without touching the store.
+  bool abandoned = false;
+  // This process's write lock on the file (model/write_lock.hpp); null for read-only opens, MPI
+  // files and when locking is off. Released when the last object of the file goes away.
+  std::unique_ptr<model::WriteLock> write_lock;
   std::map<uint64_t, std::string> id_paths;  // object id -> last known path (model/object_ids.hpp)
   // Decoded-chunk cache of this file's datasets (config.cache_bytes), created by the first
   // H5Dread/H5Dwrite (src/vol/dataset_io.cpp) and dropped with the FileShared.
@@ -56,6 +67,10 @@ struct FileShared {
   std::string path_for(const H5O_token_t& token);  // throws NotFound
 
   bool writable() const { return (intent & H5F_ACC_RDWR) != 0; }
+  // The exit hook's last attempt (vol/open_files.hpp).
+  void finish_at_exit();
+  // Flushes what is pending and releases the write lock; errors are logged (destructor path).
+  void finish_quietly();
   void require_writable(const std::string& what) const;
   ~FileShared();
 };

@@ -1,6 +1,7 @@
 // Codec pipeline: round trips, real compression, corrupt input, unknown codecs.
 #include <doctest/doctest.h>
 
+#include "common/crc32c.hpp"
 #include "io/codec_pipeline.hpp"
 
 using namespace arraymorph;
@@ -75,3 +76,29 @@ TEST_CASE("blosc round trip with each shuffle mode") {
   }
 }
 #endif
+
+TEST_CASE("crc32c: the standard check value, and the Zarr codec detects every flipped bit") {
+  const unsigned char check[] = {'1', '2', '3', '4', '5', '6', '7', '8', '9'};
+  CHECK(crc32c(check, sizeof check) == 0xE3069283u);
+  CHECK(crc32c(check + 4, 5, crc32c(check, 4)) == 0xE3069283u);  // in pieces
+
+  auto m = meta_with({{"bytes", {{"endian", "little"}}}, {"gzip", {{"level", 1}}}, {"crc32c", model::json::object()}});
+  REQUIRE(check_codecs(m.codecs).ok());
+  auto enc = encode_chunk(m, ramp());
+  REQUIRE(enc.ok());
+  auto dec = decode_chunk(m, enc.value());
+  REQUIRE(dec.ok());
+  CHECK(dec.value() == ramp());
+  // Uncompressed + crc32c: a flipped bit anywhere (data or checksum) is an error, never data.
+  auto raw_meta = meta_with({{"bytes", {{"endian", "little"}}}, {"crc32c", model::json::object()}});
+  auto stored = encode_chunk(raw_meta, ramp()).value();
+  REQUIRE(stored.size() == 4004);
+  for (size_t i : {size_t(0), size_t(1999), size_t(4002)}) {
+    auto bad = stored;
+    bad[i] ^= 0x10;
+    auto r = decode_chunk(raw_meta, bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("crc32c checksum mismatch") != std::string::npos);
+  }
+  CHECK_FALSE(decode_chunk(raw_meta, std::vector<unsigned char>(3)).ok());
+}

@@ -396,3 +396,27 @@ TEST_CASE("AWS_REQUEST_PAYER: requester (or a boolean) turns requester-pays on")
   CHECK_FALSE(c.s3.request_payer);
   CHECK(contains(env_error("AWS_REQUEST_PAYER", "maybe"), "AWS_REQUEST_PAYER"));
 }
+
+TEST_CASE("control characters in any value are refused, naming the variable, not the value") {
+  // AWS_SESSION_TOKEN goes into the x-amz-security-token header: a CR/LF would inject a header.
+  const std::pair<const char*, const char*> cases[] = {
+      {"AWS_SESSION_TOKEN", "tok\r\nx-amz-injected: 1"},
+      {"AWS_ACCESS_KEY_ID", "AKIA\n"},
+      {"AWS_REGION", "us-east-1\rX"},
+      {"BUCKET_NAME", "bucket\x01"},
+      {"AZURE_STORAGE_SAS_TOKEN", "sv=1&sig=SECRET\n"},
+      {"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:1/\x7f"},
+  };
+  for (const auto& [name, value] : cases) {
+    INFO(name);
+    const std::string m = env_error(name, value);
+    CHECK(contains(m, name));
+    CHECK(contains(m, "control character"));
+    CHECK_FALSE(contains(m, "SECRET"));
+    CHECK_FALSE(contains(m, "injected"));
+  }
+  Config c;
+  Status s = c.apply({{"s3.session_token", "a\nb"}});
+  CHECK(s.code() == Code::kInvalidArgument);
+  CHECK(contains(s.message(), "s3.session_token"));
+}
