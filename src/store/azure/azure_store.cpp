@@ -46,6 +46,7 @@ StoreCapabilities AzureStore::capabilities() const {
   c.ranged_get = true;
   c.listing = true;
   c.batch_delete = false;  // parallel Delete Blob requests, not Blob Batch
+  c.conditional_put = true;
   return c;
 }
 
@@ -159,25 +160,31 @@ void AzureStore::head_async(const std::string& key, HeadCallback done) {
 }
 
 void AzureStore::put_async(const std::string& key, const unsigned char* data, size_t size,
-                           StatusCallback done) {
-  if (size > options_.block_threshold && options_.block_size > 0) {
+                           StatusCallback done, bool if_absent) {
+  if (!if_absent && size > options_.block_threshold && options_.block_size > 0) {
     put_blocks_async(key, data, size, std::move(done));
     return;
   }
   send(OpKind::kPut, "Put Blob", key,
-       [this, key, data, size, md5 = net::md5_base64(data, size)] {
+       [this, key, data, size, if_absent, md5 = net::md5_base64(data, size)] {
          net::HttpRequest req = put_blob_request(options_.target, key, data, size);
          // Verified by the service on receipt, and kept as the blob's MD5 for every GET.
          req.headers.emplace_back("Content-MD5", md5);
          req.headers.emplace_back("x-ms-blob-content-md5", md5);
+         if (if_absent) req.headers.emplace_back("If-None-Match", "*");  // conditional create
          return req;
        },
-       [this, key, size, done = std::move(done)](Result<net::HttpResponse>&& r) {
+       [this, key, size, if_absent, done = std::move(done)](Result<net::HttpResponse>&& r) {
          OpCounters& c = stats_->op(OpKind::kPut);
          if (!r.ok()) return done(Status(r.status()));  // counted by send()
          if (is_success(r.value().status)) {
            c.bytes.fetch_add(size, std::memory_order_relaxed);
            done(ok_status());
+           return;
+         }
+         if (if_absent && (r.value().status == 409 || r.value().status == 412)) {
+           done(Status(Code::kAlreadyExists, "'" + key + "' already exists in " + describe() + " (HTTP " +
+                                                 std::to_string(r.value().status) + ")"));
            return;
          }
          c.errors.fetch_add(1, std::memory_order_relaxed);
@@ -284,6 +291,10 @@ Result<std::optional<Bytes>> AzureStore::get(const std::string& key,
 
 Status AzureStore::put(const std::string& key, const unsigned char* data, size_t size) {
   return net::wait_for<Status>([&](StatusCallback cb) { put_async(key, data, size, std::move(cb)); });
+}
+
+Status AzureStore::put_if_absent(const std::string& key, const unsigned char* data, size_t size) {
+  return net::wait_for<Status>([&](StatusCallback cb) { put_async(key, data, size, std::move(cb), true); });
 }
 
 Result<std::optional<ObjectInfo>> AzureStore::head(const std::string& key) {

@@ -65,6 +65,8 @@ class AzureStore final : public ObjectStore {
                                    std::optional<ByteRange> range = std::nullopt) override;
   void get_many(const std::vector<GetRequest>& requests, const GetDone& on_done) override;
   Status put(const std::string& key, const unsigned char* data, size_t size) override;
+  // Put Blob with If-None-Match: * (409 BlobAlreadyExists / 412 -> kAlreadyExists).
+  Status put_if_absent(const std::string& key, const unsigned char* data, size_t size) override;
   void put_many(const std::vector<PutRequest>& requests, const PutDone& on_done) override;
   Result<ListPage> list(const std::string& prefix, const std::string& delimiter,
                         const std::string& token = "", size_t max_keys = 1000) override;
@@ -91,7 +93,7 @@ class AzureStore final : public ObjectStore {
                  const GetDestination* dest, GetCallback done);
   void head_async(const std::string& key, HeadCallback done);
   void put_async(const std::string& key, const unsigned char* data, size_t size,
-                 StatusCallback done);
+                 StatusCallback done, bool if_absent = false);
   void put_blocks_async(const std::string& key, const unsigned char* data, size_t size,
                         StatusCallback done);
   void delete_async(const std::string& key, StatusCallback done);

@@ -56,6 +56,7 @@ StoreCapabilities S3Store::capabilities() const {
   c.ranged_get = true;
   c.listing = true;
   c.batch_delete = true;
+  c.conditional_put = true;
   return c;
 }
 
@@ -275,19 +276,23 @@ void S3Store::get_many(const std::vector<GetRequest>& requests, const GetDone& o
 // ---------------------------------------------------------------------------------------- put
 
 void S3Store::async_put(const std::string& key, const unsigned char* data, size_t size,
-                        StatusCallback done) {
+                        StatusCallback done, bool if_absent) {
   auto call = make_call(OpKind::kPut, "PUT", key, object_url(options_.endpoint, options_.bucket, key));
   set_body(*call, data, size);
   // The server rejects a body that does not match (BadDigest) and keeps the checksum for GETs.
   call->request.headers.emplace_back("x-amz-checksum-crc32c",
                                      net::crc32c_base64(net::crc32c(data, size)));
+  // Conditional create (model/write_lock.hpp): the server refuses it with 412 when the key exists.
+  if (if_absent) call->request.headers.emplace_back("If-None-Match", "*");
   Call* raw = call.get();
-  call->done = [this, raw, size, done = std::move(done)](net::Completed&& completed) {
+  call->done = [this, raw, size, if_absent, done = std::move(done)](net::Completed&& completed) {
     Outcome& o = completed.outcome;
     const HttpResponse* r = response_of(o);
     Status s;
     if (r && r->status == 200) {
       stats_->op(OpKind::kPut).bytes.fetch_add(size, std::memory_order_relaxed);
+    } else if (if_absent && r && r->status == 412) {
+      s = Status(Code::kAlreadyExists, "'" + raw->key + "' already exists in " + describe() + " (HTTP 412)");
     } else {
       s = failure(*raw, completed);
     }
@@ -299,6 +304,11 @@ void S3Store::async_put(const std::string& key, const unsigned char* data, size_
 Status S3Store::put(const std::string& key, const unsigned char* data, size_t size) {
   if (size > options_.multipart_threshold) return put_multipart(key, data, size);
   return net::wait_for<Status>([&](StatusCallback cb) { async_put(key, data, size, std::move(cb)); });
+}
+
+Status S3Store::put_if_absent(const std::string& key, const unsigned char* data, size_t size) {
+  if (size > options_.multipart_threshold) return ObjectStore::put_if_absent(key, data, size);
+  return net::wait_for<Status>([&](StatusCallback cb) { async_put(key, data, size, std::move(cb), true); });
 }
 
 Status S3Store::put_multipart(const std::string& key, const unsigned char* data, size_t size) {

@@ -70,6 +70,8 @@ class S3Store final : public ObjectStore {
   Result<std::optional<Bytes>> get(const std::string& key,
                                    std::optional<ByteRange> range = std::nullopt) override;
   Status put(const std::string& key, const unsigned char* data, size_t size) override;
+  // PUT with If-None-Match: * (412 -> kAlreadyExists); single-request objects only.
+  Status put_if_absent(const std::string& key, const unsigned char* data, size_t size) override;
   Result<std::optional<ObjectInfo>> head(const std::string& key) override;
   Result<ListPage> list(const std::string& prefix, const std::string& delimiter,
                         const std::string& token = "", size_t max_keys = 1000) override;
@@ -97,7 +99,7 @@ class S3Store final : public ObjectStore {
   void async_get(const std::string& key, std::optional<ByteRange> range, const GetDestination* dest,
                  GetCallback done);
   void async_put(const std::string& key, const unsigned char* data, size_t size,
-                 StatusCallback done);
+                 StatusCallback done, bool if_absent = false);
   Status put_multipart(const std::string& key, const unsigned char* data, size_t size);
   // Non-AWS servers only: removes common prefixes under which no object is left.
   Result<std::vector<std::string>> drop_empty_prefixes(const std::vector<std::string>& prefixes);
