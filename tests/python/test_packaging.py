@@ -345,7 +345,19 @@ def test_recipe_build_strings_follow_conda_forge_mpi_convention():
 
 def test_install_docs_cover_every_way_in():
     docs = (ROOT / "docs" / "install.md").read_text()
-    for needle in ("## conda", "## spack", "## pip", "find_package(arraymorph",
-                   "pkg-config --cflags --libs arraymorph", "one libhdf5 per process",
-                   "examples/", "ARRAYMORPH_PLUGIN_INSTALL_DIR"):
+    for needle in ("find_package(arraymorph", "pkg-config --cflags --libs arraymorph",
+                   "one libhdf5 per process", "examples/", "ARRAYMORPH_PLUGIN_INSTALL_DIR",
+                   "recipe/build_py.sh", "spack install", "ARRAYMORPH_WHEEL_SERIES"):
         assert needle in docs, needle
+    # pip install arraymorph leads, then conda, spack and the source build.
+    headings = re.findall(r"^## (.*)$", docs, re.M)
+    order = [next(i for i, h in enumerate(headings) if h.startswith(start))
+             for start in ("pip install arraymorph", "conda", "spack", "From source")]
+    assert order == sorted(order) and order[0] == 0, headings
+
+
+def test_readme_starts_with_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    first_block = re.search(r"```[a-z]*\n(.*?)```", readme, re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in first_block.splitlines()]
+    assert commands == ["bash scripts/quickstart.sh", "bash scripts/test.sh"]
