@@ -23,6 +23,10 @@ import pytest
 from prefix_tools import (BUILD_TIMEOUT, ROOT, assert_one_library, clean_env, hdf5_dir, probe,
                           run_quickstart, site_packages)
 
+# Needs the bootstrapped HDF5 and build tools (HDF5_DIR, nanobind, scikit-build-core): the wheel
+# matrix (scripts/test_wheels.sh) deselects it with the other source-build tests.
+pytestmark = pytest.mark.source_build
+
 SPACK_PACKAGE = ROOT / "spack" / "packages" / "arraymorph" / "package.py"
 STUB = Path(__file__).resolve().parent / "spack_stub"
 BUILD_DIR = ROOT / "build" / "spack-build"
