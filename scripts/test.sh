@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh -- THE test command (README, .ci/run): sets everything up, builds, runs every suite.
 #
-#   bash scripts/test.sh            # bootstrap (cached), build + install, ctest, pytest
+#   bash scripts/test.sh            # bootstrap (cached), build + install, ctest, pytest, MPI,
+#                                   # then the wheel in fresh venvs with PyPI h5py (test_wheels.sh)
 #   PYTEST_ARGS="-k open" bash scripts/test.sh
 #
 # Every step runs even if an earlier one failed (one run shows all failures); the exit status is
@@ -30,6 +31,9 @@ python scripts/h5py_suite.py || failed+=(h5py-suite)
 
 echo "== MPI tests (mpiexec -n 2 and -n 4)"
 ARRAYMORPH_REQUIRE_MPI=1 bash scripts/test_mpi.sh || failed+=(mpi)
+
+echo "== The wheel (scripts/build_wheel.sh) with PyPI's h5py 3.16.0 (HDF5 2.0) and 3.15.1 (HDF5 1.14)"
+bash scripts/test_wheels.sh || failed+=(wheels)
 
 if ((${#failed[@]})); then
   echo "FAILED: ${failed[*]}"

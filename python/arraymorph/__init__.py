@@ -26,14 +26,20 @@ from typing import Any, Iterable, Optional
 # (by soname, or through the wheel's loader: see _native), so both share one HDF5 library.
 import h5py
 
+from . import _native
 from ._native import load_core
 
 try:
     _core = load_core()
 except ImportError as exc:  # pragma: no cover - only on broken installs
+    _fix = (
+        "use an h5py this wheel supports (pip install 'h5py>=3.12.1,<3.17'; HDF5 1.14.4+ or 2.x)"
+        if _native.is_wheel_layout()
+        else "reinstall arraymorph against the libhdf5 that h5py uses"
+    )
     raise ImportError(
-        f"arraymorph's compiled module could not be loaded ({exc}); reinstall arraymorph against "
-        f"the libhdf5 that h5py uses (h5py's HDF5 is {h5py.version.hdf5_version})"
+        f"arraymorph's compiled module could not be loaded ({exc}); {_fix} "
+        f"(h5py's HDF5 is {h5py.version.hdf5_version})"
     ) from exc
 
 __all__ = [
@@ -146,6 +152,33 @@ _h5py_refs.install(_core)
 from . import _h5py_dims  # noqa: E402
 
 _h5py_dims.install(_core)
+
+
+def _native_fallback() -> Optional[str]:
+    """Explain why HDF5 ignored ``HDF5_VOL_CONNECTOR=arraymorph``, or None if it did not.
+
+    HDF5 reads the variable when it initialises (``import h5py``). If the plugin cannot be loaded
+    from ``HDF5_PLUGIN_PATH``, HDF5 1.14 prints its error stack and then writes native files, which
+    would put the user's data on local disk without a word. A fresh file access property list
+    carries the default connector: it must be arraymorph's.
+    """
+    requested = os.environ.get("HDF5_VOL_CONNECTOR", "").split()
+    if not requested or requested[0] != CONNECTOR_NAME:
+        return None
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)  # kept alive: its id closes with the object
+    if _core.fapl_uses_arraymorph(fapl.id):
+        return None
+    return (
+        f"HDF5_VOL_CONNECTOR=arraymorph is set but HDF5 did not load the arraymorph connector "
+        f"(HDF5_PLUGIN_PATH={os.environ.get('HDF5_PLUGIN_PATH', '<unset>')!r}; it should be "
+        f"{str(_PLUGIN_DIR)!r}): h5py would write native files. Fix HDF5_PLUGIN_PATH, or unset "
+        f"HDF5_VOL_CONNECTOR and call arraymorph.enable()"
+    )
+
+
+_problem = _native_fallback()
+if _problem:
+    raise ImportError(_problem)
 
 
 # --------------------------------------------------------------------------- plugin discovery

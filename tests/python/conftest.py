@@ -60,6 +60,19 @@ import arraymorph  # noqa: E402  (after the environment above, on purpose)
 assert arraymorph.get_plugin_path() == os.environ["HDF5_PLUGIN_PATH"]
 
 
+# Modules that need the source build: the CMake build tree (C++ test tools, C examples), the HDF5
+# API test suite built against the bootstrapped HDF5, MPI, or the packaging scripts. They carry
+# the `source_build` marker, which the wheel matrix deselects (scripts/test_wheels.sh).
+SOURCE_BUILD_MODULES = {"test_s3_store.py", "test_hdf5_api_suite.py", "test_packaging.py",
+                        "test_parallel_hdf5_c.py", "test_mpi_bench_smoke.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SOURCE_BUILD_MODULES:
+            item.add_marker(pytest.mark.source_build)
+
+
 @pytest.fixture(autouse=True)
 def _isolate():
     """Restore os.environ and the connector's explicit configuration after each test."""

@@ -7,10 +7,12 @@ import ctypes
 
 import h5py
 
+import arraymorph
+
 
 def hdf5_multi_functions():
     """The loaded libhdf5 with H5Dread_multi and H5Dwrite_multi typed."""
-    path = next(line.split()[-1] for line in open("/proc/self/maps") if "/libhdf5.so" in line)
+    path = arraymorph._loaded_libhdf5()[0]  # h5py's (also a wheel's libhdf5-<hash>.so)
     lib = ctypes.CDLL(path)
     for name in ("H5Dread_multi", "H5Dwrite_multi"):
         fn = getattr(lib, name)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import arraymorph
-from arraymorph import _core
+from arraymorph import _core, _native
 
 STAT_OPS = {"get", "put", "head", "list", "delete"}
 OP_FIELDS = {"requests", "bytes", "retries", "errors", "not_found"}
@@ -33,30 +33,49 @@ def test_version_is_the_library_and_distribution_version():
     assert arraymorph.__version__ == dist_version("arraymorph")
 
 
+def _implementation_series() -> str:
+    """The wheel's implementation folder suffix for the running HDF5 ("1_14" or "2")."""
+    return arraymorph._hdf5_series(h5py.version.hdf5_version).replace(".", "_")
+
+
 def test_plugin_folder_holds_exactly_one_plugin_file():
     path = Path(arraymorph.get_plugin_path())
     assert path.is_absolute() and path.is_dir()
     assert path == Path(arraymorph.__file__).resolve().parent / "lib"
     plugin = path / "libarraymorph.so"
     assert plugin.is_file() and not plugin.is_symlink()
-    # HDF5 dlopen()s every lib*.so* in the folder: a second copy would be a second instance.
-    assert sorted(p.name for p in path.iterdir()) == ["libarraymorph.so"]
+    # HDF5 dlopen()s every lib*.so* in the folder: a second copy would be a second instance. The
+    # wheel's per-series implementations live in impl/, which HDF5 does not scan.
+    entries = sorted(p.name for p in path.iterdir())
+    if _native.is_wheel_layout():
+        assert entries == ["impl", "libarraymorph.so"]
+        assert sorted(p.name for p in (path / "impl").iterdir()) == [
+            "libarraymorph_h5_1_14.so", "libarraymorph_h5_2.so"]
+    else:
+        assert entries == ["libarraymorph.so"]
 
 
 def test_hdf5_versions_agree():
-    assert _core.hdf5_build_version() == h5py.version.hdf5_version
     assert _core.hdf5_runtime_version() == h5py.version.hdf5_version
+    if _native.is_wheel_layout():  # built against the series' headers, bound to h5py's library
+        assert arraymorph._hdf5_series(_core.hdf5_build_version()) == arraymorph._hdf5_series(
+            h5py.version.hdf5_version)
+    else:
+        assert _core.hdf5_build_version() == h5py.version.hdf5_version
 
 
 def test_one_libhdf5_and_one_libarraymorph_in_the_process():
     maps = Path("/proc/self/maps").read_text().splitlines()
-    hdf5 = {os.path.realpath(l.split()[-1]) for l in maps if re.search(r"/libhdf5\.so", l)}
+    hdf5 = {os.path.realpath(p) for p in arraymorph._loaded_libhdf5()}
     plugin = {os.path.realpath(l.split()[-1]) for l in maps if "libarraymorph" in l}
     assert len(hdf5) == 1, hdf5
-    assert plugin == {str(Path(arraymorph.get_plugin_path(), "libarraymorph.so").resolve())}
+    expected = {Path(arraymorph.get_plugin_path(), "libarraymorph.so").resolve()}
+    if _native.is_wheel_layout():  # the loader + the one implementation it chose
+        expected.add(Path(arraymorph.get_plugin_path(), "impl",
+                          f"libarraymorph_h5_{_implementation_series()}.so").resolve())
+    assert plugin == {str(p) for p in expected}
 
 
-# ----------------------------------------------------------------------------- ImportError logic
 def test_hdf5_mismatch_accepts_same_series_and_one_library():
     assert arraymorph._hdf5_mismatch("1.14.5", "1.14.5", ["/p/lib/libhdf5.so.310"]) is None
     assert arraymorph._hdf5_mismatch("1.14.6", "1.14.5", []) is None

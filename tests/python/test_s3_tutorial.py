@@ -19,6 +19,8 @@ import h5py
 import numpy as np
 import pytest
 
+import arraymorph
+
 from failure_checks import expect_clean_oserror
 from servers.seaweedfs import free_port
 
@@ -54,6 +56,33 @@ TUTORIAL = textwrap.dedent('''\
 ''')
 
 
+# Appended after the tutorial: the libhdf5 files mapped in the process (h5py's only).
+ONE_LIBHDF5 = textwrap.dedent('''\
+    import os, re
+    libs = {os.path.realpath(line.split()[-1]) for line in open("/proc/self/maps")
+            if re.search(r"/libhdf5(-[0-9a-f]+)?\\.so", line)}
+    print("LIBHDF5", len(libs), sorted(libs))
+''')
+
+# The same walk-through with the connector chosen by the environment before Python starts
+# (published variables; no arraymorph call at all).
+ENV_TUTORIAL = textwrap.dedent('''\
+    import h5py
+    import numpy as np
+
+    data = np.random.rand(100, 100)
+    with h5py.File("demo.h5", "w") as f:
+        f.create_dataset("data", data=data, chunks=(10, 10))
+
+    with h5py.File("demo.h5", "r") as f:
+        part = f["data"][5:15, 5:15]
+        print(part)
+
+    assert np.array_equal(part, data[5:15, 5:15])
+    print("TUTORIAL OK", part.shape, part.dtype)
+''')
+
+
 def _user_env() -> dict:
     """A user's shell: no HDF5/arraymorph/AWS variables, no ~/.aws files of this machine."""
     env = {k: v for k, v in os.environ.items()
@@ -66,6 +95,40 @@ def _user_env() -> dict:
     return env
 
 
+def _run_tutorial(tmp_path, script_text: str, env: dict) -> subprocess.CompletedProcess:
+    script = tmp_path / "tutorial.py"
+    script.write_text(script_text + "\n" + ONE_LIBHDF5)
+    p = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=110)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    assert "TUTORIAL OK (10, 10) float64" in p.stdout, p.stdout[-3000:]
+    assert "LIBHDF5 1 " in p.stdout, p.stdout[-3000:]  # h5py's libhdf5 only, never a second
+    assert not (tmp_path / "demo.h5").exists(), "written to the local disk instead of S3"
+    return p
+
+
+def _assert_tutorial_objects(s3, bucket: str) -> None:
+    keys = []
+    for page in s3.client().get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys += [o["Key"] for o in page.get("Contents", [])]
+    chunks = {f"demo.h5/data/c/{i}/{j}" for i in range(10) for j in range(10)}
+    assert set(keys) == chunks | {"demo.h5/zarr.json", "demo.h5/data/zarr.json"}, keys
+
+
+@pytest.mark.timeout(120)
+def test_readme_tutorial_with_connector_exported_before_python(seaweedfs, tmp_path):
+    s3 = seaweedfs
+    bucket = "tutorial-env-" + os.urandom(4).hex()
+    s3.client().create_bucket(Bucket=bucket)
+    env = _user_env()
+    env.update(HDF5_VOL_CONNECTOR="arraymorph", HDF5_PLUGIN_PATH=arraymorph.get_plugin_path(),
+               BUCKET_NAME=bucket, AWS_ACCESS_KEY_ID=s3.access_key,
+               AWS_SECRET_ACCESS_KEY=s3.secret_key, AWS_ENDPOINT_URL_S3=s3.endpoint,
+               AWS_REGION="us-east-1", AWS_S3_ADDRESSING_STYLE="path", AWS_SIGNED_PAYLOADS="true")
+    _run_tutorial(tmp_path, ENV_TUTORIAL, env)
+    _assert_tutorial_objects(s3, bucket)
+
+
 @pytest.mark.timeout(120)
 def test_readme_tutorial_runs_verbatim(seaweedfs, tmp_path):
     s3 = seaweedfs
@@ -73,22 +136,10 @@ def test_readme_tutorial_runs_verbatim(seaweedfs, tmp_path):
     s3.client().create_bucket(Bucket=bucket)
     prologue = (f"BUCKET = {bucket!r}\nACCESS_KEY = {s3.access_key!r}\n"
                 f"SECRET_KEY = {s3.secret_key!r}\nENDPOINT = {s3.endpoint!r}\n\n")
-    script = tmp_path / "tutorial.py"
-    script.write_text(prologue + TUTORIAL)
-    p = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=_user_env(),
-                       capture_output=True, text=True, timeout=110)
-    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    assert "TUTORIAL OK (10, 10) float64" in p.stdout, p.stdout[-3000:]
+    p = _run_tutorial(tmp_path, prologue + TUTORIAL, _user_env())
     assert s3.secret_key not in p.stdout + p.stderr
 
-    keys = []
-    for page in s3.client().get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        keys += [o["Key"] for o in page.get("Contents", [])]
-    chunks = {f"demo.h5/data/c/{i}/{j}" for i in range(10) for j in range(10)}
-    assert "demo.h5/zarr.json" in keys
-    assert "demo.h5/data/zarr.json" in keys
-    assert chunks <= set(keys), sorted(chunks - set(keys))[:5]
-    assert set(keys) == chunks | {"demo.h5/zarr.json", "demo.h5/data/zarr.json"}, keys
+    _assert_tutorial_objects(s3, bucket)
 
     # Readable with plain boto3: a chunk is 10x10 little-endian float64 (no compressor).
     body = s3.client().get_object(Bucket=bucket, Key="demo.h5/data/c/0/0")["Body"].read()
