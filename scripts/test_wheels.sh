@@ -3,7 +3,7 @@
 # the h5py wheels from PyPI (h5py 3.16.0 bundles HDF5 2.0.0, h5py 3.15.1 bundles HDF5 1.14.6), each
 # in its own venv running the Python suite on the local, S3 (SeaweedFS) and Azure (Azurite) stores.
 #
-#   bash scripts/test_wheels.sh                 # run by scripts/test.sh
+#   bash scripts/test_wheels.sh                 # not yet run by scripts/test.sh (see there)
 #   H5PY_MATRIX="3.16.0" PYTEST_ARGS="-k tutorial" bash scripts/test_wheels.sh
 #
 # Tests that need the source build (C examples and build tree, MPI, the packaging scripts) carry
