@@ -47,6 +47,11 @@ class CoordinatedStore final : public ObjectStore {
   Status put(const std::string& key, const unsigned char* data, size_t size) override {
     return once("put " + key, [&] { return inner_->put(key, data, size); });
   }
+  // Forwarded so the inner store's atomic conditional create (capabilities().conditional_put)
+  // is used, not the base class's HEAD + PUT.
+  Status put_if_absent(const std::string& key, const unsigned char* data, size_t size) override {
+    return once("put_if_absent " + key, [&] { return inner_->put_if_absent(key, data, size); });
+  }
   Status delete_many(const std::vector<std::string>& keys) override {
     // The key lists come from each rank's own listing; only their existence is compared.
     return once("delete", [&] { return inner_->delete_many(keys); });

@@ -7,6 +7,8 @@
 #include "model/hierarchy.hpp"
 #include "model/write_lock.hpp"
 #include "model/zarr_metadata.hpp"
+#include "arraymorph/stats.hpp"
+#include "mpi/coordinated_store.hpp"
 #include "store/memory_store.hpp"
 
 using namespace arraymorph;
@@ -157,4 +159,13 @@ TEST_CASE("put_if_absent is exclusive") {
   CHECK(store->capabilities().conditional_put);
   CHECK(store->put_if_absent("k", &x, 1).ok());
   CHECK(store->put_if_absent("k", &x, 1).code() == Code::kAlreadyExists);
+}
+
+TEST_CASE("the metadata-coordinating wrapper keeps the inner store's atomic conditional create") {
+  auto stats = std::make_shared<Stats>();
+  auto store = mpi::coordinate_metadata(make_memory_store(stats), nullptr);
+  const unsigned char x = 'x';
+  CHECK(store->put_if_absent("k", &x, 1).ok());
+  CHECK(store->put_if_absent("k", &x, 1).code() == Code::kAlreadyExists);
+  CHECK(stats->op(OpKind::kHead).requests.load() == 0);  // no HEAD + PUT race window
 }
