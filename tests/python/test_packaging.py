@@ -347,7 +347,7 @@ def test_install_docs_cover_every_way_in():
     docs = (ROOT / "docs" / "install.md").read_text()
     for needle in ("find_package(arraymorph", "pkg-config --cflags --libs arraymorph",
                    "one libhdf5 per process", "examples/", "ARRAYMORPH_PLUGIN_INSTALL_DIR",
-                   "recipe/build_py.sh", "spack install", "ARRAYMORPH_WHEEL_SERIES"):
+                   "recipe/build_py.sh", "spack install", "scripts/build_wheel.sh"):
         assert needle in docs, needle
     # pip install arraymorph leads, then conda, spack and the source build.
     headings = re.findall(r"^## (.*)$", docs, re.M)
