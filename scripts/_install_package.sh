@@ -39,5 +39,7 @@ _dev_venv() {
   [[ -x $dir/bin/python ]] || "$ARRAYMORPH_VENV/bin/python" -m venv --without-pip "$dir" || return 1
   site=$("$dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') || return 1
   echo "$shared_site" > "$site/_arraymorph_shared_venv.pth"
+  # mpi4py looks for the PyPI mpich's libmpi under sys.prefix/lib: point it at the shared one.
+  mkdir -p "$dir/lib" && ln -sf "$ARRAYMORPH_VENV"/lib/libmpi* "$dir/lib/" 2>/dev/null || true
   export PATH="$dir/bin:$PATH" VIRTUAL_ENV="$dir"
 }

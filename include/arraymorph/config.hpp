@@ -2,7 +2,7 @@
 //
 // Precedence, written down once (as GDAL does): explicit values (arraymorph.configure(...),
 // configure_s3(...), H5Pset_fapl_arraymorph) > environment variables > built-in defaults.
-// Environment names are the published ArrayMorph contract plus ARRAYMORPH_* knobs (DESIGN §1);
+// Environment names are the published ArrayMorph contract plus ARRAYMORPH_* knobs (docs/design.md §1);
 // docs/configuration.md lists them all.
 //
 // Thread-safety: plain values; the context copies a Config when a file is opened.

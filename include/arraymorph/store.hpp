@@ -5,7 +5,7 @@
 // start with '/', and are relative to the store's root (bucket / container / directory).
 //
 // Missing objects are not errors for get/head: they return std::nullopt, because a missing chunk
-// means "all fill value" (DESIGN §2). Every other failure is a Status naming the key.
+// means "all fill value" (docs/design.md §2). Every other failure is a Status naming the key.
 //
 // Thread-safety: every method may be called concurrently from any thread. Implementations own
 // their connections and buffers; callers own the returned bytes.
@@ -61,7 +61,7 @@ struct DestSpan {
   size_t size = 0;
 };
 
-// A caller-owned destination for a GET body (zero-copy reads, DESIGN §4): instead of handing
+// A caller-owned destination for a GET body (zero-copy reads, docs/design.md §4): instead of handing
 // back an owned Bytes, the store writes the body straight into the spans. The body must be
 // exactly `size` bytes; bytes no span covers are dropped. Spans are sorted by offset, do not
 // overlap, and lie within [0, size) (check with valid()).

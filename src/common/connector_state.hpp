@@ -1,6 +1,6 @@
 // connector_state.hpp -- the process-wide state of the loaded connector.
 //
-// DESIGN §3 allows no mutable globals beyond the registered connector; this is that one object,
+// docs/design.md §3 allows no mutable globals beyond the registered connector; this is that one object,
 // reached through ConnectorState::instance(). It owns: explicit settings made through
 // arraymorph_configure() (layered over the environment at every file open), the statistics
 // shared by every store, the worker pool, and a cache of open stores (so files on one bucket share

@@ -1,4 +1,4 @@
-// chunk_cache.hpp -- bytes-bounded LRU cache of decoded chunks (DESIGN §4), one per open file
+// chunk_cache.hpp -- bytes-bounded LRU cache of decoded chunks (docs/design.md §4), one per open file
 // (FileShared::chunk_cache), shared by the datasets of that file and dropped with it.
 //
 // Keys are full chunk object keys ("<file key>/<dataset path>/c/0/1"), which name the store

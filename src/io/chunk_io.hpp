@@ -7,7 +7,7 @@
 // whole. Every GET of the call is issued at once (store.get_many). A missing chunk scatters the
 // fill value (and is cached as absent).
 //
-// Zero-copy (DESIGN §4): an uncompressed GET is given a GetDestination listing where its bytes go
+// Zero-copy (docs/design.md §4): an uncompressed GET is given a GetDestination listing where its bytes go
 // in the destination buffer, so the store writes them there as they arrive (the network stores
 // from the transport thread, which also takes that scatter off the HDF5 thread) and no chunk
 // buffer is allocated. Used for every ranged GET, and for a whole-chunk GET when the chunk will

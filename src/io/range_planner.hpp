@@ -1,5 +1,5 @@
 // range_planner.hpp -- chooses, for one chunk of a read, between one whole-object GET and a few
-// ranged GETs of the bytes the selection needs (DESIGN §4).
+// ranged GETs of the bytes the selection needs (docs/design.md §4).
 //
 // Input: the chunk's pieces (element runs inside the chunk, from chunk_plan) and the element
 // size. The byte runs they cover are sorted and unioned; runs whose gap is at most `merge_gap`

@@ -12,7 +12,7 @@
 // A crash or failed request anywhere in between leaves the root without it, and readers fall back
 // to per-node documents and store listings.
 //
-// Thread-safety: none; used only from the HDF5 calling thread (DESIGN §3).
+// Thread-safety: none; used only from the HDF5 calling thread (docs/design.md §3).
 #pragma once
 
 #include <map>

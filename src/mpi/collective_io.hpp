@@ -1,4 +1,4 @@
-// collective_io.hpp -- two-phase MPI collective chunk I/O (DESIGN §6, issue 8).
+// collective_io.hpp -- two-phase MPI collective chunk I/O (docs/design.md §6, issue 8).
 //
 // src/vol/dataset_io.cpp routes a dataset read/write here when a Context applies (context.hpp:
 // inside arraymorph.collective(comm), or a collective transfer on a file opened with

@@ -1,4 +1,4 @@
-// context.hpp -- MPI communicators arraymorph coordinates over (DESIGN §6, issue 8).
+// context.hpp -- MPI communicators arraymorph coordinates over (docs/design.md §6, issue 8).
 //
 // A Context is a duplicated communicator plus the step counter that keeps the ranks in lock step
 // (context_internal.hpp). There are two sources of one:

@@ -1,7 +1,7 @@
 // retry.hpp -- the retry taxonomy, the backoff schedule, and the timer that re-sends requests
 // after a backoff. The one user is net::RequestClient (request_client.hpp), which owns attempts.
 //
-// Taxonomy (as botocore's standard retry mode and object_store classify; DESIGN §3). Each failed
+// Taxonomy (as botocore's standard retry mode and object_store classify; docs/design.md §3). Each failed
 // outcome gets one Failure class; should_retry() says whether that class is re-sent for an
 // idempotent request (GET, HEAD, PUT, DELETE) and for a non-idempotent one (POST):
 //   kThrottled   429, 503 (S3 SlowDown), 408, S3 RequestTimeout (400), SlowDown in a 200 body:

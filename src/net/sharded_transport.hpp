@@ -1,4 +1,4 @@
-// sharded_transport.hpp -- one HttpTransport over a few event loops (DESIGN §4: "one libcurl
+// sharded_transport.hpp -- one HttpTransport over a few event loops (docs/design.md §4: "one libcurl
 // multi event loop, or a few").
 //
 // Why: every response body is received (and, for zero-copy reads, copied into the caller's

@@ -1,5 +1,5 @@
 // thread_pool.hpp -- the fixed-size worker pool that decodes, encodes, copies and runs blocking
-// store calls (DESIGN §4). Size it with Config::effective_threads().
+// store calls (docs/design.md §4). Size it with Config::effective_threads().
 //
 // parallel_for is the building block: the calling thread works on the tasks too, so it makes
 // progress even when every worker is busy -- nested parallel_for calls from inside a task, or a

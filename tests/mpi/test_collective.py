@@ -1,4 +1,4 @@
-"""MPI collective chunk I/O with arraymorph.collective(comm) (issue 8, DESIGN §6): run with
+"""MPI collective chunk I/O with arraymorph.collective(comm) (issue 8, docs/design.md §6): run with
 ``mpiexec -n 2|4 python -m pytest --with-mpi tests/mpi`` (scripts/test_mpi.sh).
 
 The S3 server comes from conftest.py. Request counts are summed over the ranks with an

@@ -1,4 +1,4 @@
-"""HDF5 attributes through arraymorph, with plain h5py (issue 4, item 1; DESIGN §2).
+"""HDF5 attributes through arraymorph, with plain h5py (issue 4, item 1; docs/design.md §2).
 
 Attributes live in each node's ``zarr.json`` as plain JSON (``attributes.<name>``), with the exact
 HDF5 type and shape in ``attributes._hdf5.attributes.<name>`` when JSON alone loses them, and the
