@@ -178,10 +178,13 @@ def main() -> int:
         proxy = LatencyProxy("127.0.0.1", s3.port).start()
         try:
             env = clean_env(dict(s3.env(AWS_ENDPOINT_URL_S3=proxy.endpoint), **extra))
-            env.update(HDF5_VOL_CONNECTOR="arraymorph", ARRAYMORPH_PROGRESS="none")
+            env["ARRAYMORPH_PROGRESS"] = "none"
+            # Asked before HDF5_VOL_CONNECTOR is set: import arraymorph refuses a process whose
+            # HDF5 was told to use arraymorph but cannot find it (it would write native files).
             env["HDF5_PLUGIN_PATH"] = subprocess.run(
                 [sys.executable, "-c", "import arraymorph; print(arraymorph.get_plugin_path())"],
                 env=env, capture_output=True, text=True, check=True).stdout.strip()
+            env["HDF5_VOL_CONNECTOR"] = "arraymorph"
             for lat in lats:
                 proxy.latency = lat / 1000.0
                 tag = f"l{lat:g}"
