@@ -50,6 +50,15 @@ def wait_for_line(p: subprocess.Popen, expected: str, timeout: float = 60) -> No
     raise AssertionError(f"child never printed {expected!r}: {p.stderr.read()}")
 
 
+def kill_after(backend, body: str, ready: str) -> None:
+    """Runs PRELUDE + body in a child with the backend's environment; SIGKILLs it once it prints
+    `ready` (the body then sleeps), and waits for it to be gone."""
+    p = start_py(PRELUDE + body + "time.sleep(600)\n", env=backend_env(backend))
+    wait_for_line(p, ready)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+
+
 PRELUDE = """
 import arraymorph, h5py, numpy as np, sys, time
 arraymorph.enable()
@@ -145,17 +154,13 @@ def test_sigkill_mid_write_keeps_what_returned_success(backend):
     """A writer SIGKILLed after create_dataset returned: the dataset is listed, not only found by name."""
     url = backend.url("kill.h5")
     _base_file(url)
-    p = start_py(PRELUDE + f"""
+    kill_after(backend, f"""
 f = h5py.File({url!r}, "a")
 f.create_dataset("new", data=np.arange(100, dtype="i4"), chunks=(10,))
 g = f.create_group("grp")
 g.create_dataset("inner", data=np.ones(5))
 print("created", flush=True)
-time.sleep(600)
-""", env=backend_env(backend))
-    wait_for_line(p, "created")
-    p.send_signal(signal.SIGKILL)
-    p.wait()
+""", "created")
     with h5py.File(url, "r") as f:
         assert list(f) == ["base", "grp", "new"]  # listed first, before any lookup by name
         assert list(f["grp"]) == ["inner"]
@@ -171,16 +176,12 @@ time.sleep(600)
 def test_attributes_survive_sigkill_without_flush(backend):
     url = backend.url("attrs.h5")
     _base_file(url)
-    p = start_py(PRELUDE + f"""
+    kill_after(backend, f"""
 f = h5py.File({url!r}, "a")
 f.attrs["a"] = 1
 f["base"].attrs["units"] = "m"
 print("flushed", flush=True)
-time.sleep(600)
-""", env=backend_env(backend))
-    wait_for_line(p, "flushed")
-    p.send_signal(signal.SIGKILL)
-    p.wait()
+""", "flushed")
     with h5py.File(url, "r") as f:
         assert f.attrs["a"] == 1
         assert f["base"].attrs["units"] == "m"
