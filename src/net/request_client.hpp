@@ -115,12 +115,14 @@ class RequestClient {
 template <typename T>
 class Completions {
  public:
-  // From any thread.
+  // From any thread. Notifies while holding the lock: the waiter typically destroys this object
+  // (a stack variable of wait_for or of a batch call) as soon as it has popped the last item, so
+  // the pusher must not touch `cv_` after the waiter can see the item. Notifying after unlocking
+  // raced with that destruction (a notify on a dead stack frame: random crashes in later calls,
+  // or a hang).
   void push(size_t index, T&& value) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      items_.emplace_back(index, std::move(value));
-    }
+    std::lock_guard<std::mutex> lock(mu_);
+    items_.emplace_back(index, std::move(value));
     cv_.notify_one();
   }
   // On the waiting thread: calls fn(index, value) for `count` results, in arrival order.
