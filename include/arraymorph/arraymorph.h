@@ -139,6 +139,15 @@ ARRAYMORPH_API hid_t arraymorph_region_space(hid_t loc_id, uint64_t id, uint32_t
  * Python package calls it after each dimension-scale change made through h5py. */
 ARRAYMORPH_API int arraymorph_sync_dimension_names(hid_t dset_id);
 
+/* Which references H5Aget_type reports for the object references stored in attributes (for
+ * example the dimension-scale attributes DIMENSION_LIST and REFERENCE_LIST): new_style != 0 (the
+ * default) reports H5T_STD_REF (H5R_ref_t, open with H5Ropen_object), what C programs and HDF5_HL's
+ * H5DS* functions use with a non-native connector; 0 reports H5T_STD_REF_OBJ (hobj_ref_t holding
+ * the object's id), what h5py reads -- the Python package selects it around h5py's attribute reads.
+ * The stored form does not change; H5Aread and H5Awrite accept both forms either way.
+ * Process-wide; returns the previous setting (1 or 0). */
+ARRAYMORPH_API int arraymorph_set_attribute_reference_style(int new_style);
+
 /* MPI collective chunk I/O (DESIGN section 6). Between arraymorph_collective_begin and
  * arraymorph_collective_end every rank of the communicator makes the same sequence of H5Dread /
  * H5Dwrite calls (same datasets, same order, even with empty selections); each chunk is then read

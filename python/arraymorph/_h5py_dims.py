@@ -12,10 +12,12 @@ writes by default:
 - ``DIMENSION_LIST`` on a dataset: one variable-length list of object references per dimension;
 - ``REFERENCE_LIST`` on a scale: compound {``dataset``: object reference, ``dimension``: uint32}
   per attachment;
-- ``DIMENSION_LABELS``: one variable-length string per dimension (null when unset).
+- ``DIMENSION_LABELS``: one variable-length string per dimension (null when unset), written by
+  HDF5_HL's own ``H5DSset_label``.
 
 References are arraymorph's (see _h5py_refs). Native datasets take h5py's original functions.
-After every change the dataset's Zarr ``dimension_names`` is refreshed (``core.sync_dimension_names``).
+After every change the dataset's Zarr ``dimension_names`` is refreshed (``core.sync_dimension_names``;
+the connector also does it by itself whenever these attributes change, for C callers).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 import h5py
 from h5py import h5a, h5ds, h5s, h5t
 
-from ._h5py_refs import _decode
+from ._h5py_refs import _decode, old_style_attribute_refs
 
 _MARK = "_arraymorph_dims"
 _CLASS = b"DIMENSION_SCALE"
@@ -86,14 +88,21 @@ def install(core) -> None:
         return [list(v[i]) for i in range(r)]
 
     def write_dimension_list(dsid, lists) -> None:
-        if h5a.exists(dsid, b"DIMENSION_LIST"):
-            h5a.delete(dsid, b"DIMENSION_LIST")
+        exists = h5a.exists(dsid, b"DIMENSION_LIST")
+        if exists and not any(lists):
+            h5a.delete(dsid, b"DIMENSION_LIST")  # as H5DSdetach_scale of the last scale
         if not any(lists):
             return
+        dt = h5py.vlen_dtype(h5py.ref_dtype)
         arr = np.empty(len(lists), dtype=object)
         for i, refs in enumerate(lists):
             arr[i] = np.array(refs, dtype=h5py.ref_dtype)
-        ds(dsid).attrs.create("DIMENSION_LIST", arr, dtype=h5py.vlen_dtype(h5py.ref_dtype))
+        if not exists:
+            ds(dsid).attrs.create("DIMENSION_LIST", arr, dtype=dt)
+            return
+        # Rewritten in place, as H5DSattach_scale/H5DSdetach_scale do (its creation order stays).
+        with old_style_attribute_refs(core):
+            h5a.open(dsid, b"DIMENSION_LIST").write(arr, mtype=h5t.py_create(dt))
 
     def reference_list(scale):
         if not h5a.exists(scale, b"REFERENCE_LIST"):
@@ -211,15 +220,9 @@ def install(core) -> None:
             return orig["set_label"](dset, idx, label)
         with h5py._objects.phil:
             check_dim(dset, idx)
-            labels = [b""] * rank(dset)
-            if h5a.exists(dset, b"DIMENSION_LABELS"):
-                old = ds(dset).attrs["DIMENSION_LABELS"]
-                labels = [x if isinstance(x, bytes) else (x or "").encode() for x in old]
-                h5a.delete(dset, b"DIMENSION_LABELS")
-            labels[idx] = label if isinstance(label, bytes) else label.encode()
-            ds(dset).attrs.create("DIMENSION_LABELS", np.array(labels, dtype=object),
-                                  dtype=h5py.string_dtype("ascii"))
-        sync(dset)
+        # HDF5_HL's own H5DSset_label (no references involved): unset labels stay NULL strings, as
+        # natively; the connector refreshes dimension_names.
+        return orig["set_label"](dset, idx, label)
 
     def get_label(dset, idx):
         if not owned(dset):

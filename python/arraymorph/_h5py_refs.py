@@ -18,6 +18,7 @@ they are made by h5py's own registered HDF5 conversion from those bytes (``_refe
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import struct
 
@@ -67,6 +68,19 @@ def _decode(ref):
     raw = _raw(ref)
     oid = struct.unpack("<Q", raw[:8])[0]
     return oid, (struct.unpack("<I", raw[8:12])[0] if len(raw) == 12 else None)
+
+
+@contextlib.contextmanager
+def old_style_attribute_refs(core):
+    """Within: the connector reports references in attributes as old-style ones (hobj_ref_t),
+    which h5py reads and writes; outside, H5R_ref_t, which C callers (HDF5_HL's H5DS*) need
+    (arraymorph.h, arraymorph_set_attribute_reference_style). Holds h5py's lock."""
+    with h5py._objects.phil:
+        before = core.set_attribute_reference_style(False)
+        try:
+            yield
+        finally:
+            core.set_attribute_reference_style(before)
 
 
 def install(core) -> None:
@@ -166,4 +180,24 @@ def install(core) -> None:
         return orig_getitem(self, args, new_dtype)
 
     Dataset.__getitem__ = __getitem__
+
+    # h5py reads and writes references in attributes as old-style ones (hobj_ref_t; its write
+    # path converts to the type H5Aget_type reports); the connector reports H5R_ref_t by default,
+    # which C programs (HDF5_HL's H5DS*) need and h5py cannot handle (arraymorph.h,
+    # arraymorph_set_attribute_reference_style): old-style around h5py's attribute calls only.
+    Attrs = h5py._hl.attrs.AttributeManager
+
+    def old_style_view(method):
+        def wrapper(self, *args, **kwargs):
+            if not _owned(self._id, core):
+                return method(self, *args, **kwargs)
+            with old_style_attribute_refs(core):
+                return method(self, *args, **kwargs)
+
+        wrapper.__name__ = method.__name__
+        wrapper.__doc__ = method.__doc__
+        return wrapper
+
+    for name in ("__getitem__", "create", "modify"):
+        setattr(Attrs, name, old_style_view(getattr(Attrs, name)))
     setattr(h5r, _MARK, True)

@@ -213,6 +213,10 @@ void sync_dimension_names(int64_t dset_id) {
   if (arraymorph_sync_dimension_names(static_cast<hid_t>(dset_id)) < 0) throw std::runtime_error(take_hdf5_errors());
 }
 
+bool set_attribute_reference_style(bool new_style) {
+  return arraymorph_set_attribute_reference_style(new_style ? 1 : 0) != 0;
+}
+
 // The libhdf5 version this module (and the plugin, same build) was compiled against.
 std::string hdf5_build_version() {
   return std::to_string(H5_VERS_MAJOR) + "." + std::to_string(H5_VERS_MINOR) + "." +
@@ -335,6 +339,9 @@ NB_MODULE(_core, m) {
         "New dataspace id with a recorded region selection (ValueError when unknown).");
   m.def("sync_dimension_names", &sync_dimension_names, nb::arg("dset_id"),
         "Recompute a dataset's Zarr dimension_names from its dimension scales and labels.");
+  m.def("set_attribute_reference_style", &set_attribute_reference_style, nb::arg("new_style"),
+        "Reference types H5Aget_type reports in attributes: H5T_STD_REF (True) or H5T_STD_REF_OBJ (h5py). "
+        "Returns the previous setting.");
   m.def("hdf5_build_version", &hdf5_build_version,
         "libhdf5 version the plugin was compiled against.");
   m.def("hdf5_runtime_version", &hdf5_runtime_version,

@@ -18,7 +18,9 @@
 #include "vol/attribute_object.hpp"
 #include "vol/attribute_value.hpp"
 #include "vol/callbacks.hpp"
+#include "vol/dimension_sync.hpp"
 #include "vol/objects.hpp"
+#include "vol/reference_values.hpp"
 #include "vol/registration.hpp"
 
 namespace arraymorph::vol {
@@ -71,11 +73,71 @@ void check_new_name(const model::Node& node, const std::string& name, const std:
   if (has_attribute(node, name)) throw Error(Status(Code::kAlreadyExists, where(name, path) + " already exists"));
 }
 
-// Writes the owner's zarr.json now.
-void persist(FileShared& f, const std::string& path) {
+// Writes the owner's zarr.json now, with its dimension_names refreshed when attribute `name`
+// is one they depend on (vol/dimension_sync.hpp: every caller, h5py or H5DS* from C).
+void persist(FileShared& f, const std::string& path, const std::string& name) {
+  if (affects_dimension_names(name)) sync_dimension_names(f, path);
   f.tree->mark_dirty(path);
   check(f.tree->flush(false));
 }
+
+// New-style references (H5R_ref_t) in H5Aread/H5Awrite buffers of attributes of file `file`
+// (vol/attribute_value.hpp). Stored, a reference is its object's id (vol/reference_values.hpp);
+// in memory HDF5 builds and opens it from the object's token, which holds the same id.
+class RefCodec {
+ public:
+  explicit RefCodec(std::shared_ptr<FileShared> file) : file_(std::move(file)) {
+    codec_.encode = [this](const unsigned char* p) { return encode(p); };
+    codec_.decode = [this](const json& j, unsigned char* p) { decode(j, p); };
+  }
+  RefCodec(const RefCodec&) = delete;
+  RefCodec& operator=(const RefCodec&) = delete;
+  ~RefCodec() {
+    if (loc_ >= 0) H5Idec_ref(loc_);
+  }
+  const NewRefCodec* get() const { return &codec_; }
+
+ private:
+  json encode(const unsigned char* p) {
+    const auto* ref = reinterpret_cast<const H5R_ref_t*>(p);
+    bool null = true;
+    for (size_t i = 0; i < sizeof(H5R_ref_t) && null; ++i) null = p[i] == 0;
+    if (null) return nullptr;
+    if (H5Rget_type(ref) != H5R_OBJECT2)
+      throw Error(unsupported("region and attribute references (H5Rcreate_region, H5Rcreate_attr) in attribute "
+                              "values are not supported by arraymorph; store object references (H5Rcreate_object)"));
+    hid_t id = H5Ropen_object(const_cast<H5R_ref_t*>(ref), H5P_DEFAULT, H5P_DEFAULT);
+    if (id < 0) throw Error(invalid_argument("an attribute value holds a reference whose object cannot be opened"));
+    Object* o = owned_object(id);
+    std::string path = o ? o->path : "";
+    const bool same_file = o && o->file == file_;
+    H5Oclose(id);
+    if (!same_file)
+      throw Error(unsupported("a reference to an object of another file in an attribute value (arraymorph "
+                              "stores references to objects of the attribute's own file only)"));
+    unsigned char raw[sizeof(hobj_ref_t)];
+    const uint64_t oid = file_->id_for(path);
+    for (size_t i = 0; i < sizeof raw; ++i) raw[i] = static_cast<unsigned char>(oid >> (8 * i));
+    return reference_json(RefKind::kObject, raw);
+  }
+
+  void decode(const json& j, unsigned char* p) {
+    unsigned char raw[sizeof(hobj_ref_t)];
+    reference_from_json(RefKind::kObject, j, raw);
+    uint64_t oid = 0;
+    for (size_t i = 0; i < sizeof raw; ++i) oid |= static_cast<uint64_t>(raw[i]) << (8 * i);
+    std::memset(p, 0, sizeof(H5R_ref_t));
+    if (oid == 0) return;
+    const std::string path = file_->path_for_id(oid);
+    if (loc_ < 0) loc_ = register_object(file_, "/");
+    if (H5Rcreate_object(loc_, path.c_str(), H5P_DEFAULT, reinterpret_cast<H5R_ref_t*>(p)) < 0)
+      throw Error(io_error("cannot make a reference to '" + path + "'"));
+  }
+
+  std::shared_ptr<FileShared> file_;
+  hid_t loc_ = H5I_INVALID_HID;  // the root group, registered at the first decoded reference
+  NewRefCodec codec_;
+};
 
 void fill_info(const model::Node& node, const std::string& name, H5A_info_t* info) {
   AttrRecord rec = load_attribute(node, name);
@@ -115,6 +177,9 @@ void* attr_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hid
   o->file->require_writable("create " + where(aname, path));
   auto node = node_at(*o->file, path);
   check_new_name(*node, aname, path);
+  // New-style references are stored as old-style ones (vol/reference_values.hpp).
+  Hid stored(with_reference_style(type, false));
+  type = stored.get();
   check_attribute_type(type);
   // A new attribute reads as zeros (NULL strings) until written, as in native HDF5.
   const hsize_t n = space_elements(space);
@@ -162,7 +227,8 @@ herr_t attr_read(void* attr, hid_t mem_type, void* buf, hid_t, void**) {
   require_attribute(*node, a->name, a->path);
   try {
     AttrRecord rec = load_attribute(*node, a->name);
-    read_into_memory(rec, mem_type, buf);
+    RefCodec refs(a->file);
+    read_into_memory(rec, mem_type, buf, refs.get());
   } catch (const Error& e) {
     throw Error(e.status().with_context("reading " + where(a->name, a->path)));
   }
@@ -184,12 +250,14 @@ herr_t attr_write(void* attr, hid_t mem_type, const void* buf, hid_t, void**) {
       current.assign(H5Tget_size(a->type) * std::max<hssize_t>(H5Sget_simple_extent_npoints(a->space), 0), 0);
       read_into_memory(load_attribute(*node, a->name), a->type, current.data());
     }
-    EncodedValue v = encode_from_memory(a->type, a->space, mem_type, buf, subset ? current.data() : nullptr);
+    RefCodec refs(a->file);
+    EncodedValue v =
+        encode_from_memory(a->type, a->space, mem_type, buf, subset ? current.data() : nullptr, refs.get());
     store_attribute(*node, a->name, a->type, a->space, v);
   } catch (const Error& e) {
     throw Error(e.status().with_context("writing " + where(a->name, a->path)));
   }
-  persist(*a->file, a->path);
+  persist(*a->file, a->path, a->name);
   a->unflushed = false;
   return 0;
 }
@@ -209,8 +277,9 @@ herr_t attr_get(void* obj, H5VL_attr_get_args_t* args, hid_t, void**) {
     }
     case H5VL_ATTR_GET_TYPE: {
       AttrObject* a = as_attribute(obj);
-      args->args.get_type.type_id = H5Tcopy(a->type);
-      return args->args.get_type.type_id < 0 ? -1 : 0;
+      // The stored type in the process's reference view (arraymorph_set_attribute_reference_style).
+      args->args.get_type.type_id = with_reference_style(a->type, attribute_references_new_style());
+      return 0;
     }
     case H5VL_ATTR_GET_STORAGE_SIZE: {
       AttrObject* a = as_attribute(obj);
@@ -279,7 +348,7 @@ herr_t attr_specific(void* obj, const H5VL_loc_params_t* loc, H5VL_attr_specific
       f.require_writable("delete " + where(aname, path));
       require_attribute(*node, aname, path);
       erase_attribute(*node, aname);
-      persist(f, path);
+      persist(f, path, aname);
       return 0;
     }
     case H5VL_ATTR_RENAME: {
@@ -291,7 +360,8 @@ herr_t attr_specific(void* obj, const H5VL_loc_params_t* loc, H5VL_attr_specific
       if (from == to) return 0;
       check_new_name(*node, to, path);
       rename_attribute(*node, from, to);
-      persist(f, path);
+      if (affects_dimension_names(to)) sync_dimension_names(f, path);
+      persist(f, path, from);
       return 0;
     }
     case H5VL_ATTR_ITER: {
@@ -343,7 +413,7 @@ herr_t attr_optional(void* obj, H5VL_optional_args_t* args, hid_t, void**) {
 
 herr_t attr_close(void* attr, hid_t, void**) {
   std::unique_ptr<AttrObject> a(as_attribute(attr));
-  if (a->unflushed && a->file->writable()) persist(*a->file, a->path);
+  if (a->unflushed && a->file->writable()) persist(*a->file, a->path, a->name);
   return 0;
 }
 

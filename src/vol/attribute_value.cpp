@@ -43,7 +43,7 @@ struct TNode {
   std::vector<hsize_t> dims;       // array type dims
   bool raw_inside = false;         // some part cannot be expressed in JSON
   bool pointers = false;           // some part is variable-length (pointers in memory)
-  RefKind ref = RefKind::kNone;    // kRef: object or region reference (vol/reference_values.hpp)
+  RefKind ref = RefKind::kNone;    // kRef: object, region or new-style reference (vol/reference_values.hpp)
 };
 
 
@@ -137,10 +137,7 @@ TNode analyze(hid_t type) {
       break;
     }
     case H5T_REFERENCE:
-      t.ref = reference_kind(type);
-      if (t.ref == RefKind::kNewStyle)
-        throw Error(unsupported("attributes of new-style references (H5T_STD_REF / H5R_ref_t); use object "
-                                "references (H5T_STD_REF_OBJ) or region references (H5T_STD_REF_DSETREG)"));
+      t.ref = reference_kind(type);  // new-style ones need a NewRefCodec (memory buffers only)
       t.k = TNode::kRef;
       break;
     default:  // opaque, bitfield, time
@@ -294,9 +291,15 @@ bool flatten(const json& j, const std::vector<hsize_t>& dims, size_t level, std:
 }
 
 // ------------------------------------------------------------------------- element encoder
+[[noreturn]] void no_codec() {
+  throw Error(unsupported("new-style references (H5T_STD_REF / H5R_ref_t) here; use object references "
+                          "(H5T_STD_REF_OBJ) or region references (H5T_STD_REF_DSETREG)"));
+}
+
 struct Encoder {
   bool strings_base64 = false;
   bool bad_utf8 = false;
+  const NewRefCodec* refs = nullptr;
 
   json string(const char* s, size_t n) {
     if (strings_base64) return model::base64_encode(reinterpret_cast<const unsigned char*>(s), n);
@@ -368,7 +371,9 @@ struct Encoder {
         return arr;
       }
       case TNode::kRef:
-        return reference_json(t.ref, p);
+        if (t.ref != RefKind::kNewStyle) return reference_json(t.ref, p);
+        if (!refs) no_codec();
+        return refs->encode(p);
       case TNode::kRaw:
         break;
     }
@@ -379,6 +384,7 @@ struct Encoder {
 // ------------------------------------------------------------------------- element decoder
 struct Decoder {
   bool strings_base64 = false;
+  const NewRefCodec* refs = nullptr;
 
   std::string string(const json& j) {
     if (!j.is_string()) bad_value(j, "a string");
@@ -509,7 +515,12 @@ struct Decoder {
         return;
       }
       case TNode::kRef:
-        reference_from_json(t.ref, j, p);
+        if (t.ref != RefKind::kNewStyle) {
+          reference_from_json(t.ref, j, p);
+        } else {
+          if (!refs) no_codec();
+          refs->decode(j, p);
+        }
         return;
       case TNode::kRaw:
         break;
@@ -684,7 +695,7 @@ void check_attribute_type(hid_t type) {
                             "(opaque, bitfield or non-IEEE members inside variable-length sequences)"));
 }
 
-EncodedValue encode_value(hid_t type, hid_t space, const void* buf) {
+EncodedValue encode_value(hid_t type, hid_t space, const void* buf, const NewRefCodec* refs) {
   const TNode t = analyze(type);
   const Shape shape = shape_of(space);
   EncodedValue out;
@@ -701,7 +712,7 @@ EncodedValue encode_value(hid_t type, hid_t space, const void* buf) {
     return out;
   }
   for (bool b64 : {false, true}) {
-    Encoder e{b64};
+    Encoder e{b64, false, refs};
     std::vector<json> flat;
     flat.reserve(n);
     for (hsize_t i = 0; i < n && !e.bad_utf8; ++i) flat.push_back(e.element(t, p + i * t.size));
@@ -713,7 +724,8 @@ EncodedValue encode_value(hid_t type, hid_t space, const void* buf) {
   throw Error(internal_error("attribute strings could not be encoded"));
 }
 
-void decode_value(const json& value, ValueEncoding encoding, hid_t type, hid_t space, void* buf) {
+void decode_value(const json& value, ValueEncoding encoding, hid_t type, hid_t space, void* buf,
+                  const NewRefCodec* refs) {
   const TNode t = analyze(type);
   const Shape shape = shape_of(space);
   if (shape.null) return;
@@ -735,7 +747,7 @@ void decode_value(const json& value, ValueEncoding encoding, hid_t type, hid_t s
     for (size_t i = 0; i < shape.dims.size(); ++i) dims += (i ? ", " : "") + std::to_string(shape.dims[i]);
     bad_value(value, "of shape (" + dims + (shape.dims.size() == 1 ? ",)" : ")"));
   }
-  Decoder d{encoding == ValueEncoding::kStringsBase64};
+  Decoder d{encoding == ValueEncoding::kStringsBase64, refs};
   try {
     for (size_t i = 0; i < flat.size(); ++i) d.element(t, *flat[i], p + i * t.size);
   } catch (...) {
@@ -745,9 +757,15 @@ void decode_value(const json& value, ValueEncoding encoding, hid_t type, hid_t s
 }
 
 EncodedValue encode_from_memory(hid_t file_type, hid_t space, hid_t mem_type, const void* buf,
-                                const void* background) {
+                                const void* background, const NewRefCodec* refs) {
   const hsize_t n = space_elements(space);
   if (n == 0 || H5Tequal(mem_type, file_type) > 0) return encode_value(file_type, space, buf);
+  if (contains_new_style_reference(mem_type)) {
+    // HDF5 cannot convert H5R_ref_t without a native file; the JSON of both types is the same.
+    EncodedValue v = encode_value(mem_type, space, buf, refs);
+    validate(v.value, v.encoding, file_type, space);
+    return v;
+  }
   const size_t fsize = H5Tget_size(file_type), msize = H5Tget_size(mem_type);
   std::vector<unsigned char> tmp(n * std::max(fsize, msize)), bkg(tmp.size(), 0);
   if (background) std::memcpy(bkg.data(), background, n * fsize);
@@ -765,11 +783,15 @@ EncodedValue encode_from_memory(hid_t file_type, hid_t space, hid_t mem_type, co
   }
 }
 
-void read_into_memory(const AttrRecord& rec, hid_t mem_type, void* buf) {
+void read_into_memory(const AttrRecord& rec, hid_t mem_type, void* buf, const NewRefCodec* refs) {
   const hsize_t n = space_elements(rec.space.get());
   if (n == 0) return;
   if (H5Tequal(mem_type, rec.type.get()) > 0) {
     decode_value(rec.value, rec.encoding, rec.type.get(), rec.space.get(), buf);
+    return;
+  }
+  if (contains_new_style_reference(mem_type)) {  // as in encode_from_memory
+    decode_value(rec.value, rec.encoding, mem_type, rec.space.get(), buf, refs);
     return;
   }
   const size_t fsize = H5Tget_size(rec.type.get()), msize = H5Tget_size(mem_type);

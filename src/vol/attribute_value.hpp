@@ -29,6 +29,7 @@
 
 #include <hdf5.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -79,6 +80,16 @@ struct AttrRecord {
   ValueEncoding encoding = ValueEncoding::kJson;
 };
 
+// New-style references (H5R_ref_t) in caller buffers (vol/reference_values.hpp): HDF5 makes and
+// opens them through the connector's tokens, so only the owner of the file can translate them.
+// `encode` gives the stored JSON of the reference at `ref` (an id string, null for the null
+// reference); `decode` makes the reference to the stored JSON at `ref` (the caller's buffer
+// then owns it: H5Treclaim / H5Rdestroy releases it). Without a codec such buffers are refused.
+struct NewRefCodec {
+  std::function<json(const unsigned char* ref)> encode;
+  std::function<void(const json& stored, unsigned char* ref)> decode;
+};
+
 // Elements of a dataspace (0 for H5S_NULL).
 hsize_t space_elements(hid_t space);
 
@@ -87,19 +98,23 @@ hsize_t space_elements(hid_t space);
 void check_attribute_type(hid_t type);
 
 // Buffer of `space`'s elements in `type`'s layout -> JSON.
-EncodedValue encode_value(hid_t type, hid_t space, const void* buf);
+EncodedValue encode_value(hid_t type, hid_t space, const void* buf, const NewRefCodec* refs = nullptr);
 // JSON -> zeroed-then-filled buffer of `space`'s elements in `type`'s layout. Throws
 // InvalidArgument when the JSON does not fit the type or shape.
-void decode_value(const json& value, ValueEncoding encoding, hid_t type, hid_t space, void* buf);
+void decode_value(const json& value, ValueEncoding encoding, hid_t type, hid_t space, void* buf,
+                  const NewRefCodec* refs = nullptr);
 
 // H5Awrite: `buf` in `mem_type` -> the value of an attribute of (file_type, space).
 // `background`: the attribute's current value in the file type, so members of a compound that
 // the memory type lacks keep their values (H5Awrite of a member subset); null for zeros.
+// A memory type holding new-style references is encoded through `refs` (its JSON is the same
+// as the stored type's: references are id strings in both).
 EncodedValue encode_from_memory(hid_t file_type, hid_t space, hid_t mem_type, const void* buf,
-                                const void* background = nullptr);
+                                const void* background = nullptr, const NewRefCodec* refs = nullptr);
 // H5Aread: the stored record -> `buf` in `mem_type` (converted like native HDF5 when the types
 // differ).
-void read_into_memory(const AttrRecord& rec, hid_t mem_type, void* buf);
+// A memory type holding new-style references is filled through `refs`.
+void read_into_memory(const AttrRecord& rec, hid_t mem_type, void* buf, const NewRefCodec* refs = nullptr);
 
 // ---- a node's attributes (node.attributes / node.hdf5["attributes"|"attribute_order"])
 bool has_attribute(const model::Node& node, const std::string& name);

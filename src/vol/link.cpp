@@ -12,6 +12,7 @@
 #include "model/creation_order.hpp"
 #include "model/links.hpp"
 #include "vol/callbacks.hpp"
+#include "vol/dimension_sync.hpp"
 #include "vol/objects.hpp"
 #include "vol/registration.hpp"
 
@@ -206,7 +207,10 @@ herr_t link_move(void* src_obj, const H5VL_loc_params_t* loc1, void* dst_obj, co
   if (from == to) return 0;
   const bool hard = check(model::link_info(*f->tree, from)).kind == model::LinkKind::kHard;
   check(model::move_link(*f->tree, from, to, creates_parents(lcpl)));
-  if (hard) rename_open_objects(*f, from, to);
+  if (hard) {
+    rename_open_objects(*f, from, to);
+    sync_after_move(*f, to);  // a scale's new name is the dimension's new name
+  }
   return 0;
 }
 

@@ -12,10 +12,11 @@
 #include <vector>
 
 #include "arraymorph/arraymorph.h"
-#include "model/dimension_names.hpp"
 #include "model/links.hpp"
 #include "model/object_ids.hpp"
+#include "vol/dimension_sync.hpp"
 #include "vol/objects.hpp"
+#include "vol/reference_values.hpp"
 #include "vol/trampoline.hpp"
 
 namespace arraymorph::vol {
@@ -110,23 +111,18 @@ int arraymorph_sync_dimension_names(hid_t dset_id) {
     vol::Object* o = vol::require_owned(dset_id);
     auto node = check(o->file->tree->get(o->path));
     if (!node->array) throw Error(invalid_argument("'" + o->path + "' is a group, not a dataset"));
-    vol::FileShared& f = *o->file;
-    auto names = model::dimension_names(*node, model::base_name(o->path), [&f](uint64_t id) -> std::optional<std::string> {
-      try {
-        return model::base_name(f.path_for_id(id));
-      } catch (const Error&) {
-        return std::nullopt;  // a dangling reference names no dimension
-      }
-    });
-    if (names != node->array->dimension_names) {
-      node->array->dimension_names = std::move(names);
-      if (f.writable()) f.tree->mark_dirty(o->path);
-    }
+    vol::sync_dimension_names(*o->file, o->path);
     return 0;
   } catch (...) {
     vol::push_current_exception();
     return -1;
   }
+}
+
+int arraymorph_set_attribute_reference_style(int new_style) {
+  const bool before = arraymorph::vol::attribute_references_new_style();
+  arraymorph::vol::set_attribute_references_new_style(new_style != 0);
+  return before ? 1 : 0;
 }
 
 }  // extern "C"

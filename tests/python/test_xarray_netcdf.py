@@ -116,30 +116,6 @@ def test_failed_attach_leaves_nothing_half_made(backend, monkeypatch):
         assert [s.name for s in v.dims[1].values()] == ["/x"]
 
 
-def test_h5ds_from_c(backend):
-    """HDF5_HL's H5DS called directly (as C programs do): what docs/compatibility.md states."""
-    import ctypes
-    import re
-
-    with open("/proc/self/maps") as maps:
-        paths = sorted({line.split()[-1] for line in maps if "libhdf5" in line})
-    hl = [p for p in paths if re.fullmatch(r"libhdf5(_[a-z]+)?_hl\.so(\.[0-9.]+)?", os.path.basename(p))]
-    lib = ctypes.CDLL(hl[0]) if hl else ctypes.CDLL("libhdf5_hl.so")
-    with h5py.File(backend.url("c.h5"), "w") as f:
-        x = f.create_dataset("x", data=np.arange(4.0))
-        v = f.create_dataset("v", data=np.zeros((3, 4)))
-        xi, vi = ctypes.c_int64(x.id.id), ctypes.c_int64(v.id.id)
-        assert lib.H5DSset_scale(xi, b"xdim") >= 0
-        assert lib.H5DSis_scale(xi) == 1 and lib.H5DSis_scale(vi) == 0
-        assert lib.H5DSset_label(vi, 0, b"rows") >= 0
-        buf = ctypes.create_string_buffer(32)
-        assert lib.H5DSget_label(vi, 0, buf, 32) == 4 and buf.value == b"rows"
-        assert lib.H5DSget_scale_name(xi, buf, 32) == 4 and buf.value == b"xdim"
-        assert lib.H5DSattach_scale(vi, xi, 1) < 0  # new-style references: refused, clearly
-        assert "DIMENSION_LIST" not in v.attrs and lib.H5DSget_num_scales(vi, 1) == 0
-        assert x.attrs["NAME"] == b"xdim" and v.dims[0].label == "rows"  # h5py reads what C wrote
-
-
 # ------------------------------------------------------------------------------ xarray
 def _dataset(t0=0):
     time = pd.date_range("2000-01-01", periods=5, freq="D") + pd.Timedelta(days=t0)
