@@ -104,8 +104,8 @@ class RefCodec {
     for (size_t i = 0; i < sizeof(H5R_ref_t) && null; ++i) null = p[i] == 0;
     if (null) return nullptr;
     if (H5Rget_type(ref) != H5R_OBJECT2)
-      throw Error(unsupported("region and attribute references (H5Rcreate_region, H5Rcreate_attr) in attribute "
-                              "values are not supported by arraymorph; store object references (H5Rcreate_object)"));
+      throw Error(unsupported("new-style region and attribute references (H5Rcreate_region, H5Rcreate_attr) in "
+                              "attribute values; store object references (H5Rcreate_object)"));
     hid_t id = H5Ropen_object(const_cast<H5R_ref_t*>(ref), H5P_DEFAULT, H5P_DEFAULT);
     if (id < 0) throw Error(invalid_argument("an attribute value holds a reference whose object cannot be opened"));
     Object* o = owned_object(id);

@@ -42,13 +42,13 @@ def program(tmp_path_factory) -> Path:
     return exe
 
 
-def _run(program, path, mode, native=False) -> str:
+def _run(program, path, mode, native=False, stderr=False):
     env = dict(os.environ)
     if native:
         env.pop("HDF5_VOL_CONNECTOR", None)
     proc = subprocess.run([str(program), str(path), mode], capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    return proc.stdout
+    return (proc.stdout, proc.stderr) if stderr else proc.stdout
 
 
 def _h5py_view(f):
@@ -114,6 +114,27 @@ def test_h5ds_from_c_matches_native(program, backend, tmp_path):
     assert [c_form[n]["dimension_names"] for n in "vwxy"] == [["y", None], [None, "x"], ["x"], ["y"]]
     assert c_form["v"]["attributes"]["DIMENSION_LIST"] == [["<y>"], []]
     assert c_form["x"]["attributes"]["REFERENCE_LIST"] == [{"dataset": "<w>", "dimension": 1}]
+
+
+def test_new_style_references_in_attributes_from_c(program, backend, tmp_path):
+    """H5Rcreate_object references in a plain attribute: written, read back and opened as on a
+    native file, stored as the old-style reference (the object's id); region references refused,
+    naming why (a native file stores them)."""
+    native = tmp_path / "native.h5"
+    url = backend.url("c_refs.h5")
+    for path, is_native in ((native, True), (url, False)):
+        _run(program, path, "write", native=is_native)
+    want = _run(program, native, "refs", native=True)
+    assert want.strip() == "refs: type is H5T_STD_REF=1 /x (type 0) / (type 0)"
+    assert _run(program, url, "refs") == want
+    root = json.loads(backend.read_key("c_refs.h5/zarr.json"))
+    x_id = json.loads(backend.read_key("c_refs.h5/x/zarr.json"))["attributes"]["_hdf5"]["id"]
+    assert root["attributes"]["refs"] == [x_id, root["attributes"]["_hdf5"]["id"]]
+    with h5py.File(url, "r") as f:  # h5py reads them as its own object references
+        assert [f[r].name for r in f.attrs["refs"]] == ["/x", "/"]
+    assert _run(program, native, "region", native=True).strip() == "region attribute: written"
+    out, err = _run(program, url, "region", stderr=True)
+    assert out == "" and "not supported by arraymorph: new-style region and attribute references" in err
 
 
 def test_h5ds_through_ctypes_in_python(backend):

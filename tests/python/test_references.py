@@ -29,6 +29,12 @@ def _write(f):
     c = f.create_dataset("cmpd", (2,), dtype=CMPD)
     c[0] = (d.ref, 7)
     c[1] = (g.ref, 8)
+    # In attributes: inside compounds and inside variable-length lists (as DIMENSION_LIST).
+    f.attrs["cmpd"] = np.array([(d.ref, 5), (f.ref, 6)], dtype=CMPD)
+    vl = np.empty(2, dtype=object)
+    vl[0] = np.array([g.ref, d.ref], dtype=h5py.ref_dtype)
+    vl[1] = np.array([], dtype=h5py.ref_dtype)
+    f.attrs.create("vlen", vl, dtype=h5py.vlen_dtype(h5py.ref_dtype))
 
 
 def _read(f):
@@ -47,6 +53,8 @@ def _read(f):
     out["self_region"] = d[d.attrs["self_region"]].tolist()
     c = f["cmpd"][...]
     out["cmpd"] = [(f[row["ref"]].name, int(row["n"])) for row in c]
+    out["attr_cmpd"] = [(f[row["ref"]].name, int(row["n"])) for row in f.attrs["cmpd"]]
+    out["attr_vlen"] = [[f[r].name for r in row] for row in f.attrs["vlen"]]
     out["h5r_name"] = h5py.h5r.get_name(refs[1], f.id)
     out["h5r_type"] = [h5py.h5r.get_obj_type(r, f.id) for r in refs]
     out["null"] = bool(h5py.Reference())
@@ -65,6 +73,7 @@ def test_references_match_native(backend, tmp_path):
     with h5py.File(url, "r") as f:
         assert _read(f) == want
     assert want["regions"][0] == DATA[1:3, 2:6].tolist()
+    assert want["attr_cmpd"] == [("/grp/data", 5), ("/", 6)] and want["attr_vlen"] == [["/grp", "/grp/data"], []]
 
 
 def test_references_survive_move_and_copy(backend, tmp_path):

@@ -2,11 +2,14 @@
  * programs call it. Used by tests/python/test_h5ds_c.py, which runs it on a native file and on
  * arraymorph files (local, S3, Azure) and compares the output and what is stored.
  *
- * usage: h5ds_scales FILE write|read|bad
+ * usage: h5ds_scales FILE write|read|bad|refs|region
  *   write: creates FILE: scales x ("x") and y (""), v[3][4] with y on dim 0, x on dim 1 and label
  *          "rows" on dim 0, w[2][4] with x on dim 1; checks, then detaches x from v dim 1.
  *   read:  reopens FILE read-only and prints what the H5DS queries report.
  *   bad:   the calls H5DS must refuse.
+ *   refs:  a new-style object reference (H5Rcreate_object) in a plain attribute, read back.
+ *   region: a new-style region reference in an attribute (arraymorph refuses it, naming why;
+ *          HDF5 prints the error stack); prints "region attribute: written" when it succeeds.
  * Prints one "key: value" line per fact; exits 1 at the first unexpected failure. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +77,7 @@ static void report(const char *what, hid_t v, hid_t w, hid_t x, hid_t y) {
 
 int main(int argc, char **argv) {
   if (argc != 3) {
-    fprintf(stderr, "usage: %s FILE write|read|bad\n", argv[0]);
+    fprintf(stderr, "usage: %s FILE write|read|bad|refs|region\n", argv[0]);
     return 2;
   }
   const char *mode = argv[2];
@@ -104,6 +107,43 @@ int main(int argc, char **argv) {
     CHECK(w);
     report("reopened", v, w, x, y);
     H5Dclose(x), H5Dclose(y), H5Dclose(v), H5Dclose(w);
+  } else if (strcmp(mode, "refs") == 0) {
+    CHECK(f = H5Fopen(argv[1], H5F_ACC_RDWR, H5P_DEFAULT));
+    H5R_ref_t refs[2], back[2];
+    CHECK(H5Rcreate_object(f, "x", H5P_DEFAULT, &refs[0]));
+    CHECK(H5Rcreate_object(f, "/", H5P_DEFAULT, &refs[1]));
+    hsize_t two[1] = {2};
+    hid_t s = H5Screate_simple(1, two, NULL), a;
+    CHECK(a = H5Acreate2(f, "refs", H5T_STD_REF, s, H5P_DEFAULT, H5P_DEFAULT));
+    CHECK(H5Awrite(a, H5T_STD_REF, refs));
+    CHECK(H5Aclose(a));
+    CHECK(a = H5Aopen(f, "refs", H5P_DEFAULT));
+    hid_t t = H5Aget_type(a);
+    CHECK(H5Aread(a, H5T_STD_REF, back));
+    printf("refs: type is H5T_STD_REF=%d", (int)H5Tequal(t, H5T_STD_REF));
+    for (int i = 0; i < 2; ++i) {
+      char name[64];
+      hid_t o = H5Ropen_object(&back[i], H5P_DEFAULT, H5P_DEFAULT);
+      CHECK(o);
+      CHECK(H5Iget_name(o, name, sizeof name));
+      printf(" %s (type %d)", name, (int)H5Rget_obj_type3(&back[i], H5P_DEFAULT, &(H5O_type_t){0}));
+      H5Oclose(o);
+      H5Rdestroy(&refs[i]);
+      H5Rdestroy(&back[i]);
+    }
+    printf("\n");
+    H5Tclose(t), H5Aclose(a), H5Sclose(s);
+  } else if (strcmp(mode, "region") == 0) {
+    CHECK(f = H5Fopen(argv[1], H5F_ACC_RDWR, H5P_DEFAULT));
+    hsize_t start[2] = {0, 0}, count[2] = {1, 2};
+    hid_t v = H5Dopen2(f, "v", H5P_DEFAULT), sel = H5Dget_space(v), s = H5Screate(H5S_SCALAR), a;
+    H5R_ref_t ref;
+    CHECK(H5Sselect_hyperslab(sel, H5S_SELECT_SET, start, NULL, count, NULL));
+    CHECK(H5Rcreate_region(f, "v", sel, H5P_DEFAULT, &ref));
+    CHECK(a = H5Acreate2(f, "region", H5T_STD_REF, s, H5P_DEFAULT, H5P_DEFAULT));
+    if (H5Awrite(a, H5T_STD_REF, &ref) >= 0) printf("region attribute: written\n");
+    H5Rdestroy(&ref);
+    H5Aclose(a), H5Sclose(s), H5Sclose(sel), H5Dclose(v);
   } else {
     CHECK(f = H5Fopen(argv[1], H5F_ACC_RDWR, H5P_DEFAULT));
     hid_t x = H5Dopen2(f, "x", H5P_DEFAULT), v = H5Dopen2(f, "v", H5P_DEFAULT), w = H5Dopen2(f, "w", H5P_DEFAULT);
