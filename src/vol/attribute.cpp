@@ -186,7 +186,7 @@ void* attr_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hid
   std::vector<unsigned char> zeros(std::max<size_t>(1, n * H5Tget_size(type)), 0);
   EncodedValue v = encode_value(type, space, zeros.data());
 
-  auto a = std::make_unique<AttrObject>(o->file, path, aname);
+  auto a = std::make_unique<AttrObject>(*o, path, aname);
   a->type = H5Tcopy(type);
   a->space = H5Scopy(space);
   if (a->type < 0 || a->space < 0) throw Error(invalid_argument("invalid datatype or dataspace for " + where(aname, path)));
@@ -215,7 +215,7 @@ void* attr_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t
   } catch (const Error& e) {
     throw Error(e.status().with_context("opening " + where(aname, path)));
   }
-  auto a = std::make_unique<AttrObject>(o->file, path, aname);
+  auto a = std::make_unique<AttrObject>(*o, path, aname);
   a->type = rec.type.release();
   a->space = rec.space.release();
   return a.release();
@@ -374,7 +374,7 @@ herr_t attr_specific(void* obj, const H5VL_loc_params_t* loc, H5VL_attr_specific
                                      " is out of range for '" + path + "' with " + std::to_string(names.size()) +
                                      " attributes"));
       if (names.empty()) return 0;
-      ScopedId oid{register_object(o->file, path)};
+      ScopedId oid{register_object(*o, path)};
       herr_t rc = 0;
       hsize_t i = start;
       for (; i < names.size() && rc == 0; ++i) {

@@ -23,8 +23,8 @@ struct AttrObject : Object {
   hid_t type = H5I_INVALID_HID;     // stored HDF5 datatype (owned)
   hid_t space = H5I_INVALID_HID;    // dataspace (owned)
   bool unflushed = false;           // created but its zarr.json not yet written (write/close do)
-  AttrObject(std::shared_ptr<FileShared> f, std::string owner_path, std::string attr_name)
-      : Object(Kind::kGroup, std::move(f), std::move(owner_path)), name(std::move(attr_name)) {}
+  AttrObject(const Object& via, std::string owner_path, std::string attr_name)
+      : Object(Kind::kGroup, via, std::move(owner_path)), name(std::move(attr_name)) {}
   ~AttrObject() override;
 };
 

@@ -126,12 +126,12 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
   node.array = std::move(meta);
   record_attr_creation_order(dcpl, node);
   if (!name) {  // H5Dcreate_anon: named later by H5Olink (link.cpp)
-    DatasetObject* d = make_dataset_object(o->file, "", std::make_shared<model::Node>(std::move(node)), dapl);
+    DatasetObject* d = make_dataset_object(*o, "", std::make_shared<model::Node>(std::move(node)), dapl);
     d->anon_store = make_memory_store(nullptr);
     return d;
   }
   check(o->file->tree->create(path, std::move(node), creates_parents(lcpl)));
-  return make_dataset_object(o->file, path, check(o->file->tree->get(path)), dapl);
+  return make_dataset_object(*o, path, check(o->file->tree->get(path)), dapl);
 }
 
 void* dataset_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t dapl, hid_t, void**) {
@@ -140,7 +140,7 @@ void* dataset_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hi
   auto node = check(o->file->tree->get(path));
   if (node->kind != model::NodeKind::kArray) throw Error(invalid_argument("'" + path + "' is a group, not a dataset"));
   check(io::check_codecs(node->array->codecs).with_context("dataset '" + path + "'"));
-  return make_dataset_object(o->file, path, node, dapl);
+  return make_dataset_object(*o, path, node, dapl);
 }
 
 herr_t dataset_get(void* obj, H5VL_dataset_get_args_t* args, hid_t, void**) {

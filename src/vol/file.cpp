@@ -4,6 +4,7 @@
 // HDF5's meaning: H5F_ACC_TRUNC removes every object under the prefix, H5F_ACC_EXCL fails when
 // the file exists, opening a missing file fails with errno 2 in the message (h5py turns that into
 // FileNotFoundError), read-only files refuse every change.
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -52,13 +53,7 @@ std::shared_ptr<FileShared> make_shared_file(const char* name, hid_t fapl, hid_t
   return f;
 }
 
-void* new_file_object(std::shared_ptr<FileShared> f) {
-  auto* obj = new Object(Kind::kFile, f, "/");
-  f->file_object = obj;
-  f->closed = false;
-  if (f->open_file_ids++ == 0) register_open_file(f);
-  return obj;
-}
+void* new_file_object(const std::shared_ptr<FileShared>& f) { return f->add_file_object(f); }
 
 // Takes the write lock unless locking is off (configuration or the fapl's H5Pset_file_locking)
 // or the file is opened by MPI ranks together (they are one writer by construction).
@@ -71,9 +66,11 @@ void lock_for_writing(FileShared& f, hid_t fapl) {
   f.write_lock = check(model::WriteLock::acquire(f.tree->store_ptr(), f.tree->file_key()));
 }
 
-// Counts (and optionally lists) open ids of this file whose types are in `types`.
+// Counts (and optionally lists) open ids of this file whose types are in `types`; with
+// H5F_OBJ_LOCAL only those opened through the file id `self` (as natively: an H5Fopen of an open
+// file is another file id, and h5py's close of one must not close the other's objects).
 struct ObjIdsQuery {
-  FileShared* file;
+  const Object* self;
   unsigned types;
   size_t max;
   hid_t* out;
@@ -83,14 +80,15 @@ struct ObjIdsQuery {
 herr_t visit_id(hid_t id, void* udata) {
   auto* q = static_cast<ObjIdsQuery*>(udata);
   Object* o = owned_object(id);
-  if (!o || o->file.get() != q->file) return 0;
+  if (!o || o->file != q->self->file) return 0;
+  if ((q->types & H5F_OBJ_LOCAL) && o->handle != q->self->handle) return 0;
   if (q->out && q->count < q->max) q->out[q->count] = id;
   ++q->count;
   return 0;
 }
 
-size_t collect_ids(FileShared* f, unsigned types, size_t max, hid_t* out) {
-  ObjIdsQuery q{f, types, max, out, 0};
+size_t collect_ids(const Object& self, unsigned types, size_t max, hid_t* out) {
+  ObjIdsQuery q{&self, types, max, out, 0};
   H5E_BEGIN_TRY {
     if (types & H5F_OBJ_FILE) H5Iiterate(H5I_FILE, visit_id, &q);
     if (types & H5F_OBJ_DATASET) H5Iiterate(H5I_DATASET, visit_id, &q);
@@ -186,11 +184,11 @@ herr_t file_get(void* obj, H5VL_file_get_args_t* args, hid_t, void**) {
       return 0;
     }
     case H5VL_FILE_GET_OBJ_COUNT:
-      *args->args.get_obj_count.count = collect_ids(&f, args->args.get_obj_count.types, 0, nullptr);
+      *args->args.get_obj_count.count = collect_ids(*o, args->args.get_obj_count.types, 0, nullptr);
       return 0;
     case H5VL_FILE_GET_OBJ_IDS: {
       auto& a = args->args.get_obj_ids;
-      *a.count = std::min(collect_ids(&f, a.types, a.max_objs, a.oid_list), a.max_objs);
+      *a.count = std::min(collect_ids(*o, a.types, a.max_objs, a.oid_list), a.max_objs);
       return 0;
     }
   }
@@ -240,7 +238,7 @@ herr_t file_close(void* obj, hid_t, void**) {
   // Flush before freeing: when it fails HDF5 keeps the id open (and closes it again later), so
   // the object must stay valid; it stays open, as a native H5Fclose failure leaves the file, and
   // a later H5Fclose tries again. After the exit hook settled the file, nothing is written.
-  if (!f->abandoned && f->writable() && f->tree->modified() && f->open_file_ids <= 1) {
+  if (!f->abandoned && f->writable() && f->tree->modified() && f->open_file_ids() <= 1) {
     Status s = f->tree->flush(true);
     if (!s.ok()) {
       f->close_failed = true;
@@ -249,11 +247,9 @@ herr_t file_close(void* obj, hid_t, void**) {
     }
   }
   f->close_failed = false;
-  if (f->file_object == o) f->file_object = nullptr;
-  if (--f->open_file_ids <= 0) {
-    f->open_file_ids = 0;
-    f->closed = true;
-  }
+  auto& objs = f->file_objects;
+  objs.erase(std::remove(objs.begin(), objs.end(), o), objs.end());
+  if (objs.empty()) f->closed = true;
   AM_LOG(kInfo, "file", "closed " << f->url);
   delete o;
   return 0;

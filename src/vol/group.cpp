@@ -25,7 +25,7 @@ void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hi
   record_attr_creation_order(gcpl, node);
   record_link_creation_order(gcpl, node);
   check(o->file->tree->create(path, node, creates_parents(lcpl)));
-  return new Object(Kind::kGroup, o->file, path);
+  return new Object(Kind::kGroup, *o, path);
 }
 
 void* group_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t, hid_t, void**) {
@@ -33,7 +33,7 @@ void* group_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_
   std::string path = check(model::resolve_object(*o->file->tree, check(model::join_path(resolve_path(*o, loc), name ? name : "."))));
   auto node = check(o->file->tree->get(path));
   if (node->kind != model::NodeKind::kGroup) throw Error(invalid_argument("'" + path + "' is a dataset, not a group"));
-  return new Object(Kind::kGroup, o->file, path);
+  return new Object(Kind::kGroup, *o, path);
 }
 
 herr_t group_get(void* obj, H5VL_group_get_args_t* args, hid_t, void**) {

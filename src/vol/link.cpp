@@ -277,7 +277,7 @@ herr_t link_specific(void* obj, const H5VL_loc_params_t* loc, H5VL_link_specific
       const std::string group = check(model::resolve_object(*o->file->tree, resolve_path(*o, loc)));
       auto node = check(o->file->tree->get(group));
       if (node->kind != model::NodeKind::kGroup) throw Error(invalid_argument("'" + group + "' is not a group"));
-      hid_t gid = register_object(o->file, group);
+      hid_t gid = register_object(*o, group);
       herr_t rc;
       try {
         rc = iterate(o->file, group, group, a.recursive, a.idx_type, a.order, a.idx_p, a.op, a.op_data, gid);

@@ -22,14 +22,14 @@ std::string object_path(const Object& o, const H5VL_loc_params_t* loc) {
   return check(model::resolve_object(*o.file->tree, resolve_path(o, loc)));
 }
 
-void* open_path(const std::shared_ptr<FileShared>& f, const std::string& path, H5I_type_t* type, hid_t dapl) {
-  auto node = check(f->tree->get(path));
+void* open_path(const Object& via, const std::string& path, H5I_type_t* type, hid_t dapl) {
+  auto node = check(via.file->tree->get(path));
   if (node->kind == model::NodeKind::kGroup) {
     if (type) *type = H5I_GROUP;
-    return new Object(Kind::kGroup, f, path);
+    return new Object(Kind::kGroup, via, path);
   }
   if (type) *type = H5I_DATASET;
-  return make_dataset_object(f, path, node, dapl);
+  return make_dataset_object(via, path, node, dapl);
 }
 
 herr_t visit(const std::shared_ptr<FileShared>& f, const std::string& root, const std::string& path,
@@ -57,9 +57,9 @@ herr_t visit(const std::shared_ptr<FileShared>& f, const std::string& root, cons
 
 }  // namespace
 
-hid_t register_object(const std::shared_ptr<FileShared>& file, const std::string& path) {
+hid_t register_object(const Object& via, const std::string& path) {
   H5I_type_t type = H5I_GROUP;
-  void* obj = open_path(file, path, &type, H5P_DEFAULT);
+  void* obj = open_path(via, path, &type, H5P_DEFAULT);
   hid_t id = H5VLwrap_register(obj, type);
   if (id < 0) {
     delete static_cast<Object*>(obj);
@@ -80,7 +80,7 @@ void object_info(FileShared& f, const std::string& path, H5O_info2_t* info) {
 
 void* object_open(void* obj, const H5VL_loc_params_t* loc, H5I_type_t* opened_type, hid_t, void**) {
   Object* o = as_object(obj);
-  return open_path(o->file, object_path(*o, loc), opened_type, H5P_DEFAULT);
+  return open_path(*o, object_path(*o, loc), opened_type, H5P_DEFAULT);
 }
 
 // H5Ocopy / h5py Group.copy: a deep copy (metadata, attributes, chunks), within one file or
@@ -112,9 +112,7 @@ herr_t object_get(void* obj, const H5VL_loc_params_t* loc, H5VL_object_get_args_
   Object* o = as_object(obj);
   switch (args->op_type) {
     case H5VL_OBJECT_GET_FILE: {
-      auto& f = o->file;
-      if (!f->file_object) f->file_object = new Object(Kind::kFile, f, "/");
-      *args->args.get_file.file = f->file_object;
+      *args->args.get_file.file = o->file->file_object_for_id(o->file);
       return 0;
     }
     case H5VL_OBJECT_GET_NAME: {
@@ -160,7 +158,7 @@ herr_t object_specific(void* obj, const H5VL_loc_params_t* loc, H5VL_object_spec
     case H5VL_OBJECT_VISIT: {
       auto& a = args->args.visit;
       const std::string root = object_path(*o, loc);
-      hid_t oid = register_object(o->file, root);
+      hid_t oid = register_object(*o, root);
       herr_t rc;
       try {
         rc = visit(o->file, root, root, a.idx_type, a.order, a.fields, a.op, a.op_data, oid);

@@ -2,6 +2,7 @@
 #include "vol/objects.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 
@@ -53,6 +54,26 @@ void FileShared::finish_at_exit() {
   }
   finish_quietly();
   abandoned = true;
+}
+
+namespace {
+std::atomic<uint64_t> g_next_handle{1};
+}
+
+Object::Object(Kind k, std::shared_ptr<FileShared> f, std::string p)
+    : kind(k), file(std::move(f)), path(std::move(p)), handle(g_next_handle++) {}
+
+Object* FileShared::add_file_object(const std::shared_ptr<FileShared>& self) {
+  auto* obj = new Object(Kind::kFile, self, "/");
+  closed = false;
+  file_objects.push_back(obj);
+  if (file_objects.size() == 1) register_open_file(self);
+  return obj;
+}
+
+Object* FileShared::file_object_for_id(const std::shared_ptr<FileShared>& self) {
+  // HDF5 registers an id for a file object it has no id for: a new one is an open file id.
+  return file_objects.empty() ? add_file_object(self) : file_objects.back();
 }
 
 FileShared::~FileShared() {
@@ -228,11 +249,11 @@ void refresh_space(DatasetObject& d) {
   d.space = space_from_meta(*d.node->array);
 }
 
-DatasetObject* make_dataset_object(std::shared_ptr<FileShared> file, const std::string& path,
-                                   std::shared_ptr<model::Node> node, hid_t dapl) {
+DatasetObject* make_dataset_object(const Object& via, const std::string& path, std::shared_ptr<model::Node> node,
+                                   hid_t dapl) {
   if (!node->array) throw Error(invalid_argument("'" + path + "' is a group, not a dataset"));
   const model::ArrayMeta& meta = *node->array;
-  auto d = std::make_unique<DatasetObject>(std::move(file), path);
+  auto d = std::make_unique<DatasetObject>(via, path);
   d->node = node;
   d->type = type_from_meta(meta);
   if (H5Tget_size(d->type) != meta.element_size)

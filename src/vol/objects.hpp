@@ -39,9 +39,16 @@ struct FileShared {
   hid_t fapl = H5I_INVALID_HID;
   hid_t fcpl = H5I_INVALID_HID;
   bool closed = false;  // every file id was closed; remaining objects flush on their own close
-  struct Object* file_object = nullptr;  // the latest VOL file object HDF5 holds an id for
-  // File ids open on this state: every H5Fopen of an open file shares it (vol/open_files.hpp).
-  int open_file_ids = 0;
+  // The VOL file objects HDF5 holds ids for, oldest first: one per H5Fcreate/H5Fopen (a second
+  // open of an open file shares this state, vol/open_files.hpp), plus one made for
+  // H5Iget_file_id when all of those were closed while objects of the file stayed open. Each
+  // counts as an open file id until its file_close; not owned (HDF5 closes them).
+  std::vector<struct Object*> file_objects;
+  size_t open_file_ids() const { return file_objects.size(); }
+  // The file object H5Iget_file_id / H5VL_OBJECT_GET_FILE returns (made and counted if none).
+  struct Object* file_object_for_id(const std::shared_ptr<FileShared>& self);
+  // Makes, counts and returns a new file object (H5Fcreate/H5Fopen); `self` owns this state.
+  struct Object* add_file_object(const std::shared_ptr<FileShared>& self);
   // The last close failed (reported to its caller); the id stays open and may be closed again.
   bool close_failed = false;
   // Settled at process exit (flushed, or given up after a failed close): later closes free the
@@ -87,7 +94,14 @@ struct Object {
   const void* native_name_guard_[3] = {nullptr, nullptr, nullptr};
   std::shared_ptr<FileShared> file;
   std::string path;  // absolute HDF5 path of the object ("/" for the file)
-  Object(Kind k, std::shared_ptr<FileShared> f, std::string p) : kind(k), file(std::move(f)), path(std::move(p)) {}
+  // The file id this object was opened through (the serial of that file object; a file object's
+  // own): H5Fget_obj_count/ids with H5F_OBJ_LOCAL count only these, so closing one of two opens
+  // of a file (h5py closes the objects "of" a file before the file) leaves the other's alone.
+  uint64_t handle = 0;
+  // A file object (handle = a new serial).
+  Object(Kind k, std::shared_ptr<FileShared> f, std::string p);
+  // An object opened through `via` (same file, same handle).
+  Object(Kind k, const Object& via, std::string p) : kind(k), file(via.file), path(std::move(p)), handle(via.handle) {}
   virtual ~Object() = default;
 };
 
@@ -103,7 +117,7 @@ struct DatasetObject : Object {
   hid_t space = H5I_INVALID_HID;      // current extent + max dims
   hid_t dcpl = H5I_INVALID_HID;
   hid_t dapl = H5I_INVALID_HID;
-  DatasetObject(std::shared_ptr<FileShared> f, std::string p) : Object(Kind::kDataset, std::move(f), std::move(p)) {}
+  DatasetObject(const Object& via, std::string p) : Object(Kind::kDataset, via, std::move(p)) {}
   ~DatasetObject() override;
 };
 
@@ -136,7 +150,7 @@ std::vector<std::string> links_by_index(FileShared& f, const std::string& group,
 std::string resolve_path(const Object& obj, const H5VL_loc_params_t* loc);
 
 // Builds the in-memory dataset object for a node (type, space, dcpl from metadata).
-DatasetObject* make_dataset_object(std::shared_ptr<FileShared> file, const std::string& path,
-                                   std::shared_ptr<model::Node> node, hid_t dapl);
+DatasetObject* make_dataset_object(const Object& via, const std::string& path, std::shared_ptr<model::Node> node,
+                                   hid_t dapl);
 
 }  // namespace arraymorph::vol

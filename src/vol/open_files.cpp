@@ -46,7 +46,7 @@ std::shared_ptr<FileShared> find_open_file(const std::string& url) {
   auto it = registry().files.find(url);
   if (it == registry().files.end()) return nullptr;
   auto f = it->second.lock();
-  if (!f || f->open_file_ids == 0) return nullptr;
+  if (!f || f->open_file_ids() == 0) return nullptr;
   return f;
 }
 

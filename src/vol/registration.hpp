@@ -14,7 +14,7 @@
 namespace arraymorph::vol {
 
 // Registers a new group/dataset object for `path` and returns its id; release with H5Idec_ref.
-hid_t register_object(const std::shared_ptr<FileShared>& file, const std::string& path);
+hid_t register_object(const Object& via, const std::string& path);
 
 // Fills an H5O_info2_t for the node at `path`.
 void object_info(FileShared& file, const std::string& path, H5O_info2_t* info);

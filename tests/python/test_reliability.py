@@ -8,6 +8,7 @@ Faults against a real server go through tests/python/fault_proxy.py (test_faults
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -217,6 +218,52 @@ def test_two_handles_in_one_process_share_state(backend):
     with h5py.File(url, "r") as f:
         assert list(f) == ["base", "one", "two"]
         assert f.attrs["x"] == 5
+
+
+def test_closing_one_open_of_a_file_leaves_the_other_opens_objects(backend):
+    # h5py's File.close closes the objects opened through that file id (H5F_OBJ_LOCAL) and then
+    # the id: a second open of the same file shares its state but not its objects.
+    url = backend.url("twohandles.h5")
+    _base_file(url)
+    f1 = h5py.File(url, "r+")
+    d = f1["base"]
+    g = f1.require_group("g")
+    f2 = h5py.File(url, "r")
+    d2 = f2["base"]
+    assert h5py.h5f.get_obj_count(f1.id, h5py.h5f.OBJ_LOCAL | h5py.h5f.OBJ_ALL) == 3  # f1, d, g
+    assert h5py.h5f.get_obj_count(f2.id, h5py.h5f.OBJ_LOCAL | h5py.h5f.OBJ_ALL) == 2  # f2, d2
+    assert h5py.h5f.get_obj_count(f1.id, h5py.h5f.OBJ_ALL) == 5
+    f2.close()
+    assert not d2.id.valid
+    assert d.id.valid and g.id.valid and f1.id.valid
+    np.testing.assert_array_equal(d[...], np.arange(10))
+    g.attrs["after"] = 1
+    f1.close()
+    with h5py.File(url, "r") as f:
+        assert f["g"].attrs["after"] == 1
+
+
+def test_file_id_from_an_object_keeps_the_file_shared(backend):
+    # H5Iget_file_id (h5py's `obj.file`) after the opening handle was closed makes a new file id;
+    # its close must not make the file look closed while another handle still has it open, or a
+    # third open would get a separate state and the two would overwrite each other's metadata.
+    url = backend.url("fileid.h5")
+    _base_file(url)
+    f1 = h5py.File(url, "r+")
+    f2 = h5py.File(url, "r+")
+    f2.close()
+    d = f1["base"]
+    fid = d.file.id  # a new file id for the shared state
+    del fid
+    gc.collect()
+    f3 = h5py.File(url, "r+")
+    f3.create_dataset("from_third", data=[7])
+    f3.close()
+    f1.create_dataset("from_first", data=[8])
+    f1.close()
+    with h5py.File(url, "r") as f:
+        assert list(f) == ["base", "from_first", "from_third"]
+        assert f["from_third"][0] == 7 and f["from_first"][0] == 8
 
 
 def test_w_on_an_open_file_is_refused(backend):
