@@ -86,7 +86,8 @@ void persist(FileShared& f, const std::string& path, const std::string& name) {
 // in memory HDF5 builds and opens it from the object's token, which holds the same id.
 class RefCodec {
  public:
-  explicit RefCodec(std::shared_ptr<FileShared> file) : file_(std::move(file)) {
+  // `via`: the attribute the buffer belongs to (its file, and the file id objects open through).
+  explicit RefCodec(const Object& via) : via_(via), file_(via.file) {
     codec_.encode = [this](const unsigned char* p) { return encode(p); };
     codec_.decode = [this](const json& j, unsigned char* p) { decode(j, p); };
   }
@@ -129,11 +130,12 @@ class RefCodec {
     std::memset(p, 0, sizeof(H5R_ref_t));
     if (oid == 0) return;
     const std::string path = file_->path_for_id(oid);
-    if (loc_ < 0) loc_ = register_object(file_, "/");
+    if (loc_ < 0) loc_ = register_object(via_, "/");
     if (H5Rcreate_object(loc_, path.c_str(), H5P_DEFAULT, reinterpret_cast<H5R_ref_t*>(p)) < 0)
       throw Error(io_error("cannot make a reference to '" + path + "'"));
   }
 
+  const Object& via_;
   std::shared_ptr<FileShared> file_;
   hid_t loc_ = H5I_INVALID_HID;  // the root group, registered at the first decoded reference
   NewRefCodec codec_;
@@ -227,7 +229,7 @@ herr_t attr_read(void* attr, hid_t mem_type, void* buf, hid_t, void**) {
   require_attribute(*node, a->name, a->path);
   try {
     AttrRecord rec = load_attribute(*node, a->name);
-    RefCodec refs(a->file);
+    RefCodec refs(*a);
     read_into_memory(rec, mem_type, buf, refs.get());
   } catch (const Error& e) {
     throw Error(e.status().with_context("reading " + where(a->name, a->path)));
@@ -250,7 +252,7 @@ herr_t attr_write(void* attr, hid_t mem_type, const void* buf, hid_t, void**) {
       current.assign(H5Tget_size(a->type) * std::max<hssize_t>(H5Sget_simple_extent_npoints(a->space), 0), 0);
       read_into_memory(load_attribute(*node, a->name), a->type, current.data());
     }
-    RefCodec refs(a->file);
+    RefCodec refs(*a);
     EncodedValue v =
         encode_from_memory(a->type, a->space, mem_type, buf, subset ? current.data() : nullptr, refs.get());
     store_attribute(*node, a->name, a->type, a->space, v);
