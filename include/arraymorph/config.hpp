@@ -49,10 +49,25 @@ struct S3Config {
   uint64_t multipart_part_size = 16ull << 20;  // bytes
 };
 
+// Azure credentials: which one is used is decided by store/azure/credential_chain.hpp (Shared
+// Key, SAS, or an OAuth bearer token from a service principal, workload identity or managed
+// identity); docs/configuration.md lists the variables.
 struct AzureConfig {
   std::string container;
   std::string connection_string;  // never logged
   std::string sas_token;          // never logged
+  std::string account;            // AZURE_STORAGE_ACCOUNT: endpoint when no connection string
+  // auto | shared_key | sas | client_secret | workload_identity | managed_identity
+  std::string credential = "auto";
+  std::string tenant_id;          // AZURE_TENANT_ID
+  std::string client_id;          // AZURE_CLIENT_ID (also: a user-assigned managed identity)
+  std::string client_secret;      // AZURE_CLIENT_SECRET; never logged
+  std::string authority_host;     // AZURE_AUTHORITY_HOST; empty: the public cloud's
+  std::string federated_token_file;  // AZURE_FEDERATED_TOKEN_FILE (workload identity)
+  std::string imds_endpoint;      // AZURE_POD_IDENTITY_AUTHORITY_HOST; empty: http://169.254.169.254
+  std::string identity_endpoint;  // IDENTITY_ENDPOINT (App Service, Functions, Container Apps)
+  std::string identity_header;    // IDENTITY_HEADER; never logged
+  std::string ca_bundle;          // ARRAYMORPH_AZURE_CA_BUNDLE: PEM bundle of trusted CAs
   uint64_t block_threshold = 64ull << 20;  // bytes: above it, Put Block + Put Block List
   uint64_t block_size = 16ull << 20;
 };

@@ -220,6 +220,28 @@ Status set_one(Config& c, const std::string& key, const std::string& value,
   if (key == "azure.container") { c.azure.container = value; return ok_status(); }
   if (key == "azure.connection_string") { c.azure.connection_string = value; return ok_status(); }
   if (key == "azure.sas_token") { c.azure.sas_token = value; return ok_status(); }
+  if (key == "azure.account") { c.azure.account = trim(value); return ok_status(); }
+  if (key == "azure.credential") {
+    const std::string v = net::ascii_lower(trim(value));
+    for (const char* known : {"auto", "shared_key", "sas", "client_secret", "workload_identity",
+                              "managed_identity"}) {
+      if (v == known) {
+        c.azure.credential = v;
+        return ok_status();
+      }
+    }
+    return bad_value(name, value,
+                     "auto, shared_key, sas, client_secret, workload_identity or managed_identity");
+  }
+  if (key == "azure.tenant_id") { c.azure.tenant_id = trim(value); return ok_status(); }
+  if (key == "azure.client_id") { c.azure.client_id = trim(value); return ok_status(); }
+  if (key == "azure.client_secret") { c.azure.client_secret = value; return ok_status(); }
+  if (key == "azure.authority_host") { c.azure.authority_host = trim(value); return ok_status(); }
+  if (key == "azure.federated_token_file") { c.azure.federated_token_file = value; return ok_status(); }
+  if (key == "azure.imds_endpoint") { c.azure.imds_endpoint = trim(value); return ok_status(); }
+  if (key == "azure.identity_endpoint") { c.azure.identity_endpoint = trim(value); return ok_status(); }
+  if (key == "azure.identity_header") { c.azure.identity_header = value; return ok_status(); }
+  if (key == "azure.ca_bundle") { c.azure.ca_bundle = value; return ok_status(); }
   if (key == "azure.block_threshold") return assign_bytes(c.azure.block_threshold, 1);
   if (key == "azure.block_size") return assign_bytes(c.azure.block_size, 1);
   return Status(Code::kNotFound, key);
@@ -251,6 +273,17 @@ const std::vector<EnvBinding>& env_bindings() {
       {"s3.request_payer", {"AWS_REQUEST_PAYER"}},
       {"azure.connection_string", {"AZURE_STORAGE_CONNECTION_STRING"}},
       {"azure.sas_token", {"AZURE_STORAGE_SAS_TOKEN"}},
+      {"azure.account", {"AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_ACCOUNT_NAME"}},
+      {"azure.credential", {"ARRAYMORPH_AZURE_CREDENTIAL"}},
+      {"azure.tenant_id", {"AZURE_TENANT_ID"}},
+      {"azure.client_id", {"AZURE_CLIENT_ID"}},
+      {"azure.client_secret", {"AZURE_CLIENT_SECRET"}},
+      {"azure.authority_host", {"AZURE_AUTHORITY_HOST"}},
+      {"azure.federated_token_file", {"AZURE_FEDERATED_TOKEN_FILE"}},
+      {"azure.imds_endpoint", {"AZURE_POD_IDENTITY_AUTHORITY_HOST"}},
+      {"azure.identity_endpoint", {"IDENTITY_ENDPOINT"}},
+      {"azure.identity_header", {"IDENTITY_HEADER"}},
+      {"azure.ca_bundle", {"ARRAYMORPH_AZURE_CA_BUNDLE"}},
       {"local.root", {"ARRAYMORPH_LOCAL_ROOT"}},
       {"threads", {"ARRAYMORPH_THREADS"}},
       {"max_inflight", {"ARRAYMORPH_MAX_INFLIGHT"}},

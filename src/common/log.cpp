@@ -43,7 +43,11 @@ constexpr Marker kMarkers[] = {
     {"x-amz-credential=", false},
     {"accountkey=", false},
     {"sharedaccesssignature=", false},
+    {"client_secret=", false},
+    {"client_assertion=", false},
+    {"bearer ", false},
     {"authorization:", true},
+    {"x-identity-header:", true},
     {"x-amz-security-token:", true},
 };
 

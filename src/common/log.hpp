@@ -39,9 +39,10 @@ void set_level(Level level) noexcept;
 inline bool enabled(Level l) noexcept { return static_cast<int>(l) <= static_cast<int>(level()); }
 
 // Replaces the values of credentials in free text by "REDACTED": query parameters sig=,
-// X-Amz-Signature=, X-Amz-Security-Token=, X-Amz-Credential=; "Authorization:" and
-// "x-amz-security-token:" header values; AccountKey= and SharedAccessSignature= fields of Azure
-// connection strings. Matching is case-insensitive.
+// X-Amz-Signature=, X-Amz-Security-Token=, X-Amz-Credential=; "Authorization:",
+// "x-amz-security-token:" and "X-IDENTITY-HEADER:" header values; AccountKey= and
+// SharedAccessSignature= fields of Azure connection strings; OAuth form fields client_secret= and
+// client_assertion=; the word after "Bearer ". Matching is case-insensitive.
 std::string redact(std::string_view text);
 
 // Writes "arraymorph[pid] LEVEL component: message" (redacted) to stderr, or to the sink

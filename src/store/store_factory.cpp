@@ -245,6 +245,17 @@ std::string StoreIdentity::cache_key() const {
   field(k, "azure.container", azure.container);
   field(k, "azure.connection_string", azure.connection_string);
   field(k, "azure.sas_token", azure.sas_token);
+  field(k, "azure.account", azure.account);
+  field(k, "azure.credential", azure.credential);
+  field(k, "azure.tenant_id", azure.tenant_id);
+  field(k, "azure.client_id", azure.client_id);
+  field(k, "azure.client_secret", azure.client_secret);
+  field(k, "azure.authority_host", azure.authority_host);
+  field(k, "azure.federated_token_file", azure.federated_token_file);
+  field(k, "azure.imds_endpoint", azure.imds_endpoint);
+  field(k, "azure.identity_endpoint", azure.identity_endpoint);
+  field(k, "azure.identity_header", azure.identity_header);
+  field(k, "azure.ca_bundle", azure.ca_bundle);
   field(k, "azure.block_threshold", azure.block_threshold);
   field(k, "azure.block_size", azure.block_size);
   return k;

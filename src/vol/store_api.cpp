@@ -154,7 +154,18 @@ size_t arraymorph_config_json(const char* url, char* buf, size_t len) {
     // The connection string carries the account key: show only its non-secret fields' presence.
     j["azure"] = {{"container", c.azure.container},
                   {"connection_string", mask(c.azure.connection_string)},
-                  {"sas_token", mask(c.azure.sas_token)}};
+                  {"sas_token", mask(c.azure.sas_token)},
+                  {"account", c.azure.account},
+                  {"credential", c.azure.credential},
+                  {"tenant_id", c.azure.tenant_id},
+                  {"client_id", c.azure.client_id},
+                  {"client_secret", mask(c.azure.client_secret)},
+                  {"authority_host", c.azure.authority_host},
+                  {"federated_token_file", c.azure.federated_token_file},
+                  {"imds_endpoint", c.azure.imds_endpoint},
+                  {"identity_endpoint", c.azure.identity_endpoint},
+                  {"identity_header", mask(c.azure.identity_header)},
+                  {"ca_bundle", c.azure.ca_bundle}};
     j["local"] = {{"root", c.local.root}};
     if (url && *url) {
       StoreLocation loc = check(resolve_location(url, c));

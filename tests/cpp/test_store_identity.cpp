@@ -118,6 +118,8 @@ TEST_CASE("Azure block sizes, SAS and timeouts are part of the identity") {
            [](Config& x) { x.azure.block_size = 4 << 20; },
            [](Config& x) { x.azure.block_threshold = 8 << 20; },
            [](Config& x) { x.azure.sas_token = "sv=2020&sig=abc"; },
+           [](Config& x) { x.azure.ca_bundle = "/etc/ssl/other.pem"; },
+           [](Config& x) { x.azure.client_id = "user-assigned"; },
            [](Config& x) { x.request_timeout_s = 5; }}) {
     Config d = c;
     change(d);

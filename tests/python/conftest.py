@@ -50,7 +50,11 @@ def _plugin_dir() -> str:
 
 # Cloud variables from the developer's shell would silently switch the default store to S3.
 for _name in ("STORAGE_PLATFORM", "BUCKET_NAME", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL",
-              "AZURE_STORAGE_CONNECTION_STRING", "ARRAYMORPH_LOCAL_ROOT"):
+              "AZURE_STORAGE_CONNECTION_STRING", "ARRAYMORPH_LOCAL_ROOT", "AZURE_STORAGE_ACCOUNT",
+              "AZURE_STORAGE_ACCOUNT_NAME", "ARRAYMORPH_AZURE_CREDENTIAL", "AZURE_TENANT_ID",
+              "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST",
+              "AZURE_FEDERATED_TOKEN_FILE", "AZURE_POD_IDENTITY_AUTHORITY_HOST", "IDENTITY_ENDPOINT",
+              "IDENTITY_HEADER", "ARRAYMORPH_AZURE_CA_BUNDLE"):
     os.environ.pop(_name, None)
 os.environ["HDF5_PLUGIN_PATH"] = _plugin_dir()
 os.environ["HDF5_VOL_CONNECTOR"] = "arraymorph"

@@ -9,6 +9,7 @@
 #include "net/integrity.hpp"
 #include "store/azure/azure_xml.hpp"
 #include "store/azure/connection_string.hpp"
+#include "store/azure/credential_chain.hpp"
 #include "store/azure/shared_key_signer.hpp"
 
 namespace arraymorph::azure {
@@ -56,12 +57,27 @@ void AzureStore::authorize(net::HttpRequest& request) const {
                     std::chrono::system_clock::now());
   } else if (!options_.sas_token.empty()) {
     request.url = append_sas(request.url, options_.sas_token);
+  } else if (options_.tokens) {
+    // send() fetched the token before the first attempt; a refresh that fails on a retry leaves
+    // the request unauthorised and the service's 401/403 is what the caller sees.
+    Result<std::string> token = options_.tokens->token();
+    if (token.ok()) net::set_header(request.headers, "Authorization", "Bearer " + token.value());
   }
 }
 
 void AzureStore::send(OpKind kind, std::string operation, std::string key,
                       std::function<net::HttpRequest()> build, ResponseDone done,
                       std::function<std::string(const net::HttpResponse&)> verify) {
+  if (options_.tokens) {
+    // Fetched (or refreshed) here so that a failing token source is reported as such. Blocking
+    // is safe on any thread: the token requests have their own transport and admission.
+    Result<std::string> token = options_.tokens->token();
+    if (!token.ok()) {
+      stats_->op(kind).errors.fetch_add(1, std::memory_order_relaxed);
+      done(token.status().with_context(operation + " of '" + key + "' in " + describe()));
+      return;
+    }
+  }
   net::Call call;
   call.op = kind;
   call.verify = std::move(verify);
@@ -403,37 +419,28 @@ Result<std::shared_ptr<ObjectStore>> make_azure_store(const Config& config,
   const std::string name = container.empty() ? config.azure.container : container;
   if (name.empty())
     return invalid_argument("Azure: no container given: set BUCKET_NAME or use az://container/...");
-  if (config.azure.connection_string.empty())
-    return invalid_argument(
-        "Azure: AZURE_STORAGE_CONNECTION_STRING is not set (e.g. "
-        "\"DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...\", or "
-        "\"UseDevelopmentStorage=true\" for Azurite)");
-  Result<ConnectionInfo> info = parse_connection_string(config.azure.connection_string);
-  if (!info.ok()) return info.status();
-
-  AzureStoreOptions options;
-  options.target.endpoint = info->blob_endpoint;
-  // Shared Key signs with AccountName; with a SAS the name only labels messages.
-  options.target.account =
-      info->account.empty() ? account_from_endpoint(info->blob_endpoint) : info->account;
-  options.target.container = name;
-  options.decoded_key = info->account_key;
-  options.sas_token = info->sas_token;
-  if (!config.azure.sas_token.empty()) options.sas_token = normalize_sas(config.azure.sas_token);
-  if (options.decoded_key.empty() && options.sas_token.empty())
-    return invalid_argument(
-        "Azure: no credentials: AZURE_STORAGE_CONNECTION_STRING has neither AccountKey nor "
-        "SharedAccessSignature, and AZURE_STORAGE_SAS_TOKEN is not set");
-  options.retry = config.retry;
-  options.block_threshold = config.azure.block_threshold;
-  options.block_size = config.azure.block_size;
-
   net::TransportOptions topts;
   topts.max_inflight = config.max_inflight > 0 ? config.max_inflight : 64;
   topts.event_loops = std::max(1, config.event_loops);
   topts.connect_timeout_s = config.connect_timeout_s;
   topts.request_timeout_s = config.request_timeout_s;
+  topts.ca_bundle = config.azure.ca_bundle;
   topts.verify_tls = true;  // https is always verified; http only when the endpoint says so
+  Result<AzureAuth> auth = choose_credential(config.azure, topts, config.retry);
+  if (!auth.ok()) return auth.status();
+
+  AzureStoreOptions options;
+  options.target.endpoint = auth->endpoint.blob_endpoint;
+  // Shared Key signs with AccountName; otherwise the name only labels messages.
+  options.target.account = auth->endpoint.account;
+  options.target.container = name;
+  options.decoded_key = std::move(auth->decoded_key);
+  options.sas_token = std::move(auth->sas_token);
+  options.tokens = std::move(auth->tokens);
+  options.retry = config.retry;
+  options.block_threshold = config.azure.block_threshold;
+  options.block_size = config.azure.block_size;
+
   net::Admission::process()->set_limit(static_cast<size_t>(topts.max_inflight));
   std::shared_ptr<net::HttpTransport> transport = net::make_curl_transport(topts);
   if (!transport) return internal_error("Azure: could not create the HTTP transport");

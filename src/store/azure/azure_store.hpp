@@ -1,5 +1,5 @@
-// azure_store.hpp -- ObjectStore over the Azure Blob REST API (Shared Key or SAS), on an
-// asynchronous HttpTransport.
+// azure_store.hpp -- ObjectStore over the Azure Blob REST API (Shared Key, SAS or an OAuth bearer
+// token; credential_chain.hpp picks one), on an asynchronous HttpTransport.
 //
 // This file only builds Blob requests and maps Blob responses. Sending them -- attempts, the retry
 // taxonomy, backoff, the per-call deadline, admission, in-flight stats and the completion model --
@@ -13,7 +13,7 @@
 //
 // Semantics (store.hpp): a missing blob (BlobNotFound) is nullopt for get/head and not an error
 // for delete; a missing container is an error naming it; 403 names account and container and
-// hints at the key or clock. Messages never contain the key or the SAS token.
+// hints at the key or clock. Messages never contain the key, the SAS token or a bearer token.
 //
 // Zero-copy reads: a get_many request with a GetDestination has its body written by the
 // transport straight into the destination (counted in Stats::zero_copy_*).
@@ -38,6 +38,7 @@
 #include "net/request_client.hpp"
 #include "net/transport.hpp"
 #include "store/azure/azure_requests.hpp"
+#include "store/azure/token_credential.hpp"
 
 namespace arraymorph::azure {
 
@@ -45,6 +46,8 @@ struct AzureStoreOptions {
   BlobTarget target;
   std::string decoded_key;  // Shared Key (raw bytes). Secret. Preferred when set.
   std::string sas_token;    // used when decoded_key is empty. Secret.
+  // Used when both are empty: "Authorization: Bearer" with a token refreshed before it expires.
+  std::shared_ptr<TokenCache> tokens;
   RetryPolicy retry;
   uint64_t block_threshold = 64ull << 20;  // bytes: larger puts use Put Block + Put Block List
   uint64_t block_size = 16ull << 20;       // bytes per block
@@ -107,9 +110,9 @@ class AzureStore final : public ObjectStore {
 }  // namespace arraymorph::azure
 
 namespace arraymorph {
-// Builds the store from config.azure (connection string, SAS token, block sizes), config.retry
-// and the transport settings. Errors name the missing setting (AZURE_STORAGE_CONNECTION_STRING,
-// BUCKET_NAME), never a secret. Also declared in store/backends.hpp.
+// Builds the store from config.azure (endpoint and credential: credential_chain.hpp; block
+// sizes, CA bundle), config.retry and the transport settings. Errors name the missing setting
+// (AZURE_STORAGE_CONNECTION_STRING, BUCKET_NAME, ...), never a secret. Also declared in store/backends.hpp.
 Result<std::shared_ptr<ObjectStore>> make_azure_store(const Config& config,
                                                       const std::string& container,
                                                       std::shared_ptr<Stats> stats);

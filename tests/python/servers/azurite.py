@@ -7,7 +7,10 @@
         os.environ.update(az.env("data"))   # STORAGE_PLATFORM, BUCKET_NAME, connection string
 
 It runs ``azurite-blob`` (npm ``azurite@3.35.0``, see BOOTSTRAP.md) on a free port with in-memory
-persistence, so it leaves nothing on disk beyond a temporary workspace. Shared Key checking is on,
+persistence, so it leaves nothing on disk beyond a temporary workspace. With ``cert``/``key`` (PEM
+files) it serves HTTPS, and ``oauth="basic"`` makes it accept OAuth bearer tokens (Azurite takes
+them only over HTTPS; it checks issuer, audience and lifetime, not the signature: see
+``servers/azure_tokens.py``). Shared Key checking is on,
 with the emulator's published account ``devstoreaccount1`` and its well-known key; a wrong key
 gets HTTP 403.
 
@@ -28,6 +31,7 @@ import http.client
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -107,7 +111,9 @@ def account_sas(permissions: str = "rwdlac", expiry: str = "2099-01-01T00:00:00Z
 class Azurite:
     """One azurite-blob process on a free 127.0.0.1 port; see the module docstring."""
 
-    def __init__(self, startup_timeout: float = 60.0) -> None:
+    def __init__(self, startup_timeout: float = 60.0, cert: Optional[str] = None,
+                 key: Optional[str] = None, oauth: Optional[str] = None) -> None:
+        self.cert, self.key, self.oauth = cert, key, oauth
         self.port = free_port()
         self.host = "127.0.0.1"
         self.startup_timeout = startup_timeout
@@ -122,6 +128,10 @@ class Azurite:
         self._log = open(log_path, "wb")
         cmd = [find_azurite(), "--blobHost", self.host, "--blobPort", str(self.port),
                "--inMemoryPersistence", "--disableTelemetry", "--silent", "--skipApiVersionCheck"]
+        if self.cert:
+            cmd += ["--cert", self.cert, "--key", self.key]
+        if self.oauth:
+            cmd += ["--oauth", self.oauth]
         # Azurite 3.35 refuses --location together with --inMemoryPersistence; running it in the
         # temporary workspace keeps anything it might still write there.
         self._proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
@@ -177,10 +187,14 @@ class Azurite:
     # ------------------------------------------------------------------ addresses
     @property
     def blob_endpoint(self) -> str:
-        return f"http://{self.host}:{self.port}/{ACCOUNT}"
+        return f"{self.scheme}://{self.host}:{self.port}/{ACCOUNT}"
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.cert else "http"
 
     def connection_string(self, key: str = ACCOUNT_KEY) -> str:
-        return (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={key};"
+        return (f"DefaultEndpointsProtocol={self.scheme};AccountName={ACCOUNT};AccountKey={key};"
                 f"BlobEndpoint={self.blob_endpoint};")
 
     def sas_connection_string(self, sas: str) -> str:
@@ -205,7 +219,12 @@ class Azurite:
         sign(method, full_path, query, headers)
         url = full_path + ("?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
                            if query else "")
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        if self.cert:
+            conn = http.client.HTTPSConnection(
+                self.host, self.port, timeout=10,
+                context=ssl.create_default_context(cafile=self.cert))
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
         try:
             conn.request(method, url, body=body, headers=headers)
             resp = conn.getresponse()
