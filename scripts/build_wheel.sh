@@ -18,6 +18,7 @@ cd "$ROOT"
 bash scripts/bootstrap.sh >&2
 # shellcheck disable=SC1091
 source "${ARRAYMORPH_CACHE:-$HOME/.cache/arraymorph}/env.sh"
+source "$ARRAYMORPH_CACHE/aws-crt.env"  # aws-c-auth (see scripts/_aws_crt.sh)
 unset LD_LIBRARY_PATH  # the bootstrapped HDF5 must not leak into the wheel's build or checks
 CACHE=$ARRAYMORPH_CACHE
 H5PY_REQUIREMENT=${H5PY_REQUIREMENT:-"h5py>=3.12.1,<3.17"}  # tested: docs/compatibility.md

@@ -9,6 +9,9 @@
 #include "store/backends.hpp"
 #include "store/local_store.hpp"
 #include "store/memory_store.hpp"
+#ifdef ARRAYMORPH_WITH_S3
+#include "store/s3/s3_credentials.hpp"
+#endif
 
 namespace arraymorph {
 namespace {
@@ -194,6 +197,9 @@ StoreIdentity store_identity(const StoreLocation& loc, const Config& config) {
   if (loc.platform == Platform::kS3) {
     id.s3 = config.s3;
     id.s3.bucket.clear();
+#ifdef ARRAYMORPH_WITH_S3
+    if (s3::uses_credential_chain(config.s3)) id.s3_credential_environment = s3::aws_environment();
+#endif
   }
   if (loc.platform == Platform::kAzure) {
     id.azure = config.azure;
@@ -242,6 +248,7 @@ std::string StoreIdentity::cache_key() const {
   field(k, "s3.request_payer", s3.request_payer);
   field(k, "s3.multipart_threshold", s3.multipart_threshold);
   field(k, "s3.multipart_part_size", s3.multipart_part_size);
+  field(k, "s3_credential_environment", s3_credential_environment);
   field(k, "azure.container", azure.container);
   field(k, "azure.connection_string", azure.connection_string);
   field(k, "azure.sas_token", azure.sas_token);

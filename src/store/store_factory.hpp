@@ -53,6 +53,9 @@ struct StoreIdentity {
   int event_loops = 0;
   double connect_timeout_s = 0;
   double request_timeout_s = 0;
+  // S3 without configured keys: s3::aws_environment(), the variables aws-c-auth's credential
+  // chain reads (AWS_PROFILE, role, container/IMDS endpoints, ...); empty otherwise.
+  std::string s3_credential_environment;
   // Every store: the window of the transport / the parallelism of blocking batch forms.
   int max_inflight = 0;
 

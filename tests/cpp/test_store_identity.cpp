@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/connector_state.hpp"
+#include "env_guard.hpp"
 #include "store/store_factory.hpp"
 
 using namespace arraymorph;
@@ -87,6 +88,22 @@ TEST_CASE("the identity's config() carries exactly its fields to the factory") {
 }
 
 #if ARRAYMORPH_WITH_S3
+TEST_CASE("without configured keys, the AWS_* variables the credential chain reads are identity") {
+  testing::EnvGuard env;
+  const StoreLocation loc = location(Platform::kS3, "bkt");
+  Config chain = s3_config();
+  chain.s3.access_key.clear();
+  chain.s3.secret_key.clear();
+  env.set("AWS_PROFILE", "first");
+  const std::string first = store_identity(loc, chain).cache_key();
+  const std::string keyed = store_identity(loc, s3_config()).cache_key();
+  env.set("AWS_PROFILE", "second");
+  // A file opened after AWS_PROFILE changed must not reuse the store holding the first chain.
+  CHECK(store_identity(loc, chain).cache_key() != first);
+  // Configured keys take precedence over the chain: its variables do not matter then.
+  CHECK(store_identity(loc, s3_config()).cache_key() == keyed);
+}
+
 TEST_CASE("a later configure() changing a store setting gets a new store, not the stale one") {
   ConnectorState& state = ConnectorState::instance();
   const StoreLocation loc = location(Platform::kS3, "identity-bucket");

@@ -78,6 +78,8 @@ class Arraymorph(CMakePackage):
     for backend in ("+s3", "+azure"):
         depends_on("curl", when=backend)
         depends_on("openssl", when=backend)
+    # S3 credentials: aws-c-auth's default provider chain (found by its CMake package).
+    depends_on("aws-c-auth", when="+s3")
 
     with when("+python"):
         extends("python")

@@ -101,7 +101,10 @@ void S3Store::send(const std::shared_ptr<Call>& call) {
     so.service = "s3";
     so.now = options_.clock();  // fresh date on every attempt
     so.payload_hash = call->payload_hash;
-    sign_request(req, options_.credentials, so);
+    // A failed refresh signs with empty keys: the server refuses the request and failure() adds
+    // the chain's error to the 403 message.
+    auto creds = options_.credentials->get();
+    sign_request(req, creds.ok() ? *creds : Credentials{}, so);
     return req;
   };
   client_->start(std::move(c), [call](net::Completed&& done) { call->done(std::move(done)); });
@@ -156,6 +159,9 @@ Status S3Store::failure(const Call& call, const net::Completed& done) const {
     else
       hint = "check the access key and secret (wrong key), this machine's clock (clock skew) and "
              "AWS_REGION (region mismatch)";
+    const std::string chain_error = options_.credentials->last_error();
+    if (!chain_error.empty())
+      hint = "the credentials could not be refreshed (" + chain_error + ")";
     return Status(Code::kPermissionDenied,
                   "access denied: " + base + " -- bucket '" + options_.bucket + "'" +
                       (call.key.empty() ? "" : ", key '" + call.key + "'") + ": " + hint);
@@ -542,7 +548,7 @@ Result<std::shared_ptr<ObjectStore>> make_s3_store(const Config& config, const s
     return invalid_argument("invalid S3 bucket name '" + bucket + "' (contains '/')");
   auto endpoint = s3::resolve_endpoint(config.s3);
   if (!endpoint.ok()) return endpoint.status();
-  auto creds = s3::resolve_credentials(config.s3, s3::process_env());
+  auto creds = s3::make_credential_source(config.s3);
   if (!creds.ok()) return creds.status();
   if (!stats) stats = std::make_shared<Stats>();
 

@@ -43,6 +43,7 @@
 #include "arraymorph/store.hpp"
 #include "net/request_client.hpp"
 #include "net/transport.hpp"
+#include "store/s3/s3_credentials.hpp"
 #include "store/s3/s3_url.hpp"
 #include "store/s3/sigv4_signer.hpp"
 
@@ -51,7 +52,8 @@ namespace arraymorph::s3 {
 struct S3StoreOptions {
   std::string bucket;
   S3Endpoint endpoint;
-  Credentials credentials;
+  // Asked once per attempt (aws-c-auth caches and refreshes; s3_credentials.hpp).
+  std::shared_ptr<CredentialSource> credentials;
   std::string region = kDefaultS3Region;
   bool signed_payloads = false;
   bool request_payer = false;  // send x-amz-request-payer: requester (requester-pays buckets)

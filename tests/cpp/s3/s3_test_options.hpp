@@ -13,7 +13,7 @@ inline s3::S3StoreOptions loopback_s3_options() {
   c.endpoint = "http://127.0.0.1:9000";
   c.use_tls = false;
   o.endpoint = s3::resolve_endpoint(c).value();
-  o.credentials = {"AKID", "SECRET", "", false};
+  o.credentials = s3::static_credentials({"AKID", "SECRET", "", false});
   return o;
 }
 

@@ -224,7 +224,7 @@ TEST_CASE("no secret or session token in any failure message") {
     for (int i = 0; i < n; ++i) expanded.push_back(o);
   auto t = std::make_shared<ScriptedTransport>(expanded);
   s3::S3StoreOptions o = testing::loopback_s3_options();
-  o.credentials = {"AKIDVISIBLE", "SECRET-KEY-VALUE", "SESSION-TOKEN-VALUE", false};
+  o.credentials = s3::static_credentials({"AKIDVISIBLE", "SECRET-KEY-VALUE", "SESSION-TOKEN-VALUE", false});
   o.retry.max_attempts = 4;
   o.retry.initial_backoff_s = 0.001;
   o.retry.max_backoff_s = 0.001;
