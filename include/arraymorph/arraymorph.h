@@ -148,6 +148,23 @@ ARRAYMORPH_API int arraymorph_sync_dimension_names(hid_t dset_id);
  * Process-wide; returns the previous setting (1 or 0). */
 ARRAYMORPH_API int arraymorph_set_attribute_reference_style(int new_style);
 
+/* H5Dwrite_chunk for many chunks at once (used by `arraymorph cp` to copy chunks undecoded).
+ * Stores n whole chunks of the chunked dataset dset_id, each in HDF5's raw chunk form as
+ * H5Dwrite_chunk takes it: chunk i starts at the element offsets[i*rank] .. offsets[i*rank+rank-1]
+ * (rank: the dataset's), was written with filter mask filter_masks[i] (filter_masks NULL: all 0)
+ * and is sizes[i] bytes at bufs[i] (borrowed for the call). Every offset is checked before
+ * anything is stored (on a chunk boundary, inside the extent, no chunk twice). The chunks are
+ * converted on the connector's worker pool -- stored as given when every filter was applied, a
+ * gzip stream re-framed but never recompressed (arraymorph.stats()["direct_chunks"] counts how)
+ * -- and PUT concurrently, at most max_inflight at once, with about two groups of 64 MiB of
+ * converted chunks in memory besides the caller's buffers. Returns 0 when every chunk is stored,
+ * or -1 with an HDF5 error pushed naming the chunk; then any subset of the chunks may be stored,
+ * each whole or not at all. Call from the thread that does the HDF5 I/O (h5py: holding its
+ * lock). */
+ARRAYMORPH_API int arraymorph_write_chunks(hid_t dset_id, size_t n, const hsize_t *offsets,
+                                           const uint32_t *filter_masks, const void *const *bufs,
+                                           const size_t *sizes);
+
 /* MPI collective chunk I/O (DESIGN section 6). Between arraymorph_collective_begin and
  * arraymorph_collective_end every rank of the communicator makes the same sequence of H5Dread /
  * H5Dwrite calls (same datasets, same order, even with empty selections); each chunk is then read

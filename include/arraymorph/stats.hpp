@@ -39,9 +39,17 @@ class Stats {
     zero_copy_bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
 
+  // Chunks written in HDF5's raw chunk form (H5Dwrite_chunk, arraymorph_write_chunks), by how
+  // they became objects (io/hdf5_chunk_form.hpp, FormChange): stored as given, gzip re-framed
+  // without recompression, or decoded and encoded again.
+  std::atomic<uint64_t> direct_verbatim{0};
+  std::atomic<uint64_t> direct_reframed{0};
+  std::atomic<uint64_t> direct_recoded{0};
+
   void reset();
   // {"get": {"requests": n, ...}, ..., "cache": {"hits": n, "misses": n},
-  //  "zero_copy": {"reads": n, "bytes": n}, "max_inflight_seen": n}
+  //  "zero_copy": {"reads": n, "bytes": n},
+  //  "direct_chunks": {"verbatim": n, "reframed": n, "recoded": n}, "max_inflight_seen": n}
   std::string to_json() const;
   void note_inflight(uint64_t n) {
     uint64_t cur = max_inflight_seen.load(std::memory_order_relaxed);

@@ -52,6 +52,7 @@ __all__ = [
     "reset_configuration",
     "stats",
     "reset_stats",
+    "write_chunks",
     "open",
 ]
 
@@ -389,9 +390,12 @@ def stats() -> dict:
     dict
         ``{"get"|"put"|"head"|"list"|"delete": {"requests", "bytes", "retries", "errors",
         "not_found"}, "cache": {"hits", "misses"}, "zero_copy": {"reads", "bytes"},
-        "max_inflight_seen": int}``; counts since the process started or the last
-        :func:`reset_stats`, over every file. ``zero_copy`` counts the GETs whose bytes the store
-        wrote straight into the array being read (no intermediate chunk buffer).
+        "direct_chunks": {"verbatim", "reframed", "recoded"}, "max_inflight_seen": int}``;
+        counts since the process started or the last :func:`reset_stats`, over every file.
+        ``zero_copy`` counts the GETs whose bytes the store wrote straight into the array being
+        read (no intermediate chunk buffer). ``direct_chunks`` counts chunks written in HDF5's
+        raw chunk form (``write_direct_chunk``, :func:`write_chunks`) by how they were stored:
+        as given, gzip re-framed without recompression, or decoded and encoded again.
     """
     return _core.stats()
 
@@ -399,6 +403,30 @@ def stats() -> dict:
 def reset_stats() -> None:
     """Set every counter reported by :func:`stats` to zero."""
     _core.reset_stats()
+
+
+# --------------------------------------------------------------------------- chunks
+def write_chunks(dset: h5py.Dataset, chunks: Iterable[tuple]) -> None:
+    """Write many whole chunks at once in HDF5's raw chunk form (``write_direct_chunk`` in bulk).
+
+    Parameters
+    ----------
+    dset : h5py.Dataset
+        A chunked dataset of a file opened through arraymorph, opened for writing.
+    chunks : iterable of (offset, filter_mask, data)
+        ``offset``: the chunk's first element (a tuple, one value per dimension);
+        ``filter_mask``: as ``read_direct_chunk`` returns it (0: every filter applied);
+        ``data``: any bytes-like object (bytes, memoryview, numpy array), not copied.
+
+    Every offset is checked before anything is stored. The chunks are converted on the
+    connector's worker pool -- stored as given when every filter was applied, gzip re-framed
+    without recompression (``stats()["direct_chunks"]``) -- and PUT concurrently (at most
+    ``max_inflight`` at once). On failure (``RuntimeError`` naming the chunk) any subset of the
+    chunks may be stored, each whole or not at all.
+    """
+    items = [(tuple(int(o) for o in off), int(mask), data) for off, mask, data in chunks]
+    with h5py._objects.phil:  # no other thread enters HDF5 while the GIL is released
+        _core.write_chunks(dset.id.id, items)
 
 
 # --------------------------------------------------------------------------- open

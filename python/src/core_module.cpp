@@ -217,6 +217,46 @@ bool set_attribute_reference_style(bool new_style) {
   return arraymorph_set_attribute_reference_style(new_style ? 1 : 0) != 0;
 }
 
+// Chunks as (offset tuple, filter mask, bytes-like) items; each buffer is held (buffer protocol,
+// no copy) until the call returns. The GIL is released while the chunks are PUT: the caller
+// holds h5py's lock, so no other thread enters HDF5 meanwhile.
+void write_chunks(int64_t dset_id, const nb::sequence& chunks) {
+  std::vector<Py_buffer> views;
+  struct Release {
+    std::vector<Py_buffer>& v;
+    ~Release() {
+      for (auto& b : v) PyBuffer_Release(&b);
+    }
+  } release{views};
+  std::vector<hsize_t> offsets;
+  std::vector<uint32_t> masks;
+  std::vector<const void*> bufs;
+  std::vector<size_t> sizes;
+  const size_t n = nb::len(chunks);
+  views.reserve(n);
+  size_t rank = 0;
+  for (size_t i = 0; i < n; ++i) {
+    nb::tuple item = nb::cast<nb::tuple>(chunks[i]);
+    if (item.size() != 3) throw nb::value_error("each chunk is (offset, filter_mask, data)");
+    auto offset = nb::cast<std::vector<uint64_t>>(item[0]);
+    if (i == 0) rank = offset.size();
+    if (offset.size() != rank) throw nb::value_error("chunk offsets of different lengths");
+    offsets.insert(offsets.end(), offset.begin(), offset.end());
+    masks.push_back(nb::cast<uint32_t>(item[1]));
+    Py_buffer view;
+    if (PyObject_GetBuffer(item[2].ptr(), &view, PyBUF_SIMPLE) != 0) throw nb::python_error();
+    views.push_back(view);
+    bufs.push_back(view.buf);
+    sizes.push_back(static_cast<size_t>(view.len));
+  }
+  int rc = 0;
+  {
+    nb::gil_scoped_release unlocked;
+    rc = arraymorph_write_chunks(static_cast<hid_t>(dset_id), n, offsets.data(), masks.data(), bufs.data(), sizes.data());
+  }
+  if (rc < 0) throw std::runtime_error(take_hdf5_errors());
+}
+
 // The libhdf5 version this module (and the plugin, same build) was compiled against.
 std::string hdf5_build_version() {
   return std::to_string(H5_VERS_MAJOR) + "." + std::to_string(H5_VERS_MINOR) + "." +
@@ -342,6 +382,8 @@ NB_MODULE(_core, m) {
   m.def("set_attribute_reference_style", &set_attribute_reference_style, nb::arg("new_style"),
         "Reference types H5Aget_type reports in attributes: H5T_STD_REF (True) or H5T_STD_REF_OBJ (h5py). "
         "Returns the previous setting.");
+  m.def("write_chunks", &write_chunks, nb::arg("dset_id"), nb::arg("chunks"),
+        "H5Dwrite_chunk for many chunks at once: [(offset, filter_mask, bytes-like)], PUT concurrently.");
   m.def("hdf5_build_version", &hdf5_build_version,
         "libhdf5 version the plugin was compiled against.");
   m.def("hdf5_runtime_version", &hdf5_runtime_version,

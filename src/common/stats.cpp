@@ -30,6 +30,9 @@ void Stats::reset() {
   max_inflight_seen.store(0, std::memory_order_relaxed);
   zero_copy_reads.store(0, std::memory_order_relaxed);
   zero_copy_bytes.store(0, std::memory_order_relaxed);
+  direct_verbatim.store(0, std::memory_order_relaxed);
+  direct_reframed.store(0, std::memory_order_relaxed);
+  direct_recoded.store(0, std::memory_order_relaxed);
 }
 
 std::string Stats::to_json() const {
@@ -48,6 +51,9 @@ std::string Stats::to_json() const {
                 {"misses", cache_misses.load(std::memory_order_relaxed)}};
   j["zero_copy"] = {{"reads", zero_copy_reads.load(std::memory_order_relaxed)},
                     {"bytes", zero_copy_bytes.load(std::memory_order_relaxed)}};
+  j["direct_chunks"] = {{"verbatim", direct_verbatim.load(std::memory_order_relaxed)},
+                        {"reframed", direct_reframed.load(std::memory_order_relaxed)},
+                        {"recoded", direct_recoded.load(std::memory_order_relaxed)}};
   j["max_inflight_seen"] = max_inflight_seen.load(std::memory_order_relaxed);
   return j.dump();
 }

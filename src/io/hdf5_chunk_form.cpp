@@ -58,6 +58,7 @@ GzipSpot find_gzip(const std::vector<model::Codec>& filters) {
 struct StreamSums {
   uLong adler = 0, crc = 0;
   uint64_t length = 0;
+  size_t consumed = 0;  // input bytes the deflate stream took (its end is found by inflating)
 };
 Result<StreamSums> sums_of_deflate(const unsigned char* data, size_t size) {
   z_stream zs{};
@@ -79,6 +80,7 @@ Result<StreamSums> sums_of_deflate(const unsigned char* data, size_t size) {
     s.length += got;
     if (rc == Z_BUF_ERROR && got > 0) rc = Z_OK;
   }
+  s.consumed = size - zs.avail_in;
   inflateEnd(&zs);
   if (rc != Z_STREAM_END) return io_error("gzip chunk is corrupt (its deflate stream does not end)");
   return s;
@@ -117,6 +119,47 @@ Result<Buf> gzip_to_zlib(const Buf& gz, int level) {
   return z;
 }
 
+// The reverse of gzip_to_zlib for HDF5's deflate output: the deflate stream is kept; its
+// Adler-32 is checked (so a damaged chunk is refused, never stored) and the gzip trailer's CRC-32
+// and length computed by inflating it once (no recompression). `expected`: the inflated length the
+// chain requires (the chunk's bytes). XFL and OS as zlib writes them on this platform (OS 3).
+Result<Buf> zlib_to_gzip(const Buf& z, int level, uint64_t expected) {
+  if (z.size() < 6 || (z[0] & 0x0f) != 8 || ((z[0] << 8) | z[1]) % 31 != 0)
+    return io_error("gzip chunk is corrupt (not a zlib stream as HDF5's deflate filter writes)");
+  if (z[1] & 0x20) return unsupported("a deflate stream with a preset dictionary");
+  const size_t deflate_len = z.size() - 6;
+  auto sums = sums_of_deflate(z.data() + 2, deflate_len);
+  if (!sums.ok()) return sums.status();
+  const StreamSums& s = sums.value();
+  uLong stored_adler = 0;
+  for (size_t i = 0; i < 4; ++i) stored_adler = (stored_adler << 8) | z[2 + deflate_len + i];
+  if (s.consumed != deflate_len || s.adler != stored_adler)
+    return io_error("gzip chunk is corrupt (its Adler-32 trailer does not match its deflate stream)");
+  if (s.length != expected)
+    return io_error("gzip chunk inflates to " + std::to_string(s.length) + " bytes, not the chunk's " +
+                    std::to_string(expected));
+  Buf gz;
+  gz.reserve(deflate_len + 18);
+  const unsigned char xfl = level == 9 ? 2 : level == 1 ? 4 : 0;
+  for (unsigned char b : {0x1f, 0x8b, 8, 0, 0, 0, 0, 0}) gz.push_back(b);
+  gz.push_back(xfl);
+  gz.push_back(3);
+  gz.insert(gz.end(), z.begin() + 2, z.begin() + 2 + static_cast<std::ptrdiff_t>(deflate_len));
+  for (uLong v : {s.crc, static_cast<uLong>(s.length & 0xffffffffu)})
+    for (int shift : {0, 8, 16, 24}) gz.push_back(static_cast<unsigned char>((v >> shift) & 0xff));
+  return gz;
+}
+
+// True when the filters before the gzip codec keep the length (shuffle), so the deflate stream
+// of a whole chunk inflates to exactly the chunk's bytes.
+bool inflates_to_chunk(const model::ArrayMeta& meta, const std::vector<model::Codec>& filters, size_t gzip_index) {
+  for (const auto& c : meta.codecs)
+    if (c.name == "vlen-utf8") return false;
+  for (size_t i = 0; i < gzip_index; ++i)
+    if (filters[i].name != "numcodecs.shuffle") return false;
+  return true;
+}
+
 }  // namespace
 
 Result<Buf> to_hdf5_form(const model::ArrayMeta& meta, Buf stored) {
@@ -142,15 +185,30 @@ std::optional<uint64_t> hdf5_form_size(const model::ArrayMeta& meta, uint64_t ob
   return object_size - 12;
 }
 
-Result<Buf> from_hdf5_form(const model::ArrayMeta& meta, Buf bytes, uint32_t filter_mask) {
+Result<Buf> from_hdf5_form(const model::ArrayMeta& meta, Buf bytes, uint32_t filter_mask, FormChange* change) {
   const auto filters = filters_of(meta);
+  FormChange dummy;
+  FormChange& how = change ? *change : dummy;
   // Bits beyond the pipeline name no filter; HDF5 ignores them too (h5py's tests pass ~0 to mean
   // "no filter applied").
   if (filters.size() < 32) filter_mask &= (1u << filters.size()) - 1;
-  if (filter_mask == 0 && !find_gzip(filters).present) {  // same bytes as HDF5's: check they decode
+  const GzipSpot g = find_gzip(filters);
+  if (filter_mask == 0 && !g.present) {  // same bytes as HDF5's: check they decode
     auto decoded = decode_chunk(meta, bytes);
     if (!decoded.ok()) return decoded.status().with_context("direct chunk write");
+    how = FormChange::kVerbatim;
     return bytes;
+  }
+  if (filter_mask == 0 && g.reframable && inflates_to_chunk(meta, filters, g.index)) {
+    // Keep the deflate stream: peel the codecs after gzip, re-frame, put them back.
+    const model::ArrayMeta outer =
+        with_filters(meta, {filters.begin() + static_cast<std::ptrdiff_t>(g.index) + 1, filters.end()});
+    auto z = decode_bytes(outer, std::move(bytes), 0);
+    if (!z.ok()) return z.status().with_context("direct chunk write");
+    auto gz = zlib_to_gzip(z.value(), filters[g.index].configuration.value("level", 6), meta.chunk_bytes());
+    if (!gz.ok()) return gz.status().with_context("direct chunk write");
+    how = FormChange::kReframed;
+    return encode_chunk(outer, std::move(gz).value());
   }
   // Undo the filters that were applied (HDF5's deflate output decodes with our gzip decoder,
   // which accepts zlib framing), then encode with the full chain.
@@ -159,6 +217,7 @@ Result<Buf> from_hdf5_form(const model::ArrayMeta& meta, Buf bytes, uint32_t fil
     if (!(filter_mask & (1u << i))) applied.push_back(filters[i]);
   auto raw = decode_chunk(with_filters(meta, applied), std::move(bytes));
   if (!raw.ok()) return raw.status().with_context("direct chunk write");
+  how = FormChange::kRecoded;
   return encode_chunk(meta, std::move(raw).value());
 }
 

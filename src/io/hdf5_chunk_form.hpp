@@ -32,9 +32,20 @@ Result<std::vector<unsigned char>> to_hdf5_form(const model::ArrayMeta& meta, st
 // header (arraymorph, zarr-python and numcodecs write that).
 std::optional<uint64_t> hdf5_form_size(const model::ArrayMeta& meta, uint64_t object_size);
 
+// How from_hdf5_form turned HDF5's bytes into the object (counted in Stats::direct_chunks).
+enum class FormChange {
+  kVerbatim,  // stored as given (no gzip in the chain, every filter applied); checked to decode
+  kReframed,  // every filter applied, gzip in the chain: the deflate stream is kept and only its
+              // zlib framing becomes gzip framing (inflated once to check it and compute the
+              // CRC-32; never recompressed)
+  kRecoded,   // decoded and encoded again with the full chain (some filter skipped per the
+              // mask, or a chain the re-framing does not cover)
+};
+
 // HDF5 raw chunk bytes (filters whose bit is set in `filter_mask` not applied) -> the object bytes
-// to store. Bytes that do not decode to a whole chunk are an error, never stored.
+// to store. Bytes that do not decode to a whole chunk are an error, never stored. `change` (if
+// not null) receives how the bytes were converted.
 Result<std::vector<unsigned char>> from_hdf5_form(const model::ArrayMeta& meta, std::vector<unsigned char> bytes,
-                                                  uint32_t filter_mask);
+                                                  uint32_t filter_mask, FormChange* change = nullptr);
 
 }  // namespace arraymorph::io

@@ -4,12 +4,20 @@
 #include <H5VLnative.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <unordered_set>
+
+#include "arraymorph/arraymorph.h"
+#include "common/connector_state.hpp"
+#include "common/first_error.hpp"
 
 #include "io/chunk_cache.hpp"
 #include "io/hdf5_chunk_form.hpp"
 #include "model/chunk_key.hpp"
 #include "vol/callbacks.hpp"
+#include "vol/trampoline.hpp"
 
 namespace arraymorph::vol {
 namespace {
@@ -153,17 +161,9 @@ herr_t chunk_optional(DatasetObject& d, H5VL_native_dataset_optional_args_t& a, 
       return 0;
     }
     case H5VL_NATIVE_DATASET_CHUNK_WRITE: {
-      d.file->require_writable("write a chunk");
-      const auto& meta = chunked_meta(d);
-      require_fixed_size(d, "direct chunk writes");
       auto& w = a.chunk_write;
-      const std::string key = key_of(d, chunk_coords(d, meta, w.offset));
-      const auto* p = static_cast<const unsigned char*>(w.buf);
-      if (!p && w.size) throw Error(invalid_argument("no chunk buffer given"));
-      auto stored = check_chunk(io::from_hdf5_form(meta, std::vector<unsigned char>(p, p + w.size), w.filters),
-                              "chunk " + key + " of '" + d.path + "'");
-      check(d.store().put(key, stored.data(), stored.size()));
-      if (d.file->chunk_cache) d.file->chunk_cache->erase(key);
+      const RawChunk one{w.offset, w.filters, static_cast<const unsigned char*>(w.buf), w.size};
+      write_raw_chunks(d, &one, 1);
       return 0;
     }
     case H5VL_NATIVE_DATASET_CHUNK_ITER: {
@@ -203,9 +203,156 @@ H5D_space_status_t space_status(DatasetObject& d) {
   return H5D_SPACE_STATUS_PART_ALLOCATED;
 }
 
+namespace {
+
+// Input bytes per group of write_raw_chunks (converted copies of two groups exist at once).
+constexpr uint64_t kGroupBytes = 64ull << 20;
+
+void count_change(Stats& stats, io::FormChange how) {
+  auto& c = how == io::FormChange::kVerbatim   ? stats.direct_verbatim
+            : how == io::FormChange::kReframed ? stats.direct_reframed
+                                               : stats.direct_recoded;
+  c.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Signals the end of one background job (the next group's conversion).
+class Done {
+ public:
+  void set() {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+    cv_.notify_all();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return done_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+void write_raw_chunks(DatasetObject& d, const RawChunk* chunks, size_t n) {
+  d.file->require_writable("write a chunk");
+  const auto& meta = chunked_meta(d);
+  require_fixed_size(d, "direct chunk writes");
+  std::vector<std::string> keys(n);
+  std::unordered_set<std::string> seen;
+  for (size_t i = 0; i < n; ++i) {
+    if (!chunks[i].data && chunks[i].size) throw Error(invalid_argument("no chunk buffer given"));
+    keys[i] = key_of(d, chunk_coords(d, meta, chunks[i].offset));
+    if (!seen.insert(keys[i]).second)
+      throw Error(invalid_argument("chunk " + keys[i] + " of '" + d.path + "' is given twice in one call"));
+  }
+  if (n == 0) return;
+
+  // Groups of consecutive chunks: [bounds[g], bounds[g + 1]).
+  const size_t inflight = static_cast<size_t>(std::max(1, d.file->config.max_inflight));
+  std::vector<size_t> bounds{0};
+  uint64_t group_bytes = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (i > bounds.back() && (i - bounds.back() >= inflight || group_bytes + chunks[i].size > kGroupBytes)) {
+      bounds.push_back(i);
+      group_bytes = 0;
+    }
+    group_bytes += chunks[i].size;
+  }
+  bounds.push_back(n);
+
+  Stats& stats = *ConnectorState::instance().stats();
+  ThreadPool& pool = *d.file->pool;
+  ObjectStore& store = d.store();
+  const bool uncompressed = meta.uncompressed();
+  std::vector<Bytes> converted(n);
+  std::vector<PutRequest> puts(n);
+  FirstError err;
+  auto convert = [&](size_t g) {
+    pool.parallel_for(bounds[g + 1] - bounds[g], 0, [&](size_t k) {
+      const size_t i = bounds[g] + k;
+      const RawChunk& c = chunks[i];
+      const std::string where = "chunk " + keys[i] + " of '" + d.path + "'";
+      if (uncompressed) {  // HDF5's form is the object: PUT from the caller's buffer
+        if (c.size != meta.chunk_bytes()) {
+          err.set(invalid_argument("direct chunk write: " + where + " has " + std::to_string(c.size) +
+                                   " bytes, not the chunk's " + std::to_string(meta.chunk_bytes())));
+          return;
+        }
+        puts[i] = {keys[i], c.data, c.size};
+        count_change(stats, io::FormChange::kVerbatim);
+        return;
+      }
+      io::FormChange how = io::FormChange::kRecoded;
+      auto r = io::from_hdf5_form(meta, Bytes(c.data, c.data + c.size), c.filter_mask, &how);
+      if (!r.ok()) {
+        err.set(r.status().with_context(where));
+        return;
+      }
+      converted[i] = std::move(r).value();
+      puts[i] = {keys[i], converted[i].data(), converted[i].size()};
+      count_change(stats, how);
+    });
+  };
+  auto convert_noexcept = [&](size_t g) {
+    try {
+      convert(g);
+    } catch (const std::exception& e) {
+      err.set(internal_error(std::string("converting chunks of '") + d.path + "': " + e.what()));
+    }
+  };
+
+  convert_noexcept(0);
+  const size_t groups = bounds.size() - 1;
+  for (size_t g = 0; g < groups && err.get().ok(); ++g) {
+    Done next;  // the next group is converted on a worker while this one is PUT
+    if (g + 1 < groups) {
+      pool.submit([&, g] {
+        convert_noexcept(g + 1);
+        next.set();
+      });
+    } else {
+      next.set();
+    }
+    const std::vector<PutRequest> group(puts.begin() + static_cast<std::ptrdiff_t>(bounds[g]),
+                                        puts.begin() + static_cast<std::ptrdiff_t>(bounds[g + 1]));
+    store.put_many(group, [&](size_t k, Status&& st) {
+      if (!st.ok()) err.set(st.with_context("writing chunk '" + group[k].key + "'"));
+    });
+    next.wait();
+    for (size_t i = bounds[g]; i < bounds[g + 1]; ++i) {
+      Bytes().swap(converted[i]);
+      if (d.file->chunk_cache) d.file->chunk_cache->erase(keys[i]);
+    }
+  }
+  Status s = err.get();
+  if (!s.ok()) throw Error(s);
+}
+
 herr_t dataset_optional(void* obj, H5VL_optional_args_t* args, hid_t, void**) {
   DatasetObject* d = as_dataset(obj);
   return chunk_optional(*d, *static_cast<H5VL_native_dataset_optional_args_t*>(args->args), args->op_type);
 }
 
 }  // namespace arraymorph::vol
+
+extern "C" int arraymorph_write_chunks(hid_t dset_id, size_t n, const hsize_t* offsets, const uint32_t* filter_masks,
+                                       const void* const* bufs, const size_t* sizes) {
+  using namespace arraymorph;
+  try {
+    vol::DatasetObject* d = vol::as_dataset(vol::require_owned(dset_id));
+    if (n && (!offsets || !bufs || !sizes)) throw Error(invalid_argument("no chunk offsets, buffers or sizes given"));
+    const size_t rank = d->node->array->rank();
+    std::vector<vol::RawChunk> chunks(n);
+    for (size_t i = 0; i < n; ++i)
+      chunks[i] = {offsets + i * rank, filter_masks ? filter_masks[i] : 0u, static_cast<const unsigned char*>(bufs[i]),
+                   sizes[i]};
+    vol::write_raw_chunks(*d, chunks.data(), n);
+    return 0;
+  } catch (...) {
+    vol::push_current_exception();
+    return -1;
+  }
+}

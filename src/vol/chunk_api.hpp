@@ -11,7 +11,10 @@
 //     0 of its own object, whose key is its chunk key (docs/format.md); a chunk that is not
 //     stored has HADDR_UNDEF and size 0, as in HDF5;
 //   - "size" and the bytes read/written are HDF5's raw chunk form (io/hdf5_chunk_form.hpp),
-//     filter mask 0 on reads; writes with a filter mask are decoded and stored fully encoded.
+//     filter mask 0 on reads; writes with a filter mask are decoded and stored fully encoded,
+//     writes with every filter applied are stored as given (gzip: re-framed, not recompressed);
+//   - H5Dwrite_chunk and arraymorph_write_chunks (many chunks per call, the `arraymorph cp` path)
+//     share one implementation, write_raw_chunks.
 //
 // Thread-safety: HDF5 calling thread only.
 #pragma once
@@ -25,5 +28,24 @@ namespace arraymorph::vol {
 // H5Dget_space_status: NOT_ALLOCATED when no chunk object exists, ALLOCATED when every chunk of
 // the extent does (or a contiguous dataset has any), else PART_ALLOCATED.
 H5D_space_status_t space_status(DatasetObject& d);
+
+// One chunk in HDF5's raw chunk form, as H5Dwrite_chunk takes it.
+struct RawChunk {
+  const hsize_t* offset = nullptr;     // the chunk's first element, one value per dimension
+  uint32_t filter_mask = 0;            // bit i set: filter i was not applied
+  const unsigned char* data = nullptr; // borrowed for the call
+  size_t size = 0;
+};
+
+// Stores `n` whole chunks of the chunked dataset `d`. Every offset is checked before anything is
+// stored (on a chunk boundary, inside the extent, no chunk twice), so a bad one stores nothing.
+// The chunks are then converted to objects (io::from_hdf5_form, counted in Stats' direct_*
+// counters) on the file's worker pool and PUT concurrently, in groups of at most max_inflight
+// chunks and 64 MiB of input; the next group is converted while the current one is PUT, so at
+// most two groups of converted bytes exist besides the caller's buffers. Uncompressed chunks
+// are PUT straight from the caller's buffers (no copy). Returns when every PUT has finished,
+// and throws the first failure naming the chunk key; then any subset of the chunks may be
+// stored, each whole or not at all. The chunks leave the file's chunk cache.
+void write_raw_chunks(DatasetObject& d, const RawChunk* chunks, size_t n);
 
 }  // namespace arraymorph::vol

@@ -40,6 +40,52 @@ def test_round_trip_native_store_native(backend, native, tmp_path, capsys):
         assert compare(a, b) == []
 
 
+def _stored_chunks(path) -> dict:
+    """Native dataset path -> (stored chunk count, filter ids) of the chunked fixed-size ones."""
+    out = {}
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset) and obj.chunks and obj.dtype.kind != "O":  # not vlen/refs
+            dcpl = obj.id.get_create_plist()
+            filters = [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]
+            out["/" + name] = (obj.id.get_num_chunks(), filters)
+
+    with open_native(path) as f:
+        f.visititems(visit)
+    return out
+
+
+def test_cp_writes_chunks_undecoded_in_batches(backend, native, capsys, monkeypatch):
+    """A plain cp into a store sends each chunked dataset's stored chunks through
+    arraymorph.write_chunks (one call per batch, every chunk once), with no decompression and
+    recompression: gzip chunks are re-framed, the others stored as given (stats' direct_chunks)."""
+    expected = _stored_chunks(native)
+    assert "/grp/sub/gz" in expected and "/numeric/i8" in expected and "/grp/lzf" in expected
+    calls = []
+    real = arraymorph.write_chunks
+
+    def counting(dset, chunks):
+        chunks = list(chunks)
+        calls.append((dset.name, len(chunks)))
+        real(dset, chunks)
+
+    monkeypatch.setattr(arraymorph, "write_chunks", counting)
+    arraymorph.reset_stats()
+    code, _, err = run_cli("cp", native, backend.url("b.h5"), "--progress", "none", capsys=capsys)
+    assert code == 0, err
+    written = {}
+    for name, n in calls:
+        written[name] = written.get(name, 0) + n
+    assert written == {k: n for k, (n, _) in expected.items() if n}
+    gzip_chunks = sum(n for n, filters in expected.values() if h5py.h5z.FILTER_DEFLATE in filters)
+    total = sum(n for n, _ in expected.values())
+    # (equal, not at least: no chunk also went through write_direct_chunk, counted there too)
+    assert arraymorph.stats()["direct_chunks"] == {"verbatim": total - gzip_chunks, "reframed": gzip_chunks,
+                                                   "recoded": 0}
+    with open_native(native) as a, arraymorph.open(backend.url("b.h5"), "r") as b:
+        assert compare(a, b) == []
+
+
 def test_store_to_store_and_verify(backend, native, capsys):
     first, second = backend.url("one.h5"), backend.url("two.h5")
     assert run_cli("cp", native, first, "--progress", "none", capsys=capsys)[0] == 0

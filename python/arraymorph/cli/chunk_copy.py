@@ -2,11 +2,16 @@
 :mod:`reader`) while the current slab is written with one H5Dwrite; skip chunks the destination
 already holds intact (``--resume``).
 
-Datasets whose chunk shape and filter pipeline are kept (a plain ``cp`` of filtered data) are
-copied chunk by chunk *undecoded* instead (``read_direct_chunk`` -> ``write_direct_chunk``): no
-decompression and recompression, which is most of the work of a slab copy of compressed data.
-Chunks the source never stored are left out (a missing chunk reads as the fill value on both
-sides).
+Datasets whose chunk shape and filter pipeline are kept (a plain ``cp``) are copied as whole
+chunks *undecoded* instead, in batches: ``read_direct_chunk`` in the reader, then one
+:func:`arraymorph.write_chunks` per batch into a store (the engine converts the chunks on its
+workers -- gzip re-framed, never recompressed -- and PUTs them concurrently) or
+``write_direct_chunk`` per chunk into a native file. No decompression and recompression, which is
+most of the work of a slab copy of compressed data, and no gathering of uncompressed chunks out of
+slabs. This covers filtered datasets from any source and unfiltered ones from a native file (from
+a store, an unfiltered dataset's slab reads fetch all of a slab's chunks concurrently, where
+``read_direct_chunk`` would fetch one at a time). Chunks the source never stored are left out (a
+missing chunk reads as the fill value on both sides).
 
 A destination chunk counts as stored intact when its object exists (a store PUT and a native
 chunk allocation are all-or-nothing) and, for chunks without compression, has exactly the
@@ -25,6 +30,7 @@ import h5py
 import numpy as np
 from h5py import h5s
 
+import arraymorph
 from arraymorph import _core
 
 from .locations import Location
@@ -167,7 +173,8 @@ class ChunkCopier:
 
     def _direct(self, st: DatasetState) -> bool:
         p = st.plan
-        return (self.raw_chunks and bool(p.pipeline) and not p.filters and p.fixed_size
+        return (self.raw_chunks and (bool(p.pipeline) or self.src_loc.native) and not p.filters
+                and p.fixed_size
                 and bool(p.shape) and p.layout == "chunked" and p.src_chunks is not None
                 and tuple(p.src_chunks) == tuple(st.grid)
                 and (p.chunks is None or tuple(p.chunks) == tuple(st.grid)))
@@ -180,8 +187,10 @@ class ChunkCopier:
             if st.direct:
                 stored_bytes = sum(_chunk_bytes(st, i) for b in st.batches for i in b)
                 unstored = st.total_chunks - sum(len(b) for b in st.batches)
-                if unstored:  # never stored in the source: fill value on both sides
-                    progress.advance(p.nbytes - stored_bytes, unstored)
+                if unstored:  # never stored in the source: fill value on both sides, and on a
+                    # --resume nothing to write, as for a chunk already stored
+                    progress.advance(p.nbytes - stored_bytes, unstored,
+                                     skipped=unstored if self.resume else 0)
                 for batch in st.batches:
                     missing = tuple(i for i in batch if not st.intact(i))
                     if not missing:
@@ -230,8 +239,11 @@ class ChunkCopier:
                 st.started = True
                 dset = self.dst[path]
                 if st.direct:
-                    for off, mask, data in arr:
-                        dset.id.write_direct_chunk(off, data, mask)
+                    if self.dst_loc.native:
+                        for off, mask, data in arr:
+                            dset.id.write_direct_chunk(off, data, mask)
+                    else:
+                        arraymorph.write_chunks(dset, arr)
                     st.remaining -= 1
                     progress.advance(sum(_chunk_bytes(st, i) for i in index), len(index),
                                      skipped=len(index) - len(missing))
