@@ -20,6 +20,7 @@ import numpy as np
 from h5py._hl import filters as h5filters
 
 from arraymorph import _core
+from arraymorph._h5py_refs import old_style_attribute_refs
 
 from .copy import MARKER
 from .errors import NOT_FOUND, CliError
@@ -241,8 +242,9 @@ def info(f: h5py.File, loc: Location) -> dict:
     attrs = {}
     for name in obj.attrs:
         try:
-            attrs[name] = {"value": _jsonable(obj.attrs[name]),
-                           "dtype": dtype_text(obj.attrs.get_id(name).dtype)}
+            with old_style_attribute_refs(_core):  # references typed as h5py reads them
+                attrs[name] = {"value": _jsonable(obj.attrs[name]),
+                               "dtype": dtype_text(obj.attrs.get_id(name).dtype)}
         except Exception as exc:  # noqa: BLE001
             attrs[name] = {"error": str(exc)}
     if isinstance(obj, h5py.Dataset):

@@ -19,6 +19,9 @@ import h5py
 import numpy as np
 from h5py import h5p
 
+from arraymorph import _core
+from arraymorph._h5py_refs import old_style_attribute_refs
+
 from .errors import EXISTS, CliError
 from .plan import DatasetPlan, Plan
 
@@ -179,9 +182,12 @@ def copy_attrs(s, d, path: str, warnings: List[str], skip=frozenset()) -> None:
         if name in skip:
             continue
         try:
-            aid = s.attrs.get_id(name)
-            value = s.attrs[name]
-            dtype = aid.dtype
+            # The attribute's type as h5py understands it: references old-style (see
+            # arraymorph._h5py_refs), as h5py's own attribute reads see them.
+            with old_style_attribute_refs(_core):
+                aid = s.attrs.get_id(name)
+                value = s.attrs[name]
+                dtype = aid.dtype
             if h5py.check_ref_dtype(dtype) is not None:
                 value = translate_refs(value, s.file, d.file)
             if isinstance(value, h5py.Empty):
