@@ -156,7 +156,7 @@ ARRAYMORPH_API int arraymorph_set_attribute_reference_style(int new_style);
  * anything is stored (on a chunk boundary, inside the extent, no chunk twice). The chunks are
  * converted on the connector's worker pool -- stored as given when every filter was applied, a
  * gzip stream re-framed but never recompressed (arraymorph.stats()["direct_chunks"] counts how)
- * -- and PUT concurrently, at most max_inflight at once, with about two groups of 64 MiB of
+ * -- and PUT concurrently, at most max_inflight at once, with at most two groups of 16 MiB of
  * converted chunks in memory besides the caller's buffers. Returns 0 when every chunk is stored,
  * or -1 with an HDF5 error pushed naming the chunk; then any subset of the chunks may be stored,
  * each whole or not at all. Call from the thread that does the HDF5 I/O (h5py: holding its

@@ -206,7 +206,10 @@ H5D_space_status_t space_status(DatasetObject& d) {
 namespace {
 
 // Input bytes per group of write_raw_chunks (converted copies of two groups exist at once).
+// Chunks that need converting (inflating a gzip stream) go in smaller groups, so that work
+// overlaps the previous group's PUTs for most of a call; uncompressed chunks need none.
 constexpr uint64_t kGroupBytes = 64ull << 20;
+constexpr uint64_t kConvertedGroupBytes = 16ull << 20;
 
 void count_change(Stats& stats, io::FormChange how) {
   auto& c = how == io::FormChange::kVerbatim   ? stats.direct_verbatim
@@ -251,11 +254,13 @@ void write_raw_chunks(DatasetObject& d, const RawChunk* chunks, size_t n) {
   if (n == 0) return;
 
   // Groups of consecutive chunks: [bounds[g], bounds[g + 1]).
+  const bool uncompressed = meta.uncompressed();
+  const uint64_t max_group_bytes = uncompressed ? kGroupBytes : kConvertedGroupBytes;
   const size_t inflight = static_cast<size_t>(std::max(1, d.file->config.max_inflight));
   std::vector<size_t> bounds{0};
   uint64_t group_bytes = 0;
   for (size_t i = 0; i < n; ++i) {
-    if (i > bounds.back() && (i - bounds.back() >= inflight || group_bytes + chunks[i].size > kGroupBytes)) {
+    if (i > bounds.back() && (i - bounds.back() >= inflight || group_bytes + chunks[i].size > max_group_bytes)) {
       bounds.push_back(i);
       group_bytes = 0;
     }
@@ -266,7 +271,6 @@ void write_raw_chunks(DatasetObject& d, const RawChunk* chunks, size_t n) {
   Stats& stats = *ConnectorState::instance().stats();
   ThreadPool& pool = *d.file->pool;
   ObjectStore& store = d.store();
-  const bool uncompressed = meta.uncompressed();
   std::vector<Bytes> converted(n);
   std::vector<PutRequest> puts(n);
   FirstError err;

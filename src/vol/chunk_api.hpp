@@ -41,7 +41,7 @@ struct RawChunk {
 // stored (on a chunk boundary, inside the extent, no chunk twice), so a bad one stores nothing.
 // The chunks are then converted to objects (io::from_hdf5_form, counted in Stats' direct_*
 // counters) on the file's worker pool and PUT concurrently, in groups of at most max_inflight
-// chunks and 64 MiB of input; the next group is converted while the current one is PUT, so at
+// chunks and 64 MiB of input (16 MiB when they need converting); the next group is converted while the current one is PUT, so at
 // most two groups of converted bytes exist besides the caller's buffers. Uncompressed chunks
 // are PUT straight from the caller's buffers (no copy). Returns when every PUT has finished,
 // and throws the first failure naming the chunk key; then any subset of the chunks may be

@@ -150,6 +150,20 @@ class ChunkCopier:
         self.resume = resume
         self.interrupted = interrupted
         self.raw_chunks = raw_chunks
+        self._reader: Optional[ProcessReader] = None
+
+    def _needs_process(self, fixed_bytes: int) -> bool:
+        return self.read_ahead and fixed_bytes > 2 * self.budget
+
+    def start_reader(self, plans: List[DatasetPlan]) -> None:
+        """Start the reader process now if the copy will use one (see :meth:`copy`)."""
+        if self._needs_process(sum(p.nbytes for p in plans if p.shape and p.fixed_size)):
+            self._reader = ProcessReader(self.src_loc.kind, self.src_loc.url)
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def prepare(self, plans: List[DatasetPlan]) -> List[DatasetState]:
         states = []
@@ -217,18 +231,21 @@ class ChunkCopier:
             if self.interrupted():
                 return
             self._copy_inline(st, progress)
-        big_bytes = sum(s.plan.nbytes for s in big)
-        use_process = self.read_ahead and big_bytes > 2 * self.budget
-        if use_process:
+        dtypes = {s.plan.path: s.plan.dtype for s in big}
+        if self._needs_process(sum(s.plan.nbytes for s in big)):
             largest = max([_nbytes(b, s.plan.dtype.itemsize) for s in big for b in s.boxes[:1]]
                           + [self.budget for s in big if s.direct])
-            reader = ProcessReader(self.src_loc.kind, self.src_loc.url, max(largest, 1), slots=3)
+            reader = self._reader or ProcessReader(self.src_loc.kind, self.src_loc.url)
+            self._reader = None
+            reader.attach(max(largest, 1), slots=3)
+            stream = reader.stream(self._tasks(big, progress), dtypes, inline=InlineReader(self.src))
         else:
+            self.close()
             reader = InlineReader(self.src)
-        dtypes = {s.plan.path: s.plan.dtype for s in big}
+            stream = reader.stream(self._tasks(big, progress), dtypes)
         current = None
         try:
-            for (path, box, (st, index, missing)), arr in reader.stream(self._tasks(big, progress), dtypes):
+            for (path, box, (st, index, missing)), arr in stream:
                 if self.interrupted():
                     return
                 if path != current:

@@ -132,21 +132,25 @@ def _run(src_loc, src, dst_loc, dst, plan: Plan, opts: CopyOptions, report: Copy
     with _Interrupt() as interrupted:
         dst.attrs[MARKER] = json.dumps({"source": str(src_loc), "state": "structure"})
         dst.flush()
-        ready = create(src, dst, plan, report.warnings, report.errors, interrupted)
         copier = ChunkCopier(src_loc, src, dst_loc, dst, opts.budget, opts.read_ahead, opts.resume,
                              interrupted, raw_chunks=opts.raw_chunks)
-        states = copier.prepare([d for d in plan.datasets if d.path in ready]) if not interrupted() else []
-        progress = Progress(plan.nbytes, sum(s.total_chunks for s in states), opts.progress)
+        copier.start_reader(plan.datasets)  # the reader starts while the structure is created
         try:
-            if states:
-                dst.attrs[MARKER] = json.dumps({"source": str(src_loc), "state": "values",
-                                                "datasets": [s.plan.path for s in states]})
-                dst.flush()
-                copier.copy(states, progress)
+            ready = create(src, dst, plan, report.warnings, report.errors, interrupted)
+            states = copier.prepare([d for d in plan.datasets if d.path in ready]) if not interrupted() else []
+            progress = Progress(plan.nbytes, sum(s.total_chunks for s in states), opts.progress)
+            try:
+                if states:
+                    dst.attrs[MARKER] = json.dumps({"source": str(src_loc), "state": "values",
+                                                    "datasets": [s.plan.path for s in states]})
+                    dst.flush()
+                    copier.copy(states, progress)
+            finally:
+                progress.close()
+                report.bytes, report.chunks = progress.bytes, progress.chunks
+                report.skipped_chunks = progress.skipped_chunks
         finally:
-            progress.close()
-            report.bytes, report.chunks = progress.bytes, progress.chunks
-            report.skipped_chunks = progress.skipped_chunks
+            copier.close()
         if interrupted():
             partial = [s.plan.path for s in states if s.remaining and s.started]
             untouched = [s.plan.path for s in states if s.remaining and not s.started]

@@ -6,7 +6,9 @@ therefore reads in a child process (``spawn``, so no HDF5 state is forked) into 
 ``slots`` buffers of ``slot_bytes`` in one memory-mapped file (in /dev/shm when there is one); the
 main process writes from those buffers without copying. Peak memory is ``slots * slot_bytes``
 whatever the file size. :class:`InlineReader` reads in the calling process (small copies,
-variable-length data, or ``--no-read-ahead``).
+variable-length data, or ``--no-read-ahead``). The child process is started before the
+destination's structure is created (:meth:`ProcessReader.attach` sizes its ring later), so its
+interpreter start and the source's open are not on the copy's critical path.
 
 Both yield ``(task, payload)`` from :meth:`stream`; the payload is valid until the next item is
 requested. Tasks are ``(dataset path, box, ...)`` with fixed-size element types only (payload:
@@ -28,6 +30,9 @@ from typing import Iterable, Iterator, NamedTuple, Tuple
 import numpy as np
 
 from .slabs import box_shape, to_slices
+
+
+READY = -2  # the child's first message once it can read (slot numbers are >= 0, -1 is an error)
 
 
 class RawChunks(NamedTuple):
@@ -58,19 +63,26 @@ class InlineReader:
         pass
 
 
-def _child(kind: str, url: str, ring_path: str, slot_bytes: int, tasks, done) -> None:
-    """Reader process: open the source, read each task into its slot, report (slot, error)."""
+def _child(kind: str, url: str, tasks, done) -> None:
+    """Reader process: open the source (while the parent creates the destination's structure),
+    then attach the ring named by the first message, read each task into its slot and report
+    (slot, error, chunk layout)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     try:
         from .locations import Location, open_file
 
         src = open_file(Location(kind, url), "r")
+        msg = tasks.get()
+        if msg is None:
+            return
+        ring_path, slot_bytes = msg
         fd = os.open(ring_path, os.O_RDWR)
         ring = mmap.mmap(fd, 0)
         os.close(fd)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
         done.put((-1, f"cannot open source {url}: {exc}", None))
         return
+    done.put((READY, None, None))
     while True:
         msg = tasks.get()
         if msg is None:
@@ -99,7 +111,21 @@ def _child(kind: str, url: str, ring_path: str, slot_bytes: int, tasks, done) ->
 
 
 class ProcessReader:
-    def __init__(self, kind: str, url: str, slot_bytes: int, slots: int = 3) -> None:
+    """Started as early as possible (the child's interpreter start and the source's open overlap
+    the parent's work); :meth:`attach` then sizes the ring, before :meth:`stream`."""
+
+    def __init__(self, kind: str, url: str) -> None:
+        self.ready = False
+        self.ring = None
+        self.ring_path = None
+        ctx = multiprocessing.get_context("spawn")
+        self.tasks = ctx.Queue()
+        self.done = ctx.Queue()
+        self.proc = ctx.Process(target=_child, daemon=True, name="arraymorph-cp-reader",
+                                args=(kind, url, self.tasks, self.done))
+        self.proc.start()
+
+    def attach(self, slot_bytes: int, slots: int = 3) -> "ProcessReader":
         self.slot_bytes = slot_bytes
         self.slots = slots
         shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
@@ -107,23 +133,45 @@ class ProcessReader:
         os.ftruncate(fd, slot_bytes * slots)
         self.ring = mmap.mmap(fd, slot_bytes * slots)
         os.close(fd)
-        ctx = multiprocessing.get_context("spawn")
-        self.tasks = ctx.Queue()
-        self.done = ctx.Queue()
-        self.proc = ctx.Process(target=_child, daemon=True, name="arraymorph-cp-reader",
-                                args=(kind, url, self.ring_path, slot_bytes, self.tasks, self.done))
-        self.proc.start()
+        self.tasks.put((self.ring_path, slot_bytes))
+        return self
 
     def _wait(self):
         while True:
             try:
-                return self.done.get(timeout=1.0)
+                msg = self.done.get(timeout=1.0)
             except Exception:  # noqa: BLE001 - queue.Empty: check the child is alive
                 if not self.proc.is_alive():
                     raise RuntimeError(f"the reader process died (exit code {self.proc.exitcode})")
+                continue
+            if msg[0] == READY:
+                self.ready = True
+                continue
+            return msg
 
-    def stream(self, tasks: Iterable[Tuple[str, tuple]], dtypes) -> Iterator[Tuple[tuple, np.ndarray]]:
+    def _poll_ready(self) -> bool:
+        """Whether the child can read yet (without waiting); raises its start-up error."""
+        while not self.ready:
+            try:
+                got, error, _ = self.done.get_nowait()
+            except Exception:  # noqa: BLE001 - queue.Empty
+                return False
+            if error:
+                raise RuntimeError(error)
+            self.ready = got == READY
+        return True
+
+    def stream(self, tasks: Iterable[Tuple[str, tuple]], dtypes,
+               inline: "InlineReader | None" = None) -> Iterator[Tuple[tuple, np.ndarray]]:
+        """With ``inline``, tasks are read in this process until the child is ready (its
+        interpreter start is not waited for)."""
         it = iter(tasks)
+        if inline is not None:
+            while not self._poll_ready():
+                task = next(it, None)
+                if task is None:
+                    return
+                yield from inline.stream([task], dtypes)
         free = list(range(self.slots))
         pending = collections.deque()
 
@@ -163,8 +211,10 @@ class ProcessReader:
             if self.proc.is_alive():
                 self.proc.kill()
                 self.proc.join()
-            try:
-                self.ring.close()
-            except BufferError:  # a view still exists (an exception unwinding): the GC frees it
-                pass
-            os.unlink(self.ring_path)
+            if self.ring is not None:
+                try:
+                    self.ring.close()
+                except BufferError:  # a view still exists (an exception unwinding): the GC frees it
+                    pass
+            if self.ring_path is not None:
+                os.unlink(self.ring_path)
