@@ -87,6 +87,9 @@ struct Config {
   int max_inflight = 64;       // requests in flight per context
   int event_loops = 2;         // libcurl multi loops (threads) per network store, sharing max_inflight
   uint64_t cache_bytes = 256ull << 20;  // decoded-chunk cache; 0 disables
+  // Read-ahead window of a sequential pass (src/io/readahead.hpp), decoded bytes; 0 disables.
+  // Never more than half of cache_bytes (the chunks are fetched into the cache).
+  uint64_t readahead_bytes = 64ull << 20;
   // Range planner (src/io/range_planner.hpp): time ≈ requests·latency/max_inflight + bytes/bandwidth
   // decides between whole-chunk and ranged GETs of uncompressed chunks; byte runs closer than
   // range_merge_gap are fetched as one range.

@@ -34,6 +34,12 @@ class Stats {
   // no intermediate buffer, and their payload bytes. Also counted in op(kGet).
   std::atomic<uint64_t> zero_copy_reads{0};
   std::atomic<uint64_t> zero_copy_bytes{0};
+  // Read-ahead (src/io/readahead.hpp): chunks fetched ahead of a sequential pass (GETs issued for
+  // them), chunks a later read needed that had been fetched ahead, and chunks fetched ahead that
+  // the pass left unread (at most one read-ahead window per pass).
+  std::atomic<uint64_t> readahead_chunks{0};
+  std::atomic<uint64_t> readahead_hits{0};
+  std::atomic<uint64_t> readahead_unused{0};
   void note_zero_copy(uint64_t bytes) {
     zero_copy_reads.fetch_add(1, std::memory_order_relaxed);
     zero_copy_bytes.fetch_add(bytes, std::memory_order_relaxed);
@@ -48,7 +54,7 @@ class Stats {
 
   void reset();
   // {"get": {"requests": n, ...}, ..., "cache": {"hits": n, "misses": n},
-  //  "zero_copy": {"reads": n, "bytes": n},
+  //  "zero_copy": {"reads": n, "bytes": n}, "readahead": {"chunks": n, "hits": n, "unused": n},
   //  "direct_chunks": {"verbatim": n, "reframed": n, "recoded": n}, "max_inflight_seen": n}
   std::string to_json() const;
   void note_inflight(uint64_t n) {

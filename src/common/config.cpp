@@ -155,6 +155,7 @@ Status set_one(Config& c, const std::string& key, const std::string& value,
   if (key == "max_inflight") return assign_int(c.max_inflight, 1, "an integer >= 1");
   if (key == "event_loops") return assign_int(c.event_loops, 1, "an integer >= 1");
   if (key == "cache_bytes") return assign_bytes(c.cache_bytes, 0);
+  if (key == "readahead_bytes") return assign_bytes(c.readahead_bytes, 0);
   if (key == "range_latency") return assign_seconds(c.range_latency_s);
   if (key == "range_bandwidth") return assign_bytes(c.range_bandwidth, 1);
   if (key == "range_merge_gap") return assign_bytes(c.range_merge_gap, 0);
@@ -289,6 +290,7 @@ const std::vector<EnvBinding>& env_bindings() {
       {"max_inflight", {"ARRAYMORPH_MAX_INFLIGHT"}},
       {"event_loops", {"ARRAYMORPH_EVENT_LOOPS"}},
       {"cache_bytes", {"ARRAYMORPH_CACHE_BYTES"}},
+      {"readahead_bytes", {"ARRAYMORPH_READAHEAD_BYTES"}},
       {"range_latency", {"ARRAYMORPH_RANGE_LATENCY"}},
       {"range_bandwidth", {"ARRAYMORPH_RANGE_BANDWIDTH"}},
       {"range_merge_gap", {"ARRAYMORPH_RANGE_MERGE_GAP"}},

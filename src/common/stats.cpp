@@ -33,6 +33,9 @@ void Stats::reset() {
   direct_verbatim.store(0, std::memory_order_relaxed);
   direct_reframed.store(0, std::memory_order_relaxed);
   direct_recoded.store(0, std::memory_order_relaxed);
+  readahead_chunks.store(0, std::memory_order_relaxed);
+  readahead_hits.store(0, std::memory_order_relaxed);
+  readahead_unused.store(0, std::memory_order_relaxed);
 }
 
 std::string Stats::to_json() const {
@@ -54,6 +57,9 @@ std::string Stats::to_json() const {
   j["direct_chunks"] = {{"verbatim", direct_verbatim.load(std::memory_order_relaxed)},
                         {"reframed", direct_reframed.load(std::memory_order_relaxed)},
                         {"recoded", direct_recoded.load(std::memory_order_relaxed)}};
+  j["readahead"] = {{"chunks", readahead_chunks.load(std::memory_order_relaxed)},
+                    {"hits", readahead_hits.load(std::memory_order_relaxed)},
+                    {"unused", readahead_unused.load(std::memory_order_relaxed)}};
   j["max_inflight_seen"] = max_inflight_seen.load(std::memory_order_relaxed);
   return j.dump();
 }

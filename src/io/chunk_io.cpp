@@ -186,13 +186,25 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
   for (size_t i = 0; i < n; ++i) {
     const ChunkWork& w = plan.chunks[i];
     keys[i] = key_of(t, w);
+    const bool ahead = w.pieces.empty();  // read-ahead only: fetched whole into the cache
+    if (ahead && !can_cache_chunks) continue;
     if (cache) {
-      auto hit = cache->get(keys[i], tag);
-      count_cache(t, hit.has_value());
-      if (hit) {
-        hits.emplace_back(i, std::move(*hit));
-        continue;
+      if (ahead) {
+        if (cache->get(keys[i], tag)) continue;  // already there (kept fresh in the LRU)
+      } else {
+        auto hit = cache->get(keys[i], tag);
+        count_cache(t, hit.has_value());
+        if (hit) {
+          hits.emplace_back(i, std::move(*hit));
+          continue;
+        }
       }
+    }
+    if (ahead) {
+      reqs.push_back({keys[i], std::nullopt});
+      targets.push_back({i, -1, -1});
+      if (t.stats) t.stats->readahead_chunks.fetch_add(1, std::memory_order_relaxed);
+      continue;
     }
     if (can_range) {
       RangePlan rp = plan_ranges(w.pieces, es, chunk_bytes, t.ranges);
@@ -250,6 +262,8 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
     const ChunkWork& w = plan.chunks[tg.chunk];
     const std::string& key = keys[tg.chunk];
     if (!res.ok()) {
+      // A failed look-ahead is no error of this read: the chunk is simply not cached.
+      if (w.pieces.empty()) return;
       err.set(res.status().with_context("reading chunk '" + key + "'"));
       return;
     }
@@ -294,8 +308,8 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
       auto raw = decode_chunk(t.meta, std::move(stored));
       if (!raw.ok() && on_pool) raw = refetch_and_decode(t, key, raw.status());
       if (!raw.ok()) {
-        err.set(raw.status().with_context("decoding chunk '" + key + "'"));
-        return;
+        if (!w.pieces.empty()) err.set(raw.status().with_context("decoding chunk '" + key + "'"));
+        return;  // a look-ahead chunk that does not decode is not cached; its read will report it
       }
       auto data = std::make_shared<const Bytes>(std::move(raw).value());
       scatter_chunk(t, w, data->data(), buf);

@@ -21,6 +21,11 @@
 // cache would change what re-reads cost. With cache_bytes = 0 the same read takes ~0.08 s instead
 // of ~0.11 s: streaming workloads that never re-read should turn the cache off.
 //
+// Read-ahead chunks (src/io/readahead.hpp) are plan entries with no pieces: fetched whole into the
+// cache in the same round trip as the read's own chunks (skipped when already cached or when the
+// cache cannot hold a chunk), never counted as cache hits or misses, and never an error of the
+// read: a look-ahead GET or decode that fails only leaves the chunk uncached.
+//
 // Writes gather pieces into whole chunks — fetching the old chunk first (from the cache if there,
 // else a GET) only when the selection does not cover all of its in-extent elements
 // (read-modify-write) — encode them on the worker pool and PUT them together, in batches bounded

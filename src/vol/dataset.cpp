@@ -222,6 +222,7 @@ herr_t dataset_close(void* obj, hid_t, void**) {
   auto f = d->file;
   // As in file_close: a failed flush leaves the id (and so the object) open.
   if (f->closed && f->writable() && f->tree->modified()) check(f->tree->flush(true));
+  end_readahead(*d);
   delete d;
   return 0;
 }

@@ -7,6 +7,7 @@
 // H5Dread_multi/H5Dwrite_multi move their chunks together (run_transfers).
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -151,6 +152,61 @@ io::ArrayTarget make_target(DatasetObject& d) {
   return t;
 }
 
+// ---------------------------------------------------------------------------- read-ahead
+void note_readahead(const io::ReadAheadCounts& c) {
+  Stats& st = *ConnectorState::instance().stats();
+  st.readahead_hits.fetch_add(c.hits, std::memory_order_relaxed);
+  st.readahead_unused.fetch_add(c.unused, std::memory_order_relaxed);
+}
+
+// The bounding box of a file selection when it is one dense block (all, or a hyperslab with no
+// gaps), else nullopt.
+std::optional<io::Box> dense_box(hid_t space) {
+  const int rank = H5Sget_simple_extent_ndims(space);
+  const hssize_t n = H5Sget_select_npoints(space);
+  if (rank <= 0 || n <= 0) return std::nullopt;
+  const H5S_sel_type type = H5Sget_select_type(space);
+  if (type != H5S_SEL_ALL && type != H5S_SEL_HYPERSLABS) return std::nullopt;
+  std::vector<hsize_t> lo(rank), hi(rank);
+  if (H5Sget_select_bounds(space, lo.data(), hi.data()) < 0) return std::nullopt;
+  uint64_t volume = 1;
+  for (int i = 0; i < rank; ++i) volume *= hi[i] - lo[i] + 1;
+  if (volume != static_cast<uint64_t>(n)) return std::nullopt;
+  return io::Box{std::vector<uint64_t>(lo.begin(), lo.end()), std::vector<uint64_t>(hi.begin(), hi.end())};
+}
+
+// Feeds this read to the handle's pass detector; returns the chunks to fetch ahead. While a pass
+// is sequential the read's own chunks are fetched whole (no ranged GETs) so that the next
+// batches, which need the rest of them, find them in the cache.
+std::vector<std::vector<uint64_t>> plan_readahead(DatasetObject& d, const Selections& s, io::ArrayTarget& target) {
+  io::ReadAheadCounts counts;
+  std::vector<std::vector<uint64_t>> ahead;
+  const auto& meta = *d.node->array;
+  const uint64_t chunk_bytes = std::max<uint64_t>(1, meta.chunk_bytes());
+  uint64_t budget = 0;
+  if (target.cache && target.cache->enabled() && chunk_bytes <= target.cache->capacity())
+    budget = std::min(d.file->config.readahead_bytes, target.cache->capacity() / 2) / chunk_bytes;
+  auto box = budget > 0 ? dense_box(s.file) : std::nullopt;
+  if (!box) {
+    d.readahead.reset(counts);
+  } else {
+    ahead = d.readahead.on_read(*box, meta.shape, meta.chunk_shape, budget, counts);
+    if (d.readahead.sequential()) target.ranged_reads = false;
+  }
+  note_readahead(counts);
+  return ahead;
+}
+
+// Appends look-ahead chunks to a read plan: chunk work with no pieces, fetched whole into the
+// cache only (io/chunk_io.hpp).
+void append_readahead(io::ChunkPlan& plan, std::vector<std::vector<uint64_t>>&& ahead) {
+  for (auto& c : ahead) {
+    io::ChunkWork w;
+    w.coords = std::move(c);
+    plan.chunks.push_back(std::move(w));
+  }
+}
+
 // ---------------------------------------------------------------------------- MPI collective hook
 // The collective context of a transfer (src/mpi/context.hpp): the file's own MPI-IO communicator
 // when the dxpl asks for a collective transfer (H5Pset_dxpl_mpio), else the process-wide
@@ -203,14 +259,17 @@ Transfer prepare_read(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t f
   }
   const auto& meta = *d.node->array;
   auto target = std::make_shared<io::ArrayTarget>(make_target(d));
+  auto ahead = d.anonymous() ? std::vector<std::vector<uint64_t>>{} : plan_readahead(d, s, *target);
   if (H5Tequal(mem_type, d.type) > 0) {
     auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, mem_runs(s)));
+    append_readahead(*plan, std::move(ahead));
     t.io = [target, plan, buf] { return io::read_chunks(*target, *plan, static_cast<unsigned char*>(buf)); };
     return t;
   }
   // Conversion: read a dense buffer in selection order, convert and scatter it afterwards.
   auto dense = std::make_shared<std::vector<unsigned char>>(s.count * meta.element_size);
   auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
+  append_readahead(*plan, std::move(ahead));
   t.io = [target, plan, dense] { return io::read_chunks(*target, *plan, dense->data()); };
   const uint64_t count = s.count;
   t.after = [&d, mem_type, dxpl, buf, dense, count, runs = mem_runs(s), what = t.what] {
@@ -232,6 +291,7 @@ Transfer prepare_write(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t 
                        const void* buf) {
   Transfer t{"dataset '" + d.path + "'", {}, {}};
   d.file->require_writable("write to dataset '" + d.path + "'");
+  end_readahead(d);  // a write ends a read pass (its look-ahead may be overwritten)
   refresh_space(d);  // another handle may have resized the dataset
   Selections s;
   resolve_spaces(d, mem_space, file_space, s);
@@ -309,6 +369,12 @@ void run_transfers(std::vector<Transfer>& ts, bool in_order) {
 }
 
 }  // namespace
+
+void end_readahead(DatasetObject& d) {
+  io::ReadAheadCounts counts;
+  d.readahead.reset(counts);
+  note_readahead(counts);
+}
 
 herr_t dataset_read(size_t count, void* dset[], hid_t mem_type[], hid_t mem_space[], hid_t file_space[], hid_t dxpl,
                     void* buf[], void**) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "arraymorph/config.hpp"
+#include "io/readahead.hpp"
 #include "model/hierarchy.hpp"
 #include "model/write_lock.hpp"
 #include "mpi/context.hpp"
@@ -117,6 +118,7 @@ struct DatasetObject : Object {
   hid_t space = H5I_INVALID_HID;      // current extent + max dims
   hid_t dcpl = H5I_INVALID_HID;
   hid_t dapl = H5I_INVALID_HID;
+  io::ReadAhead readahead;  // sequential-pass detection of this handle's reads (HDF5 thread)
   DatasetObject(const Object& via, std::string p) : Object(Kind::kDataset, via, std::move(p)) {}
   ~DatasetObject() override;
 };
@@ -128,6 +130,10 @@ Object* owned_object(hid_t id);
 DatasetObject* as_dataset(void* p);  // throws when p is not a dataset
 // The arraymorph object behind a caller's id (public C API entry points), or InvalidArgument.
 Object* require_owned(hid_t id);
+
+// Ends the handle's sequential read pass (src/io/readahead.hpp) and counts look-ahead it never
+// read in stats() (dataset close; src/vol/dataset_io.cpp).
+void end_readahead(DatasetObject& d);
 
 // Rebuilds d.space when the shared metadata's shape changed (H5Dset_extent through another
 // handle of the same dataset).
