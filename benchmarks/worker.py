@@ -67,6 +67,11 @@ def main() -> int:
             peer.open()
             if workload == "points":
                 out = np.array([peer.read((i, j)) for i, j in pts], dtype=np.float32)
+            elif workload in W.BATCH_ROWS:
+                b = W.BATCH_ROWS[workload]
+                rows, cols = sel
+                out = np.concatenate([peer.read((slice(i, min(i + b, rows.stop)), cols))
+                                      for i in range(rows.start, rows.stop, b)])
             else:
                 out = peer.read(sel)
             peer.close()

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-READS = ["read_all", "row_slab", "col_slab", "points", "strided", "thin_box"]
+READS = ["read_all", "row_slab", "col_slab", "points", "strided", "thin_box", "seq_batches"]
+# Workloads read as consecutive batches of this many rows over their selection (W8: a training
+# loop `for i in range(0, n, b): x = ds[i:i+b]`), one read per batch.
+BATCH_ROWS = {"seq_batches": 64}
 WORKLOADS = ["write_all"] + READS
 
 DESCRIPTION = {
@@ -20,6 +23,7 @@ DESCRIPTION = {
     "points": "100 random single points, one at a time",
     "strided": "[::16, ::16]",
     "thin_box": "[10:20, 10:w]",
+    "seq_batches": "W8: [i:i+64, :] for i in 0, 64, ... (the whole array in 64-row batches)",
 }
 
 
@@ -41,6 +45,7 @@ def selections(n: int, c: int) -> dict:
         "col_slab": (slice(0, n), slice(r, r + c)),
         "strided": (slice(0, n, 16), slice(0, n, 16)),
         "thin_box": (slice(10, 20), slice(10, 2000 * n // 4096)),
+        "seq_batches": (slice(0, n), slice(0, n)),
     }
 
 

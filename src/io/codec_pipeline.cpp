@@ -3,12 +3,18 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
 #include "io/hdf5_filter.hpp"
 #ifdef ARRAYMORPH_WITH_ZSTD
 #include <zstd.h>
+#endif
+#ifdef ARRAYMORPH_WITH_LIBDEFLATE
+#include <libdeflate.h>
+
+#include <memory>
 #endif
 #ifdef ARRAYMORPH_WITH_BLOSC
 #include <blosc.h>
@@ -41,6 +47,22 @@ Result<Buf> crc32c_decode(Buf in) {
   in.resize(n);
   return in;
 }
+
+#ifdef ARRAYMORPH_WITH_LIBDEFLATE
+// libdeflate (issue 19, item 3) inflates whole buffers two to three times faster than zlib; the
+// result is the same bytes whoever decodes. Encoding stays with zlib on purpose: its DEFLATE
+// streams are the ones native HDF5, h5py and zarr-python (all zlib) write, so a chunk we write is
+// byte-identical to theirs (read_direct_chunk equals native, `arraymorph cp` round trips are
+// bit-exact), which libdeflate's different (equally valid) streams would break. A decompressor
+// is not thread-safe and costs a little to make: one per worker thread.
+libdeflate_decompressor* thread_decompressor() {
+  struct Free {
+    void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+  };
+  thread_local std::unique_ptr<libdeflate_decompressor, Free> d(libdeflate_alloc_decompressor());
+  return d.get();
+}
+#endif
 
 Result<Buf> gzip_encode(const Buf& in, int level) {
   z_stream zs{};
@@ -82,6 +104,19 @@ Result<Buf> gzip_decode_unsized(const Buf& in) {
 
 Result<Buf> gzip_decode(const Buf& in, size_t expected) {
   if (expected == 0) return gzip_decode_unsized(in);
+#ifdef ARRAYMORPH_WITH_LIBDEFLATE
+  // A single gzip member or a zlib stream of exactly `expected` bytes; anything else (several
+  // gzip members, a corrupt or short stream) goes to zlib below, which decides and words the error.
+  if (libdeflate_decompressor* d = thread_decompressor(); d && in.size() >= 2) {
+    Buf out(expected);
+    const bool zlib_header = (in[0] & 0x0f) == 8 && (((in[0] << 8) | in[1]) % 31) == 0;
+    size_t used = 0, produced = 0;
+    const libdeflate_result r =
+        zlib_header ? libdeflate_zlib_decompress_ex(d, in.data(), in.size(), out.data(), out.size(), &used, &produced)
+                    : libdeflate_gzip_decompress_ex(d, in.data(), in.size(), out.data(), out.size(), &used, &produced);
+    if (r == LIBDEFLATE_SUCCESS && produced == expected && used == in.size()) return out;
+  }
+#endif
   z_stream zs{};
   // 32 + 15: accept both gzip and zlib headers (zarr-python writes gzip; HDF5 deflate is zlib).
   if (inflateInit2(&zs, 15 + 32) != Z_OK) return internal_error("zlib inflateInit2 failed");
