@@ -236,6 +236,23 @@ def test_sso_profile(seaweedfs, dataset, gateway, tls, tmp_path):
     _assert_no_secret(out, creds["SecretAccessKey"], creds["Token"], access_token)
 
 
+def test_region_from_the_profile_in_the_config_file(seaweedfs, dataset, gateway, tmp_path):
+    url, total = dataset
+    creds = _allow(gateway, _temporary(seaweedfs, token=True))
+    config = tmp_path / "config"
+    config.write_text(f"[profile regional]\nregion = eu-central-1\n"
+                      f"aws_access_key_id = {creds['AccessKeyId']}\n"
+                      f"aws_secret_access_key = {creds['SecretAccessKey']}\n"
+                      f"aws_session_token = {creds['Token']}\n")
+    env = _chain_env(seaweedfs, tmp_path, gateway.endpoint, AWS_PROFILE="regional",
+                     AWS_CONFIG_FILE=str(config))
+    del env["AWS_REGION"]
+    lines, out = _read(tmp_path, url, env)
+    _assert_read_by_chain(lines, out, total)
+    assert gateway.regions == {"eu-central-1"}, gateway.regions  # not the default us-east-2
+    _assert_no_secret(out, creds["SecretAccessKey"], creds["Token"])
+
+
 # ------------------------------------------------------------------------------ precedence, errors
 
 def test_configured_keys_take_precedence_over_the_chain(seaweedfs, dataset, tmp_path):

@@ -8,6 +8,7 @@
 #include <aws/io/event_loop.h>
 #include <aws/io/host_resolver.h>
 #include <aws/io/tls_channel_handler.h>
+#include <aws/sdkutils/aws_profile.h>
 
 #include <unistd.h>
 
@@ -254,6 +255,30 @@ std::string aws_environment() {
 
 bool uses_credential_chain(const S3Config& config) {
   return !config.anonymous && config.access_key.empty() && config.secret_key.empty();
+}
+
+std::optional<std::string> profile_region() {
+  auto rt = crt_runtime();
+  if (!rt.ok()) return std::nullopt;
+  aws_allocator* alloc = (*rt)->alloc;
+  std::optional<std::string> out;
+  aws_string* path = aws_get_config_file_path(alloc, nullptr);
+  aws_string* name = aws_get_profile_name(alloc, nullptr);
+  aws_string* key = aws_string_new_from_c_str(alloc, "region");
+  aws_profile_collection* profiles =
+      path ? aws_profile_collection_new_from_file(alloc, path, AWS_PST_CONFIG) : nullptr;
+  if (profiles && name && key) {
+    const aws_profile* profile = aws_profile_collection_get_profile(profiles, name);
+    const aws_profile_property* region = profile ? aws_profile_get_property(profile, key) : nullptr;
+    const aws_string* value = region ? aws_profile_property_get_value(region) : nullptr;
+    if (value && value->len) out = std::string(aws_string_c_str(value), value->len);
+  }
+  aws_reset_error();  // a missing file is the usual case, not an error
+  if (profiles) aws_profile_collection_release(profiles);
+  aws_string_destroy(key);
+  aws_string_destroy(name);
+  aws_string_destroy(path);
+  return out;
 }
 
 std::shared_ptr<CredentialSource> static_credentials(Credentials credentials) {

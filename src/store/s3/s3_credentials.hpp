@@ -27,6 +27,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "arraymorph/config.hpp"
@@ -56,6 +57,12 @@ std::string aws_environment();
 
 // Whether `config` leaves credentials to the chain (no anonymous flag, no configured keys).
 bool uses_credential_chain(const S3Config& config);
+
+// The `region` of the profile AWS_PROFILE (default "default") in the shared config file
+// (AWS_CONFIG_FILE, default ~/.aws/config), read with aws-c-sdkutils' profile parser (the one
+// the chain uses); nullopt when there is none. The S3 factory uses it when neither AWS_REGION
+// nor AWS_DEFAULT_REGION nor a configured region is set.
+std::optional<std::string> profile_region();
 
 // Fixed credentials (tests, configure() keys, anonymous).
 std::shared_ptr<CredentialSource> static_credentials(Credentials credentials);

@@ -1,6 +1,8 @@
 // s3_store.cpp -- the S3 ObjectStore: request building, retries, error mapping, batch forms.
 #include "store/s3/s3_store.hpp"
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <chrono>
 
@@ -546,7 +548,18 @@ Result<std::shared_ptr<ObjectStore>> make_s3_store(const Config& config, const s
     return invalid_argument("no S3 bucket: set BUCKET_NAME or open an s3://bucket/key URL");
   if (bucket.find('/') != std::string::npos)
     return invalid_argument("invalid S3 bucket name '" + bucket + "' (contains '/')");
-  auto endpoint = s3::resolve_endpoint(config.s3);
+  // Region: AWS_REGION / AWS_DEFAULT_REGION / configured (already in config.s3.region), else the
+  // profile's `region` in ~/.aws/config, else the default.
+  S3Config s3 = config.s3;
+  const auto set = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v && *v;
+  };
+  if ((s3.region.empty() || s3.region == kDefaultS3Region) && !set("AWS_REGION") &&
+      !set("AWS_DEFAULT_REGION")) {
+    if (auto region = s3::profile_region()) s3.region = *region;
+  }
+  auto endpoint = s3::resolve_endpoint(s3);
   if (!endpoint.ok()) return endpoint.status();
   auto creds = s3::make_credential_source(config.s3);
   if (!creds.ok()) return creds.status();
@@ -565,7 +578,7 @@ Result<std::shared_ptr<ObjectStore>> make_s3_store(const Config& config, const s
   o.bucket = bucket;
   o.endpoint = *endpoint;
   o.credentials = *creds;
-  o.region = config.s3.region.empty() ? kDefaultS3Region : config.s3.region;
+  o.region = s3.region.empty() ? kDefaultS3Region : s3.region;
   o.signed_payloads = config.s3.signed_payloads;
   o.request_payer = config.s3.request_payer;
   o.multipart_threshold = config.s3.multipart_threshold;

@@ -304,6 +304,8 @@ class _GatewayHandler(_Handler):
             signed = fields["SignedHeaders"].split(";")
         except (ValueError, KeyError):
             return self.reply(403, b"<Error><Code>AccessDenied</Code></Error>", "application/xml")
+        with gw.lock:
+            gw.regions.add(region)
         secret = gw.temporary.get((access_key, headers.get("x-amz-security-token", "")))
         url = urllib.parse.urlsplit(self.path)
         if secret is None:
@@ -355,6 +357,7 @@ class TokenGateway(_Server):
         self.upstream_secret = upstream_secret
         self.temporary: dict[tuple[str, str], str] = {}
         self.refused = 0
+        self.regions: set[str] = set()  # signing regions of the requests seen
 
     def allow(self, access_key: str, secret_key: str, token: str) -> None:
         self.temporary[(access_key, token)] = secret_key
