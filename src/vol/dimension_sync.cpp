@@ -31,10 +31,8 @@ bool sync_dimension_names(FileShared& f, const std::string& path) {
   return true;
 }
 
-void sync_after_move(FileShared& f, const std::string& path) {
-  if (!f.writable()) return;
-  bool changed = false;
-  std::set<std::string> attached;  // datasets that scales in the subtree are attached to
+std::set<std::string> arrays_attached_to_scales_in(FileShared& f, const std::string& path) {
+  std::set<std::string> attached;
   std::vector<std::string> stack{path};
   while (!stack.empty()) {
     const std::string p = stack.back();
@@ -44,7 +42,6 @@ void sync_after_move(FileShared& f, const std::string& path) {
       for (const auto& k : check(f.tree->children(p))) stack.push_back(p == "/" ? "/" + k : p + "/" + k);
       continue;
     }
-    changed = sync_dimension_names(f, p) || changed;
     auto refs = node->attributes.is_object() ? node->attributes.find("REFERENCE_LIST") : node->attributes.end();
     if (refs == node->attributes.end() || !refs->is_array()) continue;
     for (const auto& entry : *refs) {
@@ -57,8 +54,33 @@ void sync_after_move(FileShared& f, const std::string& path) {
       }
     }
   }
-  for (const auto& p : attached) changed = sync_dimension_names(f, p) || changed;
+  return attached;
+}
+
+void sync_arrays(FileShared& f, const std::set<std::string>& paths) {
+  if (!f.writable()) return;
+  bool changed = false;
+  for (const auto& p : paths)
+    if (f.tree->get(p).ok()) changed = sync_dimension_names(f, p) || changed;  // gone with a deleted subtree
   if (changed) check(f.tree->flush(false));
+}
+
+void sync_after_move(FileShared& f, const std::string& path) {
+  if (!f.writable()) return;
+  std::set<std::string> paths = arrays_attached_to_scales_in(f, path);
+  // The arrays of the subtree too: a scale names its own dimension.
+  std::vector<std::string> stack{path};
+  while (!stack.empty()) {
+    const std::string p = stack.back();
+    stack.pop_back();
+    auto node = check(f.tree->get(p));
+    if (node->kind != model::NodeKind::kGroup) {
+      paths.insert(p);
+      continue;
+    }
+    for (const auto& k : check(f.tree->children(p))) stack.push_back(p == "/" ? "/" + k : p + "/" + k);
+  }
+  sync_arrays(f, paths);
 }
 
 }  // namespace arraymorph::vol

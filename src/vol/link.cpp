@@ -269,7 +269,13 @@ herr_t link_specific(void* obj, const H5VL_loc_params_t* loc, H5VL_link_specific
     }
     case H5VL_LINK_DELETE: {
       o->file->require_writable("delete a link");
-      check(model::delete_link(*o->file->tree, link_loc(*o, loc)));
+      const std::string path = link_loc(*o, loc);
+      // Datasets whose dimensions a deleted scale named: named again without it afterwards.
+      std::set<std::string> attached;
+      if (check(model::link_info(*o->file->tree, path)).kind == model::LinkKind::kHard)
+        attached = arrays_attached_to_scales_in(*o->file, path);
+      check(model::delete_link(*o->file->tree, path));
+      sync_arrays(*o->file, attached);
       return 0;
     }
     case H5VL_LINK_ITER: {
