@@ -143,9 +143,10 @@ ARRAYMORPH_API int arraymorph_sync_dimension_names(hid_t dset_id);
  * example the dimension-scale attributes DIMENSION_LIST and REFERENCE_LIST): new_style != 0 (the
  * default) reports H5T_STD_REF (H5R_ref_t, open with H5Ropen_object), what C programs and HDF5_HL's
  * H5DS* functions use with a non-native connector; 0 reports H5T_STD_REF_OBJ (hobj_ref_t holding
- * the object's id), what h5py reads -- the Python package selects it around h5py's attribute reads.
- * The stored form does not change; H5Aread and H5Awrite accept both forms either way.
- * Process-wide; returns the previous setting (1 or 0). */
+ * the object's id), what h5py reads -- the Python package selects it around h5py's h5a.open and
+ * h5a.create. An attribute id keeps the setting in force when it was opened or created. The stored
+ * form does not change; H5Aread and H5Awrite accept both forms either way. Process-wide; returns
+ * the previous setting (1 or 0). */
 ARRAYMORPH_API int arraymorph_set_attribute_reference_style(int new_style);
 
 /* H5Dwrite_chunk for many chunks at once (used by `arraymorph cp` to copy chunks undecoded).

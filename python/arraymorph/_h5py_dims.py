@@ -27,7 +27,7 @@ import numpy as np
 import h5py
 from h5py import h5a, h5ds, h5s, h5t
 
-from ._h5py_refs import _decode, old_style_attribute_refs
+from ._h5py_refs import _decode
 
 _MARK = "_arraymorph_dims"
 _CLASS = b"DIMENSION_SCALE"
@@ -101,8 +101,7 @@ def install(core) -> None:
             ds(dsid).attrs.create("DIMENSION_LIST", arr, dtype=dt)
             return
         # Rewritten in place, as H5DSattach_scale/H5DSdetach_scale do (its creation order stays).
-        with old_style_attribute_refs(core):
-            h5a.open(dsid, b"DIMENSION_LIST").write(arr, mtype=h5t.py_create(dt))
+        h5a.open(dsid, b"DIMENSION_LIST").write(arr, mtype=h5t.py_create(dt))
 
     def reference_list(scale):
         if not h5a.exists(scale, b"REFERENCE_LIST"):

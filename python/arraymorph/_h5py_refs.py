@@ -25,7 +25,7 @@ import struct
 import numpy as np
 
 import h5py
-from h5py import h5o, h5r, h5s, h5t
+from h5py import h5a, h5o, h5r, h5s, h5t
 
 _MARK = "_arraymorph_refs"
 
@@ -181,23 +181,23 @@ def install(core) -> None:
 
     Dataset.__getitem__ = __getitem__
 
-    # h5py reads and writes references in attributes as old-style ones (hobj_ref_t; its write
-    # path converts to the type H5Aget_type reports); the connector reports H5R_ref_t by default,
-    # which C programs (HDF5_HL's H5DS*) need and h5py cannot handle (arraymorph.h,
-    # arraymorph_set_attribute_reference_style): old-style around h5py's attribute calls only.
-    Attrs = h5py._hl.attrs.AttributeManager
-
-    def old_style_view(method):
-        def wrapper(self, *args, **kwargs):
-            if not _owned(self._id, core):
-                return method(self, *args, **kwargs)
+    # h5py reads and writes references in attributes as old-style ones (hobj_ref_t); the connector
+    # reports H5R_ref_t by default, which C programs (HDF5_HL's H5DS*) need and h5py cannot handle.
+    # An attribute id keeps the view it was opened in (arraymorph.h,
+    # arraymorph_set_attribute_reference_style): h5py's attribute ids are opened and created in
+    # the old-style view. Every h5py attribute access (AttributeManager, get_id, h5netcdf, the
+    # low-level API) opens through these two functions.
+    def old_style_view(function):
+        def wrapper(loc, *args, **kwargs):
+            if not _owned(loc, core):
+                return function(loc, *args, **kwargs)
             with old_style_attribute_refs(core):
-                return method(self, *args, **kwargs)
+                return function(loc, *args, **kwargs)
 
-        wrapper.__name__ = method.__name__
-        wrapper.__doc__ = method.__doc__
+        wrapper.__name__ = function.__name__
+        wrapper.__doc__ = function.__doc__
         return wrapper
 
-    for name in ("__getitem__", "create", "modify"):
-        setattr(Attrs, name, old_style_view(getattr(Attrs, name)))
+    h5a.open = old_style_view(h5a.open)
+    h5a.create = old_style_view(h5a.create)
     setattr(h5r, _MARK, True)

@@ -191,6 +191,7 @@ void* attr_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hid
   auto a = std::make_unique<AttrObject>(*o, path, aname);
   a->type = H5Tcopy(type);
   a->space = H5Scopy(space);
+  a->new_style_refs = attribute_references_new_style();
   if (a->type < 0 || a->space < 0) throw Error(invalid_argument("invalid datatype or dataspace for " + where(aname, path)));
   store_attribute(*node, aname, a->type, a->space, v);
   o->file->tree->mark_dirty(path);
@@ -220,6 +221,7 @@ void* attr_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t
   auto a = std::make_unique<AttrObject>(*o, path, aname);
   a->type = rec.type.release();
   a->space = rec.space.release();
+  a->new_style_refs = attribute_references_new_style();
   return a.release();
 }
 
@@ -279,8 +281,8 @@ herr_t attr_get(void* obj, H5VL_attr_get_args_t* args, hid_t, void**) {
     }
     case H5VL_ATTR_GET_TYPE: {
       AttrObject* a = as_attribute(obj);
-      // The stored type in the process's reference view (arraymorph_set_attribute_reference_style).
-      args->args.get_type.type_id = with_reference_style(a->type, attribute_references_new_style());
+      // The stored type in the reference view the id was opened in (arraymorph_set_attribute_reference_style).
+      args->args.get_type.type_id = with_reference_style(a->type, a->new_style_refs);
       return 0;
     }
     case H5VL_ATTR_GET_STORAGE_SIZE: {

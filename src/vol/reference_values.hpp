@@ -41,7 +41,8 @@ hid_t with_reference_style(hid_t type, bool to_new_style);
 // The attribute reference view: which references H5Aget_type reports for stored object
 // references. New-style (the default) is what C programs can use with a non-native connector
 // (H5Ropen_object; HDF5_HL's H5DS* functions require it); old-style is what h5py reads (the
-// Python package selects it around h5py's attribute reads). Reads and writes accept both.
+// Python package selects it while h5py opens or creates an attribute; each attribute id keeps the
+// view it was opened in). Reads and writes accept both.
 bool attribute_references_new_style();
 void set_attribute_references_new_style(bool on);
 
