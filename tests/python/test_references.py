@@ -55,6 +55,12 @@ def _read(f):
     out["cmpd"] = [(f[row["ref"]].name, int(row["n"])) for row in c]
     out["attr_cmpd"] = [(f[row["ref"]].name, int(row["n"])) for row in f.attrs["cmpd"]]
     out["attr_vlen"] = [[f[r].name for r in row] for row in f.attrs["vlen"]]
+    # h5py's low-level attribute ids (h5netcdf and the CLI read types this way)
+    out["attr_id_dtypes"] = [str(h5py.check_ref_dtype(f.attrs.get_id(n).dtype)) for n in ("to_data", "ref_list")]
+    aid = f.attrs.get_id("to_data")
+    buf = np.empty(aid.shape, dtype=aid.dtype)
+    aid.read(buf)
+    out["attr_id_read"] = f[buf[()]].name
     out["h5r_name"] = h5py.h5r.get_name(refs[1], f.id)
     out["h5r_type"] = [h5py.h5r.get_obj_type(r, f.id) for r in refs]
     out["null"] = bool(h5py.Reference())
@@ -73,6 +79,7 @@ def test_references_match_native(backend, tmp_path):
     with h5py.File(url, "r") as f:
         assert _read(f) == want
     assert want["regions"][0] == DATA[1:3, 2:6].tolist()
+    assert want["attr_id_dtypes"] == ["<class 'h5py.h5r.Reference'>"] * 2 and want["attr_id_read"] == "/grp/data"
     assert want["attr_cmpd"] == [("/grp/data", 5), ("/", 6)] and want["attr_vlen"] == [["/grp", "/grp/data"], []]
 
 
