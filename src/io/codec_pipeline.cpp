@@ -215,7 +215,7 @@ size_t shuffle_elem(const model::Codec& c, const model::ArrayMeta& meta) {
 
 Status check_codecs(const std::vector<model::Codec>& codecs) {
   for (const auto& c : codecs) {
-    if (c.name == "bytes" || c.name == "vlen-utf8" || c.name == "gzip" || c.name == "numcodecs.shuffle" ||
+    if (c.name == "bytes" || c.name == "vlen-utf8" || c.name == "vlen-bytes" || c.name == "gzip" || c.name == "numcodecs.shuffle" ||
         c.name == "crc32c")
       continue;
     if (c.name == kHdf5FilterCodec) {
@@ -236,7 +236,7 @@ Status check_codecs(const std::vector<model::Codec>& codecs) {
 
 Result<Buf> encode_chunk(const model::ArrayMeta& meta, Buf raw) {
   for (const auto& c : meta.codecs) {
-    if (c.name == "bytes" || c.name == "vlen-utf8") continue;  // array->bytes step done by the caller
+    if (c.name == "bytes" || c.name == "vlen-utf8" || c.name == "vlen-bytes") continue;  // array->bytes step done by the caller
     Result<Buf> r = Buf();
     if (c.name == "gzip") r = gzip_encode(raw, c.configuration.value("level", 6));
     else if (c.name == "numcodecs.shuffle") r = shuffle(raw, shuffle_elem(c, meta));
@@ -267,7 +267,7 @@ Result<Buf> decode_chunk(const model::ArrayMeta& meta, Buf stored) {
 Result<Buf> decode_bytes(const model::ArrayMeta& meta, Buf stored, size_t expected) {
   for (auto it = meta.codecs.rbegin(); it != meta.codecs.rend(); ++it) {
     const auto& c = *it;
-    if (c.name == "bytes" || c.name == "vlen-utf8") continue;
+    if (c.name == "bytes" || c.name == "vlen-utf8" || c.name == "vlen-bytes") continue;
     Result<Buf> r = Buf();
     if (c.name == "gzip") r = gzip_decode(stored, expected);
     else if (c.name == "numcodecs.shuffle") r = unshuffle(stored, shuffle_elem(c, meta));

@@ -17,7 +17,7 @@ namespace arraymorph::io {
 
 // True when every codec of the chain is known to this build.
 Status check_codecs(const std::vector<model::Codec>& codecs);
-// raw (chunk_bytes long, or vlen-utf8 bytes) -> stored object bytes
+// raw (chunk_bytes long, or vlen-utf8/vlen-bytes bytes) -> stored object bytes
 Result<std::vector<unsigned char>> encode_chunk(const model::ArrayMeta& meta, std::vector<unsigned char> raw);
 // stored object bytes -> raw chunk (exactly meta.chunk_bytes() long, or an error)
 Result<std::vector<unsigned char>> decode_chunk(const model::ArrayMeta& meta, std::vector<unsigned char> stored);

@@ -10,7 +10,7 @@ namespace {
 
 using Buf = std::vector<unsigned char>;
 
-bool is_array_to_bytes(const model::Codec& c) { return c.name == "bytes" || c.name == "vlen-utf8"; }
+bool is_array_to_bytes(const model::Codec& c) { return c.name == "bytes" || c.name == "vlen-utf8" || c.name == "vlen-bytes"; }
 
 // The bytes->bytes codecs (HDF5 filters), in pipeline order.
 std::vector<model::Codec> filters_of(const model::ArrayMeta& meta) {

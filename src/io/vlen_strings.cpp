@@ -64,26 +64,26 @@ std::vector<unsigned char> encode_vlen_utf8(const std::vector<std::string>& item
 }
 
 Result<std::vector<std::string>> decode_vlen_utf8(const std::vector<unsigned char>& b, size_t expected_items) {
-  if (b.size() < 4) return io_error("vlen-utf8 data is truncated");
+  if (b.size() < 4) return io_error("variable-length chunk data is truncated");
   const uint32_t n = get_u32(b.data());
   if (n != expected_items)
-    return io_error("vlen-utf8 data holds " + std::to_string(n) + " strings, expected " + std::to_string(expected_items));
+    return io_error("variable-length chunk data holds " + std::to_string(n) + " items, expected " + std::to_string(expected_items));
   std::vector<std::string> items;
   items.reserve(n);
   size_t pos = 4;
   for (uint32_t i = 0; i < n; ++i) {
-    if (pos + 4 > b.size()) return io_error("vlen-utf8 data is truncated");
+    if (pos + 4 > b.size()) return io_error("variable-length chunk data is truncated");
     const uint32_t len = get_u32(b.data() + pos);
     pos += 4;
-    if (pos + len > b.size()) return io_error("vlen-utf8 data is truncated");
+    if (pos + len > b.size()) return io_error("variable-length chunk data is truncated");
     items.emplace_back(reinterpret_cast<const char*>(b.data() + pos), len);
     pos += len;
   }
   return items;
 }
 
-Status read_vlen_strings(ObjectStore& store, const std::string& prefix, const model::ArrayMeta& meta,
-                         const ChunkPlan& plan, char** buf) {
+Status read_vlen_items(ObjectStore& store, const std::string& prefix, const model::ArrayMeta& meta,
+                       const ChunkPlan& plan, const std::function<void(uint64_t, const std::string&)>& take) {
   std::vector<GetRequest> reqs;
   for (const auto& w : plan.chunks) reqs.push_back({prefix + "/" + model::chunk_key(w.coords), std::nullopt});
   FirstError err;
@@ -95,22 +95,22 @@ Status read_vlen_strings(ObjectStore& store, const std::string& prefix, const mo
     }
     try {
       for (const Piece& p : plan.chunks[i].pieces)
-        for (uint64_t k = 0; k < p.count; ++k) buf[p.buf_offset + k] = copy_string(items.value()[p.chunk_offset + k]);
+        for (uint64_t k = 0; k < p.count; ++k) take(p.buf_offset + k, items.value()[p.chunk_offset + k]);
     } catch (const std::bad_alloc&) {
-      err.set(Status(Code::kInternal, "out of memory copying strings of chunk '" + reqs[i].key + "'"));
+      err.set(Status(Code::kInternal, "out of memory copying the items of chunk '" + reqs[i].key + "'"));
     }
   });
   return err.get();
 }
 
-Status write_vlen_strings(ObjectStore& store, const std::string& prefix, const model::ArrayMeta& meta,
-                          const ChunkPlan& plan, const char* const* buf) {
+Status write_vlen_items(ObjectStore& store, const std::string& prefix, const model::ArrayMeta& meta,
+                        const ChunkPlan& plan, const std::function<std::string(uint64_t)>& give) {
   const size_t n = plan.chunks.size();
   std::vector<std::vector<std::string>> chunks(n);
   std::vector<GetRequest> reqs;
   std::vector<size_t> which;
   for (size_t i = 0; i < n; ++i) {
-    if (plan.chunks[i].selected < plan.chunks[i].valid) {  // partial: keep the other strings
+    if (plan.chunks[i].selected < plan.chunks[i].valid) {  // partial: keep the other items
       reqs.push_back({prefix + "/" + model::chunk_key(plan.chunks[i].coords), std::nullopt});
       which.push_back(i);
     } else {
@@ -129,10 +129,7 @@ Status write_vlen_strings(ObjectStore& store, const std::string& prefix, const m
   std::vector<PutRequest> puts;
   for (size_t i = 0; i < n; ++i) {
     for (const Piece& p : plan.chunks[i].pieces)
-      for (uint64_t k = 0; k < p.count; ++k) {
-        const char* src = buf[p.buf_offset + k];
-        chunks[i][p.chunk_offset + k] = src ? src : "";
-      }
+      for (uint64_t k = 0; k < p.count; ++k) chunks[i][p.chunk_offset + k] = give(p.buf_offset + k);
     auto enc = encode_vlen_chunk(meta, chunks[i]);
     if (!enc.ok()) return enc.status();
     encoded[i] = std::move(enc).value();
@@ -142,6 +139,20 @@ Status write_vlen_strings(ObjectStore& store, const std::string& prefix, const m
     if (!st.ok()) err.set(st.with_context("writing chunk '" + puts[i].key + "'"));
   });
   return err.get();
+}
+
+Status read_vlen_strings(ObjectStore& store, const std::string& prefix, const model::ArrayMeta& meta,
+                         const ChunkPlan& plan, char** buf) {
+  return read_vlen_items(store, prefix, meta, plan,
+                         [buf](uint64_t i, const std::string& item) { buf[i] = copy_string(item); });
+}
+
+Status write_vlen_strings(ObjectStore& store, const std::string& prefix, const model::ArrayMeta& meta,
+                          const ChunkPlan& plan, const char* const* buf) {
+  return write_vlen_items(store, prefix, meta, plan, [buf](uint64_t i) {
+    const char* src = buf[i];
+    return std::string(src ? src : "");
+  });
 }
 
 }  // namespace arraymorph::io

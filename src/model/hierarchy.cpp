@@ -29,6 +29,10 @@ Result<std::string> normalize_path(const std::string& path) {
 
 Result<std::string> join_path(const std::string& base, const std::string& name) {
   if (!name.empty() && name[0] == '/') return normalize_path(name);
+  // An anonymous object (H5Gcreate_anon/H5Dcreate_anon, not linked yet) has no path to start from.
+  if (base.empty())
+    return unsupported("the relative name '" + name + "' from an anonymous object (H5Gcreate_anon/H5Dcreate_anon) "
+                       "before H5Olink gives it a name");
   return normalize_path(base + "/" + name);
 }
 

@@ -139,6 +139,7 @@ bool is_byte_blob_type(const std::string& t) {
 
 size_t zarr_type_size(const std::string& t, const json& config) {
   if (t == "string") return sizeof(char*);  // in memory: one pointer per element (io/vlen_strings.hpp)
+  if (t == "variable_length_bytes") return sizeof(size_t) + sizeof(void*);  // in memory: one hvl_t
   if (t == "null_terminated_bytes" || t == "raw_bytes" || t == "fixed_length_utf32")
     return config.is_object() ? config.value("length_bytes", size_t(0)) : 0;
   if (t == "structured") {
@@ -172,7 +173,7 @@ size_t zarr_type_size(const std::string& t, const json& config) {
 Result<std::vector<unsigned char>> fill_json_to_bytes(const json& fill, const std::string& t,
                                                       size_t size, bool big_endian) {
   std::vector<unsigned char> out(size, 0);
-  if (fill.is_null() || t == "string") return out;  // strings fill with ""
+  if (fill.is_null() || t == "string" || t == "variable_length_bytes") return out;  // "" / empty sequences
   if (t == "bool") {
     if (!fill.is_boolean()) return invalid_argument("fill_value " + fill.dump() + " is not a bool");
     out[0] = fill.get<bool>() ? 1 : 0;
@@ -238,7 +239,7 @@ Result<std::vector<unsigned char>> fill_json_to_bytes(const json& fill, const st
 
 Result<json> fill_bytes_to_json(const unsigned char* bytes, const std::string& t, size_t size,
                                 bool big_endian) {
-  if (t == "string") return json("");
+  if (t == "string" || t == "variable_length_bytes") return json("");  // "" is also base64 of no bytes
   if (t == "bool") return json(bytes[0] != 0);
   if (is_signed_type(t) || is_unsigned_type(t)) {
     unsigned char le[8] = {0};
@@ -290,6 +291,7 @@ json to_zarr_json(const Node& node) {
     doc["dimension_names"] = names;
     if (a.max_shape) h5["maxshape"] = *a.max_shape;
     if (a.contiguous) h5["layout"] = "contiguous";
+    if (a.null_space) h5["dataspace"] = "null";
     if (!a.hdf5_type.empty()) h5["datatype"] = a.hdf5_type;
     if (!a.fill_defined) h5["fill_defined"] = false;
   }
@@ -439,10 +441,16 @@ Result<Node> from_zarr_json(const json& doc, const std::string& where) {
       a.max_shape = std::move(max_shape);
     }
     a.contiguous = node.hdf5.value("layout", "") == "contiguous";
+    if (node.hdf5.contains("dataspace")) {
+      if (node.hdf5["dataspace"] != "null") return bad("_hdf5.dataspace = " + node.hdf5["dataspace"].dump() + " is not \"null\"");
+      if (a.shape != std::vector<uint64_t>{0}) return bad("_hdf5.dataspace is \"null\" but shape is not [0]");
+      a.null_space = true;
+    }
     a.hdf5_type = node.hdf5.value("datatype", "");
     a.fill_defined = node.hdf5.value("fill_defined", true);
     node.hdf5.erase("maxshape");
     node.hdf5.erase("layout");
+    node.hdf5.erase("dataspace");
     node.hdf5.erase("datatype");
     node.hdf5.erase("fill_defined");
     a.fill_value = doc.value("fill_value", json());

@@ -46,6 +46,8 @@ struct ArrayMeta {
   // _hdf5 extras
   std::optional<std::vector<int64_t>> max_shape;  // -1 = unlimited; nullopt = same as shape
   bool contiguous = false;            // created without chunks= (HDF5 contiguous layout)
+  // HDF5 null dataspace (H5S_NULL, h5py.Empty): stored as shape [0] with _hdf5.dataspace = "null".
+  bool null_space = false;
   std::string hdf5_type;              // base64 of H5Tencode of the file type ("" = derive)
   bool fill_defined = true;           // user set / default (HDF5's H5D_FILL_VALUE_*)
   // Zarr `dimension_names`: one string or null per dimension (src/model/dimension_names.hpp);
@@ -55,6 +57,9 @@ struct ArrayMeta {
   uint64_t chunk_elements() const;    // product of chunk_shape (1 for rank 0)
   uint64_t chunk_bytes() const { return chunk_elements() * element_size; }
   size_t rank() const { return shape.size(); }
+  // Variable-length elements: "string" (vlen-utf8) or "variable_length_bytes" (vlen-bytes, HDF5
+  // vlen sequences); chunks hold items, not element_size-byte elements (io/vlen_strings.hpp).
+  bool variable_length() const { return data_type == "string" || data_type == "variable_length_bytes"; }
   // True when only the bytes codec is present (chunks are raw, byte ranges map to elements).
   bool uncompressed() const;
 };

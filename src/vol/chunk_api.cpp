@@ -66,9 +66,9 @@ const model::ArrayMeta& chunked_meta(DatasetObject& d) {
 }
 
 void require_fixed_size(DatasetObject& d, const char* what) {
-  if (d.node->array->data_type == "string")
-    throw Error(unsupported(std::string(what) + " of the variable-length string dataset '" + d.path +
-                            "' (its chunks hold strings, not HDF5's heap references)"));
+  if (d.node->array->variable_length())
+    throw Error(unsupported(std::string(what) + " of the variable-length dataset '" + d.path +
+                            "' (its chunks hold the items, not HDF5's heap references)"));
 }
 
 // Element offset (H5Dread_chunk/H5Dwrite_chunk/H5Dget_chunk_info_by_coord) -> chunk coordinates.
@@ -181,14 +181,16 @@ herr_t chunk_optional(DatasetObject& d, H5VL_native_dataset_optional_args_t& a, 
       }
       return 0;
     }
+    case H5VL_NATIVE_DATASET_GET_VLEN_BUF_SIZE:
+      *a.get_vlen_buf_size.size = vlen_buf_size(d, a.get_vlen_buf_size.type_id, a.get_vlen_buf_size.space_id);
+      return 0;
     case H5VL_NATIVE_DATASET_GET_OFFSET:
       // A native contiguous dataset's byte address in its file: no such address exists here.
       *a.get_offset.offset = HADDR_UNDEF;
       return 0;
   }
   throw Error(unsupported("native dataset operation #" + std::to_string(op) +
-                          (op == H5VL_NATIVE_DATASET_GET_VLEN_BUF_SIZE ? " (H5Dvlen_get_buf_size)"
-                           : op == H5VL_NATIVE_DATASET_GET_CHUNK_INDEX_TYPE ? " (H5Dget_chunk_index_type: no HDF5 chunk index)"
+                          (op == H5VL_NATIVE_DATASET_GET_CHUNK_INDEX_TYPE ? " (H5Dget_chunk_index_type: no HDF5 chunk index)"
                                                                             : " (specific to the native HDF5 file format)")));
 }
 

@@ -48,4 +48,8 @@ struct RawChunk {
 // stored, each whole or not at all. The chunks leave the file's chunk cache.
 void write_raw_chunks(DatasetObject& d, const RawChunk* chunks, size_t n);
 
+// H5Dvlen_get_buf_size (defined in dataset_io.cpp): the bytes H5Dread of the selection `space`
+// into `mem_type` would allocate for variable-length data (strings: each plus its NUL).
+hsize_t vlen_buf_size(DatasetObject& d, hid_t mem_type, hid_t space);
+
 }  // namespace arraymorph::vol

@@ -68,7 +68,7 @@ void discard_outside(DatasetObject& d, const std::vector<uint64_t>& old_shape) {
       }
     }
     Bytes enc;
-    if (meta.data_type == "string") {
+    if (meta.variable_length()) {
       auto items = check(io::decode_vlen_chunk(meta, std::move(*got), info.key));
       for (uint64_t e = 0; e < n; ++e)
         if (out[e]) items[e].clear();
@@ -100,7 +100,10 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
   model::ArrayMeta meta;
   H5S_class_t sc = H5Sget_simple_extent_type(space);
   if (sc == H5S_NO_CLASS) throw Error(invalid_argument("invalid dataspace for dataset '" + path + "'"));
-  if (sc == H5S_NULL) throw Error(unsupported("datasets with a null dataspace (H5S_NULL)"));
+  if (sc == H5S_NULL) {  // h5py.Empty: no elements, no chunks (docs/format.md)
+    meta.shape = {0};
+    meta.null_space = true;
+  }
   if (sc == H5S_SIMPLE) {
     int rank = H5Sget_simple_extent_ndims(space);
     std::vector<hsize_t> dims(rank), maxd(rank);
@@ -116,6 +119,10 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
   }
   describe_type(type, meta);
   apply_dcpl(dcpl, type, meta);
+  if (meta.null_space) {
+    if (!meta.contiguous) throw Error(invalid_argument("a dataset with a null dataspace cannot be chunked (as in HDF5)"));
+    meta.chunk_shape = {1};
+  }
   // Optional per-chunk checksum (Zarr v3 "crc32c", last codec), for stores that return none.
   if (o->file->config.chunk_checksum) meta.codecs.push_back({"crc32c", model::json::object()});
   if (meta.contiguous && meta.max_shape)

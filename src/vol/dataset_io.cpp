@@ -21,7 +21,9 @@
 #include "mpi/collective_io.hpp"
 #include "mpi/coordinated_store.hpp"
 #include "vol/callbacks.hpp"
+#include "vol/chunk_api.hpp"
 #include "vol/objects.hpp"
+#include "vol/vlen_sequences.hpp"
 
 namespace arraymorph::vol {
 namespace {
@@ -132,6 +134,12 @@ bool vlen_string_dataset(const DatasetObject& d, hid_t mem_type) {
   return true;
 }
 
+bool vlen_sequence_dataset(const DatasetObject& d, hid_t mem_type) {
+  if (d.node->array->data_type != "variable_length_bytes") return false;
+  require_sequence_memory_type(mem_type, "dataset '" + d.path + "'");
+  return true;
+}
+
 // The engine's view of a dataset: store, chunk cache of the file (not for anonymous datasets,
 // whose chunks live in a private store under a shared prefix), range planner settings.
 io::ArrayTarget make_target(DatasetObject& d) {
@@ -216,7 +224,7 @@ void append_readahead(io::ChunkPlan& plan, std::vector<std::vector<uint64_t>>&& 
 // variable-length strings and anonymous datasets keep the independent path below.
 bool collective_io(DatasetObject& d, const Selections& s, hid_t mem_type, hid_t dxpl, bool writing, const void* buf) {
   mpi::ContextPtr ctx = d.file->comm && mpi::collective_transfer(dxpl) ? d.file->comm : mpi::process_context();
-  if (!ctx || d.anonymous() || d.node->array->data_type == "string" || H5Tequal(mem_type, d.type) <= 0)
+  if (!ctx || d.anonymous() || d.node->array->variable_length() || H5Tequal(mem_type, d.type) <= 0)
     return false;
   io::ArrayTarget target = make_target(d);
   io::ChunkPlan plan;
@@ -254,6 +262,20 @@ Transfer prepare_read(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t f
     auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, mem_runs(s)));
     t.io = [&d, plan, buf] {
       return io::read_vlen_strings(d.store(), d.key_prefix(), *d.node->array, *plan, static_cast<char**>(buf));
+    };
+    return t;
+  }
+  if (vlen_sequence_dataset(d, mem_type)) {  // items read on store threads, converted here after
+    auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
+    auto items = std::make_shared<std::vector<std::string>>(s.count);
+    t.io = [&d, plan, items] {
+      return io::read_vlen_items(d.store(), d.key_prefix(), *d.node->array, *plan,
+                                 [items](uint64_t i, const std::string& item) { (*items)[i] = item; });
+    };
+    t.after = [&d, mem_type, dxpl, buf, items, runs = mem_runs(s), what = t.what] {
+      std::vector<unsigned char> dense(items->size() * sizeof(hvl_t));
+      items_to_sequences(d.type, mem_type, *items, dense.data(), dxpl, what);
+      scatter(runs, static_cast<unsigned char*>(buf), dense.data(), sizeof(hvl_t));
     };
     return t;
   }
@@ -303,6 +325,18 @@ Transfer prepare_write(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t 
     t.io = [&d, plan, buf] {
       return io::write_vlen_strings(d.store(), d.key_prefix(), *d.node->array, *plan,
                                     static_cast<const char* const*>(buf));
+    };
+    return t;
+  }
+  if (vlen_sequence_dataset(d, mem_type)) {  // converted here, stored on store threads
+    std::vector<unsigned char> dense(s.count * sizeof(hvl_t));
+    gather(mem_runs(s), dense.data(), static_cast<const unsigned char*>(buf), sizeof(hvl_t));
+    auto items = std::make_shared<std::vector<std::string>>(
+        sequences_to_items(d.type, mem_type, dense.data(), s.count, t.what));
+    auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
+    t.io = [&d, plan, items] {
+      return io::write_vlen_items(d.store(), d.key_prefix(), *d.node->array, *plan,
+                                  [items](uint64_t i) { return (*items)[i]; });
     };
     return t;
   }
@@ -404,6 +438,24 @@ herr_t dataset_write(size_t count, void* dset[], hid_t mem_type[], hid_t mem_spa
   }
   run_transfers(ts, repeated);
   return 0;
+}
+
+hsize_t vlen_buf_size(DatasetObject& d, hid_t mem_type, hid_t space) {
+  if (!d.node->array->variable_length())
+    throw Error(invalid_argument("dataset '" + d.path + "' holds no variable-length data (H5Dvlen_get_buf_size)"));
+  refresh_space(d);
+  Selections s;
+  resolve_spaces(d, H5S_BLOCK, space, s);
+  if (s.count == 0) return 0;
+  const bool strings = vlen_string_dataset(d, mem_type);
+  if (!strings) require_sequence_memory_type(mem_type, "dataset '" + d.path + "'");
+  std::vector<std::string> items(s.count);
+  check(io::read_vlen_items(d.store(), d.key_prefix(), *d.node->array, make_plan(d, s, {io::Run{0, s.count}}),
+                            [&items](uint64_t i, const std::string& item) { items[i] = item; }));
+  if (!strings) return sequences_buf_size(d.type, mem_type, items);
+  hsize_t total = 0;  // what H5Dread allocates: each string and its terminating NUL
+  for (const auto& item : items) total += item.size() + 1;
+  return total;
 }
 
 }  // namespace arraymorph::vol

@@ -221,8 +221,9 @@ herr_t file_specific(void* obj, H5VL_file_specific_args_t* args, hid_t, void**) 
       *a.same_file = as_object(obj)->file == as_object(a.obj2)->file;
       return 0;
     }
-    case H5VL_FILE_REOPEN:
-      throw Error(unsupported("H5Freopen"));
+    case H5VL_FILE_REOPEN:  // a new file id on the same open file (as natively: it shares its state)
+      *args->args.reopen.file = new_file_object(as_object(obj)->file);
+      return 0;
   }
   throw Error(unsupported("file specific operation " + std::to_string(args->op_type)));
 }

@@ -14,16 +14,19 @@ void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hi
   Object* o = as_object(obj);
   o->file->require_writable("create a group");
   std::string base = resolve_path(*o, loc);
-  // H5Gcreate_anon passes no name: arraymorph cannot store objects without a link.
-  if (!name) throw Error(unsupported("anonymous groups (H5Gcreate_anon)"));
-  // Soft links in the parents are followed; the new name must not be taken by a soft link either.
-  std::string path = check(model::link_location(*o->file->tree, check(model::join_path(base, name))));
-  if (check(model::link_info(*o->file->tree, path)).kind != model::LinkKind::kNone)
-    throw Error(Status(Code::kAlreadyExists, "a link named '" + path + "' already exists"));
   model::Node node;
   node.kind = model::NodeKind::kGroup;
   record_attr_creation_order(gcpl, node);
   record_link_creation_order(gcpl, node);
+  if (!name) {  // H5Gcreate_anon: nothing is stored until H5Olink names it (link.cpp)
+    auto* g = new Object(Kind::kGroup, *o, "");
+    g->anon_group = std::make_shared<model::Node>(std::move(node));
+    return g;
+  }
+  // Soft links in the parents are followed; the new name must not be taken by a soft link either.
+  std::string path = check(model::link_location(*o->file->tree, check(model::join_path(base, name))));
+  if (check(model::link_info(*o->file->tree, path)).kind != model::LinkKind::kNone)
+    throw Error(Status(Code::kAlreadyExists, "a link named '" + path + "' already exists"));
   check(o->file->tree->create(path, node, creates_parents(lcpl)));
   return new Object(Kind::kGroup, *o, path);
 }
@@ -39,13 +42,19 @@ void* group_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_
 herr_t group_get(void* obj, H5VL_group_get_args_t* args, hid_t, void**) {
   Object* o = as_object(obj);
   switch (args->op_type) {
-    case H5VL_GROUP_GET_GCPL:
+    case H5VL_GROUP_GET_GCPL: {
+      auto node = o->anon_group ? o->anon_group : check(o->file->tree->get(o->path));
       args->args.get_gcpl.gcpl_id = H5Pcreate(H5P_GROUP_CREATE);
-      apply_attr_creation_order(*check(o->file->tree->get(o->path)), args->args.get_gcpl.gcpl_id);
-      apply_link_creation_order(*check(o->file->tree->get(o->path)), args->args.get_gcpl.gcpl_id);
+      apply_attr_creation_order(*node, args->args.get_gcpl.gcpl_id);
+      apply_link_creation_order(*node, args->args.get_gcpl.gcpl_id);
       return 0;
+    }
     case H5VL_GROUP_GET_INFO: {
       std::string path = resolve_path(*o, &args->args.get_info.loc_params);
+      if (o->anon_group && args->args.get_info.loc_params.type == H5VL_OBJECT_BY_SELF) {
+        *args->args.get_info.ginfo = H5G_info_t{H5G_STORAGE_TYPE_COMPACT, 0, model::max_creation_index(*o->anon_group), false};
+        return 0;
+      }
       auto kids = check(model::link_names(*o->file->tree, path));
       H5G_info_t* info = args->args.get_info.ginfo;
       info->storage_type = H5G_STORAGE_TYPE_COMPACT;

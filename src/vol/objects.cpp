@@ -230,6 +230,7 @@ std::string resolve_path(const Object& obj, const H5VL_loc_params_t* loc) {
 
 namespace {
 hid_t space_from_meta(const model::ArrayMeta& meta) {
+  if (meta.null_space) return H5Screate(H5S_NULL);
   if (meta.rank() == 0) return H5Screate(H5S_SCALAR);
   std::vector<hsize_t> dims(meta.shape.begin(), meta.shape.end()), maxd(dims);
   if (meta.max_shape && meta.max_shape->size() == dims.size())
@@ -240,6 +241,7 @@ hid_t space_from_meta(const model::ArrayMeta& meta) {
 }  // namespace
 
 void refresh_space(DatasetObject& d) {
+  if (d.node->array->null_space) return;  // never changes
   const auto& shape = d.node->array->shape;
   const int rank = H5Sget_simple_extent_ndims(d.space);
   std::vector<hsize_t> dims(rank > 0 ? rank : 0);

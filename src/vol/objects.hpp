@@ -94,7 +94,7 @@ struct Object {
   // a native move while arraymorph objects are open does not read our memory as HDF5's.
   const void* native_name_guard_[3] = {nullptr, nullptr, nullptr};
   std::shared_ptr<FileShared> file;
-  std::string path;  // absolute HDF5 path of the object ("/" for the file)
+  std::string path;  // absolute HDF5 path of the object ("/" for the file); "" while anonymous
   // The file id this object was opened through (the serial of that file object; a file object's
   // own): H5Fget_obj_count/ids with H5F_OBJ_LOCAL count only these, so closing one of two opens
   // of a file (h5py closes the objects "of" a file before the file) leaves the other's alone.
@@ -103,6 +103,9 @@ struct Object {
   Object(Kind k, std::shared_ptr<FileShared> f, std::string p);
   // An object opened through `via` (same file, same handle).
   Object(Kind k, const Object& via, std::string p) : kind(k), file(via.file), path(std::move(p)), handle(via.handle) {}
+  // H5Gcreate_anon: the group's metadata until H5Olink names it (link.cpp); null otherwise. Only
+  // linking, H5Gget_create_plist/H5Gget_info and closing work before that.
+  std::shared_ptr<model::Node> anon_group;
   virtual ~Object() = default;
 };
 

@@ -9,6 +9,7 @@
 #include "io/codec_pipeline.hpp"
 #include "io/hdf5_filter.hpp"
 #include "vol/reference_values.hpp"
+#include "vol/vlen_sequences.hpp"
 
 namespace arraymorph::vol {
 namespace {
@@ -138,8 +139,23 @@ void describe_type(hid_t type, model::ArrayMeta& meta) {
     meta.hdf5_type = encode_type(type);
     return;
   }
-  if (H5Tdetect_class(type, H5T_VLEN) > 0 || H5Tis_variable_str(type) > 0)
-    throw Error(unsupported("variable-length sequences, or variable-length strings inside other types, in datasets"));
+  if (cls == H5T_VLEN) {  // a sequence: items of vol/vlen_sequences.hpp
+    hid_t base = H5Tget_super(type);
+    const bool nested = contains_variable_length(base);
+    const bool ref = H5Tdetect_class(base, H5T_REFERENCE) > 0;
+    H5Tclose(base);
+    if (nested)
+      throw Error(unsupported("variable-length sequences of variable-length data (nested sequences or strings) in datasets"));
+    if (ref) throw Error(unsupported("variable-length sequences of references in datasets"));
+    meta.element_size = sizeof(hvl_t);
+    meta.big_endian = false;
+    meta.data_type = "variable_length_bytes";
+    meta.data_type_config = model::json();
+    meta.hdf5_type = encode_type(type);
+    return;
+  }
+  if (contains_variable_length(type))
+    throw Error(unsupported("variable-length sequences or variable-length strings inside compound or array types, in datasets"));
   // Old-style references are stored as their bytes (vol/reference_values.hpp): raw_bytes below.
   if (contains_new_style_reference(type))
     throw Error(unsupported("datasets of new-style references (H5T_STD_REF / H5R_ref_t); use object references "
@@ -263,6 +279,7 @@ hid_t type_from_meta(const model::ArrayMeta& meta) {
     H5Tset_cset(t, H5T_CSET_UTF8);
     return t;
   }
+  if (n == "variable_length_bytes") return H5Tvlen_create(H5T_STD_U8LE);  // Zarr-written bytes
   if (n == "null_terminated_bytes") {
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, meta.element_size);
@@ -333,7 +350,10 @@ void apply_dcpl(hid_t dcpl, hid_t type, model::ArrayMeta& meta) {
 
   // Filters -> codecs (after the bytes codec, in HDF5's pipeline order).
   meta.codecs.clear();
-  model::Codec bytes{meta.data_type == "string" ? "vlen-utf8" : "bytes", model::json::object()};
+  model::Codec bytes{meta.data_type == "string"                  ? "vlen-utf8"
+                     : meta.data_type == "variable_length_bytes" ? "vlen-bytes"
+                                                                 : "bytes",
+                     model::json::object()};
   if (model::has_endianness(meta.data_type, meta.element_size))
     bytes.configuration = {{"endian", meta.big_endian ? "big" : "little"}};
   meta.codecs.push_back(bytes);
@@ -393,7 +413,7 @@ hid_t dcpl_from_meta(const model::ArrayMeta& meta, hid_t type) {
       }
     }
   }
-  if (meta.fill_defined && meta.fill_bytes.size() == H5Tget_size(type) && meta.data_type != "string") {
+  if (meta.fill_defined && meta.fill_bytes.size() == H5Tget_size(type) && !meta.variable_length()) {
     H5Pset_fill_value(dcpl, type, meta.fill_bytes.data());
   }
   return dcpl;
