@@ -154,7 +154,7 @@ Result<Buf> zlib_to_gzip(const Buf& z, int level, uint64_t expected) {
 // of a whole chunk inflates to exactly the chunk's bytes.
 bool inflates_to_chunk(const model::ArrayMeta& meta, const std::vector<model::Codec>& filters, size_t gzip_index) {
   for (const auto& c : meta.codecs)
-    if (c.name == "vlen-utf8") return false;
+    if (c.name == "vlen-utf8" || c.name == "vlen-bytes") return false;
   for (size_t i = 0; i < gzip_index; ++i)
     if (filters[i].name != "numcodecs.shuffle") return false;
   return true;
