@@ -63,10 +63,7 @@ def _reopen(f):
     f2["y"] = np.arange(2)  # visible through both ids at once
     seen = dict(first=sorted(f), second=sorted(f2), x=f2["x"][()].tolist(),
                 name=f2.filename == f.filename, mode=f2.mode)
-    # H5Fclose of the second id only. (h5py's File.close would also close the objects that
-    # H5Fget_obj_ids(H5F_OBJ_LOCAL) reports for it: arraymorph reports every object of the shared
-    # open file there, not per id -- the per-handle tracking defect of docs/compatibility.md.)
-    f2.id.close()
+    f2.close()  # closes the objects opened through the second id only (H5F_OBJ_LOCAL)
     seen["still_open"] = bool(f.id.valid) and f["y"][()].tolist() == [0, 1]
     return seen
 
