@@ -48,7 +48,8 @@ export PIP_CACHE_DIR="$CACHE/pip" PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # ---------------------------------------------------------------- 1. apt (bookworm)
 APT_PKGS=(build-essential cmake ninja-build pkg-config zlib1g-dev libcurl4-openssl-dev libssl-dev
-  libzstd-dev libblosc-dev libdeflate-dev nlohmann-json3-dev doctest-dev curl ca-certificates nodejs npm)
+  libzstd-dev libblosc-dev libdeflate-dev nlohmann-json3-dev doctest-dev curl ca-certificates nodejs npm
+  clang libclang-rt-14-dev)  # clang + its ASan/UBSan/libFuzzer runtimes: scripts/sanitize.sh
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

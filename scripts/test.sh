@@ -37,6 +37,9 @@ fi
 echo "== h5py's own test suite through arraymorph (scripts/h5py_suite.py: environment only, and with import arraymorph)"
 python scripts/h5py_suite.py || failed+=(h5py-suite)
 
+echo "== Sanitizers (clang ASan+UBSan: C++ tests, Python smoke) and fuzz smoke (libFuzzer)"
+bash scripts/sanitize.sh || failed+=(sanitizers)
+
 echo "== MPI tests (mpiexec -n 2 and -n 4)"
 ARRAYMORPH_REQUIRE_MPI=1 bash scripts/test_mpi.sh || failed+=(mpi)
 

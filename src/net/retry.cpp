@@ -36,6 +36,12 @@ Failure class_of_code(const std::string& code) {
     return Failure::kThrottled;
   if (code == "InternalError" || code == "InternalServerError" || code == "ServiceUnavailable")
     return Failure::kServerError;
+  // The store refused a body that does not match the checksum sent with it (S3 Content-MD5 /
+  // x-amz-checksum-*, Azure Content-MD5 / CRC64): corrupted on the way, nothing was stored, and a
+  // re-send of the same bytes from memory is safe.
+  if (code == "BadDigest" || code == "XAmzContentChecksumMismatch" || code == "Md5Mismatch" ||
+      code == "Crc64Mismatch")
+    return Failure::kCorrupt;
   return Failure::kNone;
 }
 
@@ -54,8 +60,10 @@ Failure classify(const Outcome& outcome, bool error_in_200_body) {
   switch (r.status) {
     case 408: case 429: case 503: return Failure::kThrottled;
     case 500: case 502: case 504: return Failure::kServerError;
-    case 400: return class_of_code(error_code(r)) == Failure::kThrottled ? Failure::kThrottled
-                                                                          : Failure::kNone;
+    case 400: {
+      const Failure f = class_of_code(error_code(r));
+      return f == Failure::kThrottled || f == Failure::kCorrupt ? f : Failure::kNone;
+    }
     case 200:
       if (error_in_200_body && !r.into_dest) {
         const Failure f = class_of_code(error_code(r));

@@ -9,7 +9,9 @@
 //   kConnect     refused, unreachable, DNS failure, connect timeout: nothing was sent -> both
 //   kServerError 500, 502, 504, InternalError in a 200 body: may have been applied -> idempotent
 //   kBroken      reset, timeout or truncated response after sending          -> idempotent
-//   kCorrupt     a 2xx whose body fails the checksum the store sent with it  -> idempotent
+//   kCorrupt     a 2xx whose body fails the checksum the store sent with it, or a 400 BadDigest /
+//                XAmzContentChecksumMismatch / Md5Mismatch / Crc64Mismatch (the store refused a
+//                request body corrupted on the way)                          -> idempotent
 //   kFatal / kNone  everything else (4xx, TLS verification, call deadline)   -> never
 // Backoff values are in seconds.
 //

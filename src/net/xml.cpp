@@ -226,8 +226,15 @@ Result<XmlNode> parse_xml(const std::string& text) {
       if (self_closing) ++i;
       if (i >= n || text[i] != '>') return fail("unterminated start tag <" + node.name + ">");
       pos = i + 1;
-      if (self_closing) close_node(std::move(node));
-      else stack.push_back(std::move(node));
+      if (self_closing) {
+        close_node(std::move(node));
+      } else {
+        // The tree's destructor recurses once per level, however iterative the parsing is (a
+        // 200,000-deep body overflowed the stack under ASan); services nest a handful of levels.
+        if (stack.size() >= kMaxXmlDepth)
+          return fail("elements nested deeper than " + std::to_string(kMaxXmlDepth) + " levels");
+        stack.push_back(std::move(node));
+      }
     }
   }
   if (!stack.empty()) return fail("truncated document, <" + stack.back().name + "> not closed");

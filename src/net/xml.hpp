@@ -5,13 +5,15 @@
 // overflow the C++ stack): elements, attributes, text, the five predefined entities and numeric
 // character references, CDATA, comments, processing instructions, DOCTYPE and a leading UTF-8
 // BOM. Namespace prefixes are dropped from element names. An unclosed inner element is closed by
-// its parent's end tag; an end tag with no start tag, a truncated document or no root element is
-// a kIo Status with a short excerpt. It never throws.
+// its parent's end tag; an end tag with no start tag, a truncated document, no root element or
+// elements nested deeper than kMaxXmlDepth (the returned tree is destroyed recursively) is a kIo
+// Status with a short excerpt. It never throws.
 //
 // Ownership: parse_xml returns a tree of values; children are owned by their parent.
 // Thread-safety: pure functions over values.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <utility>
@@ -34,6 +36,8 @@ struct XmlNode {
   std::string child_text(const std::string& n) const;
   std::optional<std::string> attribute(const std::string& n) const;
 };
+
+inline constexpr size_t kMaxXmlDepth = 256;
 
 // Parses a document and returns its root element.
 Result<XmlNode> parse_xml(const std::string& text);

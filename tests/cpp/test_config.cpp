@@ -203,7 +203,9 @@ TEST_CASE("byte sizes") {
       {"512K", 512ull << 10}, {"256MiB", 256ull << 20}, {"256 MiB", 256ull << 20},
       {"1GiB", 1ull << 30},   {"2g", 2ull << 30},       {"1MB", 1000000},
       {"3kB", 3000},          {"100B", 100},            {"1TiB", 1ull << 40}};
-  for (const auto& [text, value] : cases) {
+  for (const auto& c : cases) {  // no structured binding: INFO captures it (C++20, clang 14)
+    const auto& text = c.first;
+    const auto& value = c.second;
     EnvGuard env;
     env.set("ARRAYMORPH_CACHE_BYTES", text);
     INFO(text);
@@ -226,7 +228,9 @@ TEST_CASE("malformed numbers name the variable and the value") {
       {"ARRAYMORPH_RETRY_INITIAL_BACKOFF", "x"}, {"ARRAYMORPH_RETRY_MAX_BACKOFF", "inf"},
       {"ARRAYMORPH_RETRY_TOTAL_TIMEOUT", "nan"}, {"ARRAYMORPH_LOG_LEVEL", "chatty"},
   };
-  for (const auto& [name, value] : cases) {
+  for (const auto& c : cases) {  // no structured binding: INFO captures it (C++20, clang 14)
+    const auto& name = c.first;
+    const auto& value = c.second;
     INFO(name, "=", value);
     const std::string m = env_error(name, value);
     CHECK(contains(m, name));
@@ -407,7 +411,9 @@ TEST_CASE("control characters in any value are refused, naming the variable, not
       {"AZURE_STORAGE_SAS_TOKEN", "sv=1&sig=SECRET\n"},
       {"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:1/\x7f"},
   };
-  for (const auto& [name, value] : cases) {
+  for (const auto& c : cases) {  // no structured binding: INFO captures it (C++20, clang 14)
+    const auto& name = c.first;
+    const auto& value = c.second;
     INFO(name);
     const std::string m = env_error(name, value);
     CHECK(contains(m, name));

@@ -62,9 +62,10 @@ std::vector<std::pair<const char*, std::function<void(Config&)>>> s3_changes() {
 TEST_CASE("every field an S3 store uses is part of its identity") {
   const StoreLocation loc = location(Platform::kS3, "bkt");
   const std::string base = store_identity(loc, s3_config()).cache_key();
-  for (const auto& [name, change] : s3_changes()) {
+  for (const auto& named : s3_changes()) {  // no structured binding: CHECK_MESSAGE captures it (clang 14)
+    const auto& name = named.first;
     Config c = s3_config();
-    change(c);
+    named.second(c);
     CHECK_MESSAGE(store_identity(loc, c).cache_key() != base, name);
   }
   // Settings the store does not read leave the identity alone.
@@ -112,9 +113,10 @@ TEST_CASE("a later configure() changing a store setting gets a new store, not th
   auto again = state.store(loc, s3_config());
   REQUIRE(again.ok());
   CHECK(static_cast<bool>(again.value() == first.value()));  // same settings: shared
-  for (const auto& [name, change] : s3_changes()) {
+  for (const auto& named : s3_changes()) {  // no structured binding: CHECK_MESSAGE captures it (clang 14)
+    const auto& name = named.first;
     Config c = s3_config();
-    change(c);
+    named.second(c);
     auto other = state.store(loc, c);
     REQUIRE(other.ok());
     CHECK_MESSAGE(static_cast<bool>(other.value() != first.value()), name);

@@ -59,6 +59,10 @@ TEST_CASE("taxonomy: each outcome's class, and which classes are re-sent per ide
   CHECK(classify(status(408)) == Failure::kThrottled);
   CHECK(classify(status(400, "<Error><Code>RequestTimeout</Code></Error>")) == Failure::kThrottled);
   CHECK(classify(status(400, "<Error><Code>InvalidArgument</Code></Error>")) == Failure::kNone);
+  CHECK(classify(status(400, "<Error><Code>BadDigest</Code></Error>")) == Failure::kCorrupt);
+  CHECK(classify(status(400, "<Error><Code>XAmzContentChecksumMismatch</Code></Error>")) == Failure::kCorrupt);
+  CHECK(classify(status(400, "<?xml version=\"1.0\"?><Error><Code>Md5Mismatch</Code></Error>")) ==
+        Failure::kCorrupt);
   CHECK(classify(status(500)) == Failure::kServerError);
   CHECK(classify(status(502)) == Failure::kServerError);
   CHECK(classify(status(504)) == Failure::kServerError);

@@ -66,7 +66,12 @@ TEST_CASE("deeply nested input neither recurses nor crashes") {
   std::string deep;
   for (int i = 0; i < 200000; ++i) deep += "<a>";
   for (int i = 0; i < 200000; ++i) deep += "</a>";
-  auto doc = parse_xml(deep);
-  CHECK(doc.ok());
+  auto doc = parse_xml(deep);  // refused: the tree's destructor would recurse 200,000 levels
+  REQUIRE_FALSE(doc.ok());
+  CHECK(doc.status().message().find("nested deeper than 256 levels") != std::string::npos);
+  std::string ok_depth;
+  for (size_t i = 0; i < kMaxXmlDepth; ++i) ok_depth += "<a>";
+  for (size_t i = 0; i < kMaxXmlDepth; ++i) ok_depth += "</a>";
+  CHECK(parse_xml(ok_depth).ok());
   CHECK(escape_xml("a<&>\"'") == "a&lt;&amp;&gt;&quot;&apos;");
 }

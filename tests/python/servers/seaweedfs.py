@@ -141,6 +141,7 @@ class SeaweedFS:
             f"-filer.localSocket={Path(self.tmp, 'filer.sock')}",
             f"-s3.localSocket={Path(self.tmp, 's3.sock')}",
         ]
+        self._args = args
         self._log = open(Path(self.tmp, "weed.log"), "wb")
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
                                      cwd=self.tmp, start_new_session=True)
@@ -153,6 +154,19 @@ class SeaweedFS:
             self.stop()
             raise
         return self
+
+    def kill(self) -> None:
+        """SIGKILLs the server (a crash): its data directory and ports stay for restart()."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=15)
+
+    def restart(self) -> None:
+        """Starts the server again on the same data directory and ports, after kill()."""
+        self.kill()
+        self.proc = subprocess.Popen(self._args, stdout=self._log, stderr=subprocess.STDOUT,
+                                     cwd=self.tmp, start_new_session=True)
+        self._wait_ready()
 
     def _wait_ready(self) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
