@@ -4,8 +4,9 @@
 
 - ``upload``: boto3 ``upload_file`` of the file as one object (multipart, 10 threads): the
   raw-bytes ceiling, no HDF5 work at all;
-- ``cp``: ``arraymorph cp FILE s3://bench/cp.h5`` (slabs of whole chunks, one H5Dwrite each, read
-  ahead in a helper process, default --memory 256MiB);
+- ``cp``: ``arraymorph cp FILE s3://bench/cp.h5`` (whole chunks undecoded: batches read ahead with
+  ``read_direct_chunk`` in a helper process, each written with one ``arraymorph.write_chunks``
+  that PUTs its chunks concurrently; default --memory 256MiB);
 - ``h5py loop``: what users write by hand: create each dataset with the same chunks and filters,
   then ``for s in src.iter_chunks(): dst[s] = src[s]``.
 
