@@ -24,7 +24,7 @@ OP_FIELDS = {"requests", "bytes", "retries", "errors", "not_found"}
 def _all_counts(s: dict) -> list:
     counts = [v for op in STAT_OPS for v in s[op].values()]
     return (counts + list(s["cache"].values()) + list(s["zero_copy"].values())
-            + list(s["direct_chunks"].values()) + [s["max_inflight_seen"]])
+            + list(s["direct_chunks"].values()) + list(s["readahead"].values()) + [s["max_inflight_seen"]])
 
 
 # ----------------------------------------------------------------------------- version, plugin
@@ -254,12 +254,13 @@ def test_configure_round_trip_through_a_file(tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------- stats
 def test_stats_shape():
     s = arraymorph.stats()
-    assert set(s) == STAT_OPS | {"cache", "zero_copy", "direct_chunks", "max_inflight_seen"}
+    assert set(s) == STAT_OPS | {"cache", "zero_copy", "direct_chunks", "readahead", "max_inflight_seen"}
     for op in STAT_OPS:
         assert set(s[op]) == OP_FIELDS
     assert set(s["cache"]) == {"hits", "misses"}
     assert set(s["zero_copy"]) == {"reads", "bytes"}
     assert set(s["direct_chunks"]) == {"verbatim", "reframed", "recoded"}
+    assert set(s["readahead"]) == {"chunks", "hits", "unused"}
     assert all(isinstance(v, int) and v >= 0 for v in _all_counts(s))
     assert json.loads(_core.stats_json()).keys() == s.keys()
 
