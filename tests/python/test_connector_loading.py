@@ -41,11 +41,20 @@ def _plugin_folder(tmp_path: Path, kind: str) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("kind", ["empty folder", "corrupt plugin file",
+# HDF5 1.14's H5_init_library marks the library initialised before it reads HDF5_VOL_CONNECTOR;
+# when no plugin named arraymorph can be loaded at all (no arraymorph code runs), the first API call
+# fails and later ones use the native connector. Nothing outside HDF5 can change that. The wheel's
+# loader, once loaded, stops the process instead (src/loader/loader.c, select_for_hdf5).
+_HDF5_1_14_FALLS_BACK = pytest.mark.xfail(
+    h5py.version.hdf5_version.startswith("1.14."), strict=True,
+    reason="known limitation of HDF5 1.14 (H5_init_library sets H5_INIT_GLOBAL before "
+           "H5VL_init_phase2 reads HDF5_VOL_CONNECTOR): with no loadable plugin and arraymorph "
+           "never imported it prints its error stack and falls back to native files")
+
+
+@pytest.mark.parametrize("kind", [pytest.param("empty folder", marks=_HDF5_1_14_FALLS_BACK),
+                                  pytest.param("corrupt plugin file", marks=_HDF5_1_14_FALLS_BACK),
                                   "loader without implementation"])
-@pytest.mark.xfail(h5py.version.hdf5_version.startswith("1.14."), strict=True,
-                   reason="known limitation: with arraymorph never imported, HDF5 1.14 prints its "
-                          "error stack and falls back to native files (HDF5 2.0 fails)")
 def test_unloadable_connector_never_writes_a_native_file(tmp_path, kind):
     if kind == "loader without implementation" and not _native.is_wheel_layout():
         pytest.skip("the source build's plugin is the implementation itself (no loader)")

@@ -81,11 +81,14 @@ def _user_env() -> dict:
     return env
 
 
-def _run_tutorial(tmp_path, script_text: str, env: dict) -> subprocess.CompletedProcess:
-    script = tmp_path / "tutorial.py"
-    script.write_text(script_text + "\n" + ONE_LIBHDF5)
-    p = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
-                       capture_output=True, text=True, timeout=110)
+def _run_tutorial(tmp_path, script_text: str, env: dict, *, as_c: bool = False) -> subprocess.CompletedProcess:
+    """Runs the tutorial as a script file, or (as_c) as `python -c "import h5py ..."`."""
+    code = script_text + "\n" + ONE_LIBHDF5
+    argv = [sys.executable, "-c", code]
+    if not as_c:
+        (tmp_path / "tutorial.py").write_text(code)
+        argv = [sys.executable, str(tmp_path / "tutorial.py")]
+    p = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=110)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     assert "TUTORIAL OK (10, 10) float64" in p.stdout, p.stdout[-3000:]
     assert "LIBHDF5 1 " in p.stdout, p.stdout[-3000:]  # h5py's libhdf5 only, never a second
@@ -111,7 +114,8 @@ def test_readme_tutorial_with_connector_exported_before_python(seaweedfs, tmp_pa
                BUCKET_NAME=bucket, AWS_ACCESS_KEY_ID=s3.access_key,
                AWS_SECRET_ACCESS_KEY=s3.secret_key, AWS_ENDPOINT_URL_S3=s3.endpoint,
                AWS_REGION="us-east-1", AWS_S3_ADDRESSING_STYLE="path", AWS_SIGNED_PAYLOADS="true")
-    _run_tutorial(tmp_path, ENV_TUTORIAL, env)
+    assert ENV_TUTORIAL.startswith("import h5py\n")
+    _run_tutorial(tmp_path, ENV_TUTORIAL, env, as_c=True)  # python -c "import h5py ..."
     _assert_tutorial_objects(s3, bucket)
 
 

@@ -29,7 +29,8 @@ def _versions() -> List[Check]:
     out.append(("OK", "h5py", f"{h5py.__version__} (HDF5 {h5py.version.hdf5_version}) at "
                               f"{os.path.dirname(h5py.__file__)}"))
     built, runtime = _core.hdf5_build_version(), _core.hdf5_runtime_version()
-    status = "OK" if built.split(".")[:2] == runtime.split(".")[:2] else "FAIL"
+    # Same ABI series (1.14.x, or 2.x which is semantically versioned): the rule `import arraymorph` applies.
+    status = "OK" if arraymorph._hdf5_series(built) == arraymorph._hdf5_series(runtime) else "FAIL"
     out.append((status, "HDF5", f"plugin built for {built}, loaded {runtime}"
                 + ("" if status == "OK" else " -> rebuild arraymorph against h5py's HDF5")))
     libs = sorted({os.path.realpath(p) for p in arraymorph._loaded_libhdf5()})
