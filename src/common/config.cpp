@@ -3,7 +3,7 @@
 // Both entry points funnel into one setter keyed by the apply() key names, so an environment
 // variable and the matching configure() key can never disagree on syntax or validation. Error
 // messages name the variable (or key) and, for non-secret values only, the rejected value.
-#include "arraymorph/config.hpp"
+#include "common/config.hpp"
 
 #include "common/log.hpp"
 

@@ -16,9 +16,9 @@
 #include <mutex>
 #include <string>
 
-#include "arraymorph/config.hpp"
-#include "arraymorph/stats.hpp"
-#include "arraymorph/store.hpp"
+#include "common/config.hpp"
+#include "common/stats.hpp"
+#include "store/store.hpp"
 #include "sched/thread_pool.hpp"
 #include "store/store_factory.hpp"
 

@@ -9,7 +9,7 @@
 #include <mutex>
 #include <utility>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 
 namespace arraymorph {
 

@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 
 namespace arraymorph::log {
 

@@ -1,5 +1,5 @@
 // stats.cpp -- reset and JSON rendering of the request/cache counters.
-#include "arraymorph/stats.hpp"
+#include "common/stats.hpp"
 
 #include <nlohmann/json.hpp>
 

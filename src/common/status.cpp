@@ -1,5 +1,5 @@
 // status.cpp -- names of status codes and the one-line rendering of a Status.
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 
 namespace arraymorph {
 

@@ -30,7 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "arraymorph/store.hpp"
+#include "store/store.hpp"
 
 namespace arraymorph::io {
 

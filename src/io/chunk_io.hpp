@@ -48,8 +48,8 @@
 #include <memory>
 #include <string>
 
-#include "arraymorph/stats.hpp"
-#include "arraymorph/store.hpp"
+#include "common/stats.hpp"
+#include "store/store.hpp"
 #include "io/chunk_cache.hpp"
 #include "io/chunk_plan.hpp"
 #include "io/range_planner.hpp"

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 
 namespace arraymorph::io {
 

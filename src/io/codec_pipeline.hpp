@@ -10,7 +10,7 @@
 
 #include <vector>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 #include "model/zarr_metadata.hpp"
 
 namespace arraymorph::io {

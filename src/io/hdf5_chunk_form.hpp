@@ -19,7 +19,7 @@
 #include <optional>
 #include <vector>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 #include "model/zarr_metadata.hpp"
 
 namespace arraymorph::io {

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 #include "model/zarr_metadata.hpp"
 
 namespace arraymorph::io {

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "arraymorph/store.hpp"
+#include "store/store.hpp"
 #include "io/chunk_plan.hpp"
 #include "model/zarr_metadata.hpp"
 

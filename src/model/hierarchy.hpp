@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "arraymorph/store.hpp"
+#include "store/store.hpp"
 #include "model/zarr_metadata.hpp"
 
 namespace arraymorph::model {

@@ -15,7 +15,7 @@
 #include <memory>
 #include <string>
 
-#include "arraymorph/store.hpp"
+#include "store/store.hpp"
 
 namespace arraymorph::model {
 

@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 
 namespace arraymorph::model {
 

@@ -38,7 +38,7 @@
 
 #include <string>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 #include "io/chunk_io.hpp"
 #include "io/chunk_plan.hpp"
 #include "mpi/context.hpp"

@@ -22,7 +22,7 @@
 
 #include <memory>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 
 namespace arraymorph::mpi {
 

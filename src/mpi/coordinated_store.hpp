@@ -28,7 +28,7 @@
 
 #include <memory>
 
-#include "arraymorph/store.hpp"
+#include "store/store.hpp"
 #include "mpi/context.hpp"
 
 namespace arraymorph::mpi {

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "arraymorph/store.hpp"  // GetDestination
+#include "store/store.hpp"  // GetDestination
 
 namespace arraymorph::net {
 

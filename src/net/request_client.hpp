@@ -39,8 +39,8 @@
 #include <random>
 #include <utility>
 
-#include "arraymorph/config.hpp"
-#include "arraymorph/stats.hpp"
+#include "common/config.hpp"
+#include "common/stats.hpp"
 #include "net/admission.hpp"
 #include "net/retry.hpp"
 #include "net/transport.hpp"

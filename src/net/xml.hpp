@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 
 namespace arraymorph::net {
 

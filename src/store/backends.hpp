@@ -10,9 +10,9 @@
 #include <memory>
 #include <string>
 
-#include "arraymorph/config.hpp"
-#include "arraymorph/stats.hpp"
-#include "arraymorph/store.hpp"
+#include "common/config.hpp"
+#include "common/stats.hpp"
+#include "store/store.hpp"
 
 namespace arraymorph {
 

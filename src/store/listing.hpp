@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "arraymorph/store.hpp"
+#include "store/store.hpp"
 
 namespace arraymorph {
 

@@ -16,9 +16,9 @@
 #include <memory>
 #include <string>
 
-#include "arraymorph/stats.hpp"
-#include "arraymorph/status.hpp"
-#include "arraymorph/store.hpp"
+#include "common/stats.hpp"
+#include "common/status.hpp"
+#include "store/store.hpp"
 
 namespace arraymorph {
 

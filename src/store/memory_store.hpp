@@ -13,8 +13,8 @@
 #include <memory>
 #include <string>
 
-#include "arraymorph/stats.hpp"
-#include "arraymorph/store.hpp"
+#include "common/stats.hpp"
+#include "store/store.hpp"
 
 namespace arraymorph {
 

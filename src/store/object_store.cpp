@@ -1,6 +1,6 @@
 // object_store.cpp -- the non-virtual parts of store.hpp: default batch forms and the
 // list_all / delete_prefix conveniences built on the primitives.
-#include "arraymorph/store.hpp"
+#include "store/store.hpp"
 
 #include <algorithm>
 #include <cstring>

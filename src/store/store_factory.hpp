@@ -23,10 +23,10 @@
 #include <memory>
 #include <string>
 
-#include "arraymorph/config.hpp"
-#include "arraymorph/stats.hpp"
-#include "arraymorph/status.hpp"
-#include "arraymorph/store.hpp"
+#include "common/config.hpp"
+#include "common/stats.hpp"
+#include "common/status.hpp"
+#include "store/store.hpp"
 
 namespace arraymorph {
 

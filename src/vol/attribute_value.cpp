@@ -10,7 +10,7 @@
 #include <cstring>
 #include <limits>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 
 namespace arraymorph::vol {
 

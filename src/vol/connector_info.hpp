@@ -13,7 +13,7 @@
 #include <map>
 #include <string>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 
 namespace arraymorph::vol {
 

@@ -1,7 +1,7 @@
 // file_driver.cpp -- see file_driver.hpp.
 #include "vol/file_driver.hpp"
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 
 namespace arraymorph::vol {
 namespace {

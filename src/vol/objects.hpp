@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "arraymorph/config.hpp"
+#include "common/config.hpp"
 #include "io/readahead.hpp"
 #include "model/hierarchy.hpp"
 #include "model/write_lock.hpp"

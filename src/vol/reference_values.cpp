@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 #include "vol/attribute_value.hpp"
 
 namespace arraymorph::vol {

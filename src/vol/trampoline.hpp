@@ -14,7 +14,7 @@
 #include <exception>
 #include <new>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 
 namespace arraymorph::vol {
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "arraymorph/store.hpp"
+#include "store/store.hpp"
 
 namespace arraymorph::testing {
 

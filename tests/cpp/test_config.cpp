@@ -1,7 +1,7 @@
 // Config::from_env / apply: every variable, every error message, and precedence.
 #include <doctest/doctest.h>
 
-#include "arraymorph/config.hpp"
+#include "common/config.hpp"
 #include "env_guard.hpp"
 
 using namespace arraymorph;

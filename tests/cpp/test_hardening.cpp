@@ -7,7 +7,7 @@
 #include "model/hierarchy.hpp"
 #include "model/write_lock.hpp"
 #include "model/zarr_metadata.hpp"
-#include "arraymorph/stats.hpp"
+#include "common/stats.hpp"
 #include "mpi/coordinated_store.hpp"
 #include "store/memory_store.hpp"
 

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "arraymorph/stats.hpp"
+#include "common/stats.hpp"
 #include "store/local_store.hpp"
 #include "store_conformance.hpp"
 #include "temp_dir.hpp"

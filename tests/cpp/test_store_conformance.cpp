@@ -8,8 +8,8 @@
 #include <random>
 #include <string>
 
-#include "arraymorph/config.hpp"
-#include "arraymorph/stats.hpp"
+#include "common/config.hpp"
+#include "common/stats.hpp"
 #include "sched/thread_pool.hpp"
 #include "store/local_store.hpp"
 #include "store/memory_store.hpp"

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "arraymorph/config.hpp"
+#include "common/config.hpp"
 #include "store/store_factory.hpp"
 #include "store_conformance.hpp"
 #include "temp_dir.hpp"

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "arraymorph/status.hpp"
-#include "arraymorph/store.hpp"
+#include "common/status.hpp"
+#include "store/store.hpp"
 #include "net/http_types.hpp"
 
 namespace arraymorph::azure {

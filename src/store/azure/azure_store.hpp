@@ -32,9 +32,9 @@
 #include <random>
 #include <string>
 
-#include "arraymorph/config.hpp"
-#include "arraymorph/stats.hpp"
-#include "arraymorph/store.hpp"
+#include "common/config.hpp"
+#include "common/stats.hpp"
+#include "store/store.hpp"
 #include "net/request_client.hpp"
 #include "net/transport.hpp"
 #include "store/azure/azure_requests.hpp"
@@ -62,7 +62,7 @@ class AzureStore final : public ObjectStore {
   StoreCapabilities capabilities() const override;
   std::string describe() const override { return options_.target.describe(); }
 
-  // ObjectStore operations (semantics in arraymorph/store.hpp).
+  // ObjectStore operations (semantics in store/store.hpp).
   Result<std::optional<ObjectInfo>> head(const std::string& key) override;
   Result<std::optional<Bytes>> get(const std::string& key,
                                    std::optional<ByteRange> range = std::nullopt) override;

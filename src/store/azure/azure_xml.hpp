@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "arraymorph/status.hpp"
-#include "arraymorph/store.hpp"
+#include "common/status.hpp"
+#include "store/store.hpp"
 
 namespace arraymorph::azure {
 

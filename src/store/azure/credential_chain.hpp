@@ -22,8 +22,8 @@
 #include <memory>
 #include <string>
 
-#include "arraymorph/config.hpp"
-#include "arraymorph/status.hpp"
+#include "common/config.hpp"
+#include "common/status.hpp"
 #include "net/transport.hpp"
 #include "store/azure/connection_string.hpp"
 #include "store/azure/token_credential.hpp"

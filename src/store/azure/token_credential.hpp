@@ -21,8 +21,8 @@
 #include <mutex>
 #include <string>
 
-#include "arraymorph/config.hpp"
-#include "arraymorph/status.hpp"
+#include "common/config.hpp"
+#include "common/status.hpp"
 #include "net/request_client.hpp"
 
 namespace arraymorph::azure {

@@ -30,8 +30,8 @@
 #include <optional>
 #include <string>
 
-#include "arraymorph/config.hpp"
-#include "arraymorph/status.hpp"
+#include "common/config.hpp"
+#include "common/status.hpp"
 #include "store/s3/sigv4_signer.hpp"
 
 namespace arraymorph::s3 {

@@ -38,9 +38,9 @@
 #include <random>
 #include <string>
 
-#include "arraymorph/config.hpp"
-#include "arraymorph/stats.hpp"
-#include "arraymorph/store.hpp"
+#include "common/config.hpp"
+#include "common/stats.hpp"
+#include "store/store.hpp"
 #include "net/request_client.hpp"
 #include "net/transport.hpp"
 #include "store/s3/s3_credentials.hpp"

@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "arraymorph/config.hpp"
-#include "arraymorph/status.hpp"
+#include "common/config.hpp"
+#include "common/status.hpp"
 
 namespace arraymorph::s3 {
 

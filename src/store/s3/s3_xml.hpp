@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 #include "net/xml.hpp"
 
 namespace arraymorph::s3 {

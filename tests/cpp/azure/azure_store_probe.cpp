@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "arraymorph/config.hpp"
-#include "arraymorph/stats.hpp"
+#include "common/config.hpp"
+#include "common/stats.hpp"
 #include "store/azure/azure_store.hpp"
 
 using namespace arraymorph;

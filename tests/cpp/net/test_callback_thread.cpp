@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "arraymorph/store.hpp"
+#include "store/store.hpp"
 #include "net/transport.hpp"
 #if ARRAYMORPH_WITH_S3
 #include "s3/s3_test_options.hpp"

@@ -16,8 +16,8 @@
 #include <iostream>
 #include <string>
 
-#include "arraymorph/config.hpp"
-#include "arraymorph/stats.hpp"
+#include "common/config.hpp"
+#include "common/stats.hpp"
 #include "store/s3/s3_store.hpp"
 #include "store/s3/sigv4_signer.hpp"
 

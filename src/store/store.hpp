@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 
 namespace arraymorph {
 
