@@ -19,7 +19,7 @@
 #include "vol/attribute_value.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/dimension_sync.hpp"
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 #include "vol/reference_values.hpp"
 #include "vol/registration.hpp"
 

@@ -1,7 +1,7 @@
 // callbacks.hpp -- the C++ implementations behind the H5VL_class_t table (connector.cpp).
 //
 // One group per VOL class, each defined in its own file (file.cpp, group.cpp, dataset.cpp,
-// dataset_io.cpp, attribute.cpp, datatype.cpp, link.cpp, object.cpp, introspect.cpp). They throw
+// dataset_io.cpp, attribute.cpp, datatype.cpp, link.cpp, object_callbacks.cpp, introspect.cpp). They throw
 // arraymorph::Error on failure; the table wraps each in Guarded<> (trampoline.hpp).
 #pragma once
 
@@ -75,7 +75,7 @@ herr_t link_specific(void* obj, const H5VL_loc_params_t* loc, H5VL_link_specific
                      void** req);
 herr_t link_optional(void* obj, const H5VL_loc_params_t* loc, H5VL_optional_args_t* args, hid_t dxpl, void** req);
 
-// object.cpp
+// object_callbacks.cpp
 void* object_open(void* obj, const H5VL_loc_params_t* loc, H5I_type_t* opened_type, hid_t dxpl, void** req);
 herr_t object_copy(void* src, const H5VL_loc_params_t* loc1, const char* src_name, void* dst,
                    const H5VL_loc_params_t* loc2, const char* dst_name, hid_t ocpypl, hid_t lcpl, hid_t dxpl,
@@ -90,7 +90,7 @@ herr_t introspect_get_conn_cls(void* obj, H5VL_get_conn_lvl_t lvl, const H5VL_cl
 herr_t introspect_get_cap_flags(const void* info, uint64_t* cap_flags);
 herr_t introspect_opt_query(void* obj, H5VL_subclass_t cls, int opt_type, uint64_t* flags);
 
-// token support (object.cpp)
+// token support (object_callbacks.cpp)
 herr_t token_cmp(void* obj, const H5O_token_t* t1, const H5O_token_t* t2, int* cmp);
 
 // connector.cpp: info (the settings string given to H5Pset_fapl_arraymorph)

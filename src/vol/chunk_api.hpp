@@ -21,7 +21,7 @@
 
 #include <hdf5.h>
 
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 
 namespace arraymorph::vol {
 

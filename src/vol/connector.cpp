@@ -9,7 +9,7 @@
 #include <mutex>
 
 #include "arraymorph/arraymorph.h"
-#include "common/connector_state.hpp"
+#include "vol/connector_state.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/connector_info.hpp"
 #include "vol/python_compat.hpp"

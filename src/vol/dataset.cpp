@@ -14,7 +14,7 @@
 #include "vol/attribute_value.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/chunk_api.hpp"
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 #include "vol/type_map.hpp"
 
 namespace arraymorph::vol {

@@ -14,7 +14,7 @@
 #include <set>
 #include <thread>
 
-#include "common/connector_state.hpp"
+#include "vol/connector_state.hpp"
 #include "io/chunk_cache.hpp"
 #include "io/chunk_io.hpp"
 #include "io/vlen_strings.hpp"
@@ -22,7 +22,7 @@
 #include "mpi/coordinated_store.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/chunk_api.hpp"
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 #include "vol/vlen_sequences.hpp"
 
 namespace arraymorph::vol {

@@ -1,7 +1,7 @@
 // datatype.cpp -- the named (committed) datatype VOL class: not supported yet; every entry point
 // fails with a clear error naming the operation.
 #include "vol/callbacks.hpp"
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 
 namespace arraymorph::vol {
 namespace {

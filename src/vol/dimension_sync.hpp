@@ -14,7 +14,7 @@
 #include <set>
 #include <string>
 
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 
 namespace arraymorph::vol {
 

@@ -8,7 +8,7 @@
 #include <atomic>
 #include <cstring>
 
-#include "common/connector_state.hpp"
+#include "vol/connector_state.hpp"
 #include "model/creation_order.hpp"
 #include "common/log.hpp"
 #include "mpi/coordinated_store.hpp"
@@ -17,7 +17,7 @@
 #include "vol/callbacks.hpp"
 #include "vol/connector_info.hpp"
 #include "vol/file_driver.hpp"
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 #include "vol/trampoline.hpp"
 #include "vol/open_files.hpp"
 

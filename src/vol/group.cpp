@@ -6,7 +6,7 @@
 #include "model/creation_order.hpp"
 #include "model/links.hpp"
 #include "vol/callbacks.hpp"
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 
 namespace arraymorph::vol {
 void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t lcpl, hid_t gcpl, hid_t, hid_t,

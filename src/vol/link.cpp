@@ -13,7 +13,7 @@
 #include "model/links.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/dimension_sync.hpp"
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 #include "vol/registration.hpp"
 
 namespace arraymorph::vol {

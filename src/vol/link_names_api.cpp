@@ -5,7 +5,7 @@
 
 #include "arraymorph/arraymorph.h"
 #include "model/links.hpp"
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 #include "vol/trampoline.hpp"
 
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/log.hpp"
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 
 namespace arraymorph::vol {
 namespace {

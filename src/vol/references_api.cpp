@@ -15,7 +15,7 @@
 #include "model/links.hpp"
 #include "model/object_ids.hpp"
 #include "vol/dimension_sync.hpp"
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 #include "vol/reference_values.hpp"
 #include "vol/trampoline.hpp"
 

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 
 namespace arraymorph::vol {
 

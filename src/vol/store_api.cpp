@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "arraymorph/arraymorph.h"
-#include "common/connector_state.hpp"
+#include "vol/connector_state.hpp"
 #include "store/store_factory.hpp"
 
 namespace arraymorph {

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <new>
 
-#include "arraymorph/status.hpp"
+#include "common/status.hpp"
 #include "vol/callbacks.hpp"
 
 namespace arraymorph::vol {

@@ -1,4 +1,4 @@
-// test_store_identity.cpp -- the store cache (common/connector_state) is keyed by StoreIdentity
+// test_store_identity.cpp -- the store cache (vol/connector_state) is keyed by StoreIdentity
 // (store/store_factory): exactly the fields a store is built from. A later configure() changing
 // any of them (CA bundle, timeouts, multipart/block sizes, backoff, ...) gets a new store instead
 // of silently reusing the stale one; a change the store does not use keeps sharing it.
@@ -7,7 +7,7 @@
 #include <functional>
 #include <vector>
 
-#include "common/connector_state.hpp"
+#include "vol/connector_state.hpp"
 #include "env_guard.hpp"
 #include "store/store_factory.hpp"
 

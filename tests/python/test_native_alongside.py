@@ -2,7 +2,7 @@
 
 HDF5 1.14's native H5Lmove/H5Ldelete walk the open group and dataset ids of every connector and
 read them as native objects; with an arraymorph group or dataset open this crashed the process
-(src/vol/objects.hpp, `native_name_guard_`)."""
+(src/vol/object_model.hpp, `native_name_guard_`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-// objects.hpp -- what the `void*` HDF5 hands back to arraymorph points at.
+// object_model.hpp -- what the `void*` HDF5 hands back to arraymorph points at.
 //
 // Every VOL object is a heap-allocated `Object` (file, group, dataset); HDF5 owns the pointer
 // between create/open and close. All objects of one open file share a `FileShared` (the store,

@@ -1,5 +1,5 @@
-// objects.cpp -- see objects.hpp.
-#include "vol/objects.hpp"
+// object_model.cpp -- see object_model.hpp.
+#include "vol/object_model.hpp"
 
 #include <algorithm>
 #include <atomic>

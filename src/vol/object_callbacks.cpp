@@ -1,4 +1,4 @@
-// object.cpp -- the object VOL class: H5Oopen, H5Oget_info, H5Iget_name, H5Ovisit, H5Ocopy, tokens.
+// object_callbacks.cpp -- the object VOL class: H5Oopen, H5Oget_info, H5Iget_name, H5Ovisit, H5Ocopy, tokens.
 //
 // Names given by path follow soft links (model/links.hpp) in every component, as HDF5 does.
 #include <H5VLconnector_passthru.h>
@@ -10,7 +10,7 @@
 #include "model/links.hpp"
 
 #include "vol/callbacks.hpp"
-#include "vol/objects.hpp"
+#include "vol/object_model.hpp"
 #include "vol/registration.hpp"
 
 namespace arraymorph::vol {

@@ -1,5 +1,5 @@
 // connector_state.cpp -- see connector_state.hpp.
-#include "common/connector_state.hpp"
+#include "vol/connector_state.hpp"
 
 #include <algorithm>
 
