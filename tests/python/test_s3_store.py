@@ -1,6 +1,6 @@
 """The S3 backend against a real SeaweedFS (SigV4 enforced) started by this module.
 
-Needs ARRAYMORPH_BUILD_DIR: a build tree holding `s3_tool` (tests/cpp/s3/s3_tool.cpp) and
+Needs ARRAYMORPH_BUILD_DIR: a build tree holding `s3_tool` (tests/cpp/store/s3/s3_tool.cpp) and
 `test_store_conformance`. Every test runs; a missing binary is a failure, not a skip.
 """
 

@@ -13,7 +13,7 @@
 #include "store/store.hpp"
 #include "net/transport.hpp"
 #if ARRAYMORPH_WITH_S3
-#include "s3/s3_test_options.hpp"
+#include "store/s3/s3_test_options.hpp"
 #include "store/s3/s3_store.hpp"
 #endif
 #if ARRAYMORPH_WITH_AZURE

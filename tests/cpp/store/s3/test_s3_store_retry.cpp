@@ -7,7 +7,7 @@
 #include <mutex>
 #include <thread>
 
-#include "s3/s3_test_options.hpp"
+#include "store/s3/s3_test_options.hpp"
 #include "store/s3/s3_store.hpp"
 
 using namespace arraymorph;

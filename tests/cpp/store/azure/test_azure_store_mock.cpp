@@ -13,7 +13,7 @@
 #include "store/azure/azure_store.hpp"
 #include "store/azure/connection_string.hpp"
 #include "net/encoding.hpp"
-#include "azure/fake_transport.hpp"
+#include "store/azure/fake_transport.hpp"
 
 using namespace arraymorph;
 using namespace arraymorph::azure;

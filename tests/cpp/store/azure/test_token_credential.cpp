@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "azure/fake_transport.hpp"
+#include "store/azure/fake_transport.hpp"
 #include "common/log.hpp"
 #include "net/encoding.hpp"
 #include "store/azure/azure_store.hpp"
