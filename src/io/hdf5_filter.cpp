@@ -1,6 +1,8 @@
 // hdf5_filter.cpp -- see hdf5_filter.hpp.
 #include "io/hdf5_filter.hpp"
 
+#include "common/hid.hpp"
+
 #include <H5PLextern.h>
 #include <dlfcn.h>
 #include <link.h>
@@ -135,14 +137,6 @@ std::string filter_label(const model::Codec& codec) {
   return "HDF5 filter " + std::to_string(cfg.value("id", -1)) + (name.empty() ? "" : " (" + name + ")");
 }
 
-struct Closer {
-  hid_t id;
-  herr_t (*close)(hid_t);
-  ~Closer() {
-    if (id >= 0) close(id);
-  }
-};
-
 }  // namespace
 
 Result<model::Codec> prepare_filter(hid_t dcpl, unsigned index, hid_t type, const std::vector<uint64_t>& chunk_dims) {
@@ -161,23 +155,23 @@ Result<model::Codec> prepare_filter(hid_t dcpl, unsigned index, hid_t type, cons
   if (!c.encoder_present) return unsupported(label + " without an encoder in this build: datasets using it cannot be written");
 
   std::vector<hsize_t> dims(chunk_dims.begin(), chunk_dims.end());
-  Closer space{H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose};
-  Closer local{H5Pcopy(dcpl), H5Pclose};
+  Hid space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+  Hid local(H5Pcopy(dcpl));
   if (c.can_apply) {
-    htri_t ok = c.can_apply(dcpl, type, space.id);
+    htri_t ok = c.can_apply(dcpl, type, space.get());
     if (ok < 0) return invalid_argument(label + " refused the dataset (its can_apply callback failed)");
     if (ok == 0 && !(flags & H5Z_FLAG_OPTIONAL))
       return invalid_argument(label + " cannot be applied to this dataset's datatype or chunk shape");
     if (ok == 0) return model::Codec{};  // optional and not applicable: HDF5 leaves it out too
   }
-  if (c.set_local && c.set_local(local.id, type, space.id) < 0)
+  if (c.set_local && c.set_local(local.get(), type, space.get()) < 0)
     return invalid_argument(label + " refused the dataset (its set_local callback failed)");
 
   // The cd_values after set_local, as native HDF5 stores them.
   std::vector<unsigned> cd(64);
   for (;;) {
     size_t n = cd.size();
-    if (H5Pget_filter_by_id2(local.id, id, &flags, &n, cd.data(), 0, nullptr, &config) < 0)
+    if (H5Pget_filter_by_id2(local.get(), id, &flags, &n, cd.data(), 0, nullptr, &config) < 0)
       return internal_error("cannot read the cd_values of " + label);
     if (n <= cd.size()) {
       cd.resize(n);

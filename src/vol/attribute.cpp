@@ -16,7 +16,7 @@
 #include <memory>
 
 #include "vol/attribute_object.hpp"
-#include "vol/attribute_value.hpp"
+#include "vol/attribute_store.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/dimension_sync.hpp"
 #include "vol/object_model.hpp"
@@ -24,11 +24,6 @@
 #include "vol/registration.hpp"
 
 namespace arraymorph::vol {
-
-AttrObject::~AttrObject() {
-  if (type >= 0) H5Tclose(type);
-  if (space >= 0) H5Sclose(space);
-}
 
 AttrObject* as_attribute(void* p) {
   auto* a = dynamic_cast<AttrObject*>(static_cast<Object*>(p));
@@ -189,11 +184,11 @@ void* attr_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hid
   EncodedValue v = encode_value(type, space, zeros.data());
 
   auto a = std::make_unique<AttrObject>(*o, path, aname);
-  a->type = H5Tcopy(type);
-  a->space = H5Scopy(space);
+  a->type.reset(H5Tcopy(type));
+  a->space.reset(H5Scopy(space));
   a->new_style_refs = attribute_references_new_style();
-  if (a->type < 0 || a->space < 0) throw Error(invalid_argument("invalid datatype or dataspace for " + where(aname, path)));
-  store_attribute(*node, aname, a->type, a->space, v);
+  if (!a->type.valid() || !a->space.valid()) throw Error(invalid_argument("invalid datatype or dataspace for " + where(aname, path)));
+  store_attribute(*node, aname, a->type.get(), a->space.get(), v);
   o->file->tree->mark_dirty(path);
   a->unflushed = true;
   return a.release();
@@ -219,8 +214,8 @@ void* attr_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t
     throw Error(e.status().with_context("opening " + where(aname, path)));
   }
   auto a = std::make_unique<AttrObject>(*o, path, aname);
-  a->type = rec.type.release();
-  a->space = rec.space.release();
+  a->type = std::move(rec.type);
+  a->space = std::move(rec.space);
   a->new_style_refs = attribute_references_new_style();
   return a.release();
 }
@@ -247,17 +242,17 @@ herr_t attr_write(void* attr, hid_t mem_type, const void* buf, hid_t, void**) {
   try {
     // Writing some members of a compound: the others keep the stored values (as in HDF5).
     std::vector<unsigned char> current;
-    const bool subset = H5Tget_class(mem_type) == H5T_COMPOUND && H5Tget_class(a->type) == H5T_COMPOUND &&
-                        H5Tequal(mem_type, a->type) <= 0 && H5Tdetect_class(a->type, H5T_VLEN) <= 0 &&
-                        H5Tdetect_class(a->type, H5T_STRING) <= 0;
+    const bool subset = H5Tget_class(mem_type) == H5T_COMPOUND && H5Tget_class(a->type.get()) == H5T_COMPOUND &&
+                        H5Tequal(mem_type, a->type.get()) <= 0 && H5Tdetect_class(a->type.get(), H5T_VLEN) <= 0 &&
+                        H5Tdetect_class(a->type.get(), H5T_STRING) <= 0;
     if (subset) {
-      current.assign(H5Tget_size(a->type) * std::max<hssize_t>(H5Sget_simple_extent_npoints(a->space), 0), 0);
-      read_into_memory(load_attribute(*node, a->name), a->type, current.data());
+      current.assign(H5Tget_size(a->type.get()) * std::max<hssize_t>(H5Sget_simple_extent_npoints(a->space.get()), 0), 0);
+      read_into_memory(load_attribute(*node, a->name), a->type.get(), current.data());
     }
     RefCodec refs(*a);
     EncodedValue v =
-        encode_from_memory(a->type, a->space, mem_type, buf, subset ? current.data() : nullptr, refs.get());
-    store_attribute(*node, a->name, a->type, a->space, v);
+        encode_from_memory(a->type.get(), a->space.get(), mem_type, buf, subset ? current.data() : nullptr, refs.get());
+    store_attribute(*node, a->name, a->type.get(), a->space.get(), v);
   } catch (const Error& e) {
     throw Error(e.status().with_context("writing " + where(a->name, a->path)));
   }
@@ -276,18 +271,18 @@ herr_t attr_get(void* obj, H5VL_attr_get_args_t* args, hid_t, void**) {
     }
     case H5VL_ATTR_GET_SPACE: {
       AttrObject* a = as_attribute(obj);
-      args->args.get_space.space_id = H5Scopy(a->space);
+      args->args.get_space.space_id = H5Scopy(a->space.get());
       return args->args.get_space.space_id < 0 ? -1 : 0;
     }
     case H5VL_ATTR_GET_TYPE: {
       AttrObject* a = as_attribute(obj);
       // The stored type in the reference view the id was opened in (arraymorph_set_attribute_reference_style).
-      args->args.get_type.type_id = with_reference_style(a->type, a->new_style_refs);
+      args->args.get_type.type_id = with_reference_style(a->type.get(), a->new_style_refs);
       return 0;
     }
     case H5VL_ATTR_GET_STORAGE_SIZE: {
       AttrObject* a = as_attribute(obj);
-      *args->args.get_storage_size.data_size = space_elements(a->space) * H5Tget_size(a->type);
+      *args->args.get_storage_size.data_size = space_elements(a->space.get()) * H5Tget_size(a->type.get());
       return 0;
     }
     case H5VL_ATTR_GET_NAME: {

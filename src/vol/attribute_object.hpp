@@ -20,8 +20,8 @@ namespace arraymorph::vol {
 
 struct AttrObject : Object {
   std::string name;                 // attribute name
-  hid_t type = H5I_INVALID_HID;     // stored HDF5 datatype (owned)
-  hid_t space = H5I_INVALID_HID;    // dataspace (owned)
+  Hid type;                         // stored HDF5 datatype
+  Hid space;                        // dataspace
   bool unflushed = false;           // created but its zarr.json not yet written (write/close do)
   // The attribute reference view (vol/reference_values.hpp) when this id was opened or created:
   // H5Aget_type reports references in it for the id's whole life, so a caller that opened it
@@ -29,7 +29,6 @@ struct AttrObject : Object {
   bool new_style_refs = true;
   AttrObject(const Object& via, std::string owner_path, std::string attr_name)
       : Object(Kind::kGroup, via, std::move(owner_path)), name(std::move(attr_name)) {}
-  ~AttrObject() override;
 };
 
 // The attribute object behind `p`; throws InvalidArgument when p is not an attribute.

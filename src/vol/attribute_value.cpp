@@ -1,257 +1,20 @@
-// attribute_value.cpp -- see attribute_value.hpp.
+// attribute_value.cpp -- see attribute_value.hpp: the JSON encoder and decoder of attribute
+// values, attribute dataspace shapes and the natural mapping of plain JSON.
 #include "vol/attribute_value.hpp"
-#include "vol/type_map.hpp"
-#include "vol/reference_values.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 
 #include "common/status.hpp"
+#include "vol/reference_values.hpp"
+#include "vol/scalar_codec.hpp"
+#include "vol/type_map.hpp"
+#include "vol/type_walker.hpp"
+#include "vol/utf8.hpp"
 
 namespace arraymorph::vol {
-
-void Hid::reset() {
-  if (id_ < 0) return;
-  const H5I_type_t t = H5Iget_type(id_);
-  if (t == H5I_DATATYPE) H5Tclose(id_);
-  else if (t == H5I_DATASPACE) H5Sclose(id_);
-  else if (t == H5I_GENPROP_LST) H5Pclose(id_);
-  id_ = H5I_INVALID_HID;
-}
-
 namespace {
-
-constexpr const char* kMetaKey = "attributes";
-constexpr const char* kOrderKey = "attribute_order";
-
-// ------------------------------------------------------------------------- type description
-// A parsed HDF5 type, so encoding/decoding elements does not call H5T* per element.
-struct TNode {
-  enum K { kInt, kFloat, kBool, kEnum, kComplex, kCompound, kArray, kFixedStr, kVlenStr, kVlenSeq, kRef, kRaw };
-  K k = kRaw;
-  size_t size = 0;
-  bool big_endian = false;
-  bool is_signed = false;
-  H5T_str_t pad = H5T_STR_NULLTERM;
-  std::vector<std::string> names;  // compound members
-  std::vector<size_t> offsets;     // compound members
-  std::vector<TNode> kids;         // members; base of enum/array/vlen/complex
-  std::vector<hsize_t> dims;       // array type dims
-  bool raw_inside = false;         // some part cannot be expressed in JSON
-  bool pointers = false;           // some part is variable-length (pointers in memory)
-  RefKind ref = RefKind::kNone;    // kRef: object, region or new-style reference (vol/reference_values.hpp)
-};
-
-
-std::string member_name(hid_t type, unsigned i) {
-  char* n = H5Tget_member_name(type, i);
-  std::string s = n ? n : "";
-  if (n) H5free_memory(n);
-  return s;
-}
-
-TNode analyze(hid_t type) {
-  TNode t;
-  const H5T_class_t cls = H5Tget_class(type);
-  t.size = H5Tget_size(type);
-  if (cls == H5T_NO_CLASS || t.size == 0) throw Error(invalid_argument("invalid attribute datatype"));
-  auto adopt = [&t](TNode&& kid) {
-    t.raw_inside = t.raw_inside || kid.raw_inside;
-    t.pointers = t.pointers || kid.pointers;
-    t.kids.push_back(std::move(kid));
-  };
-  switch (cls) {
-    case H5T_INTEGER:
-      if ((t.size == 1 || t.size == 2 || t.size == 4 || t.size == 8) && H5Tget_precision(type) == 8 * t.size &&
-          H5Tget_offset(type) == 0) {
-        t.k = TNode::kInt;
-        t.big_endian = H5Tget_order(type) == H5T_ORDER_BE;
-        t.is_signed = H5Tget_sign(type) != H5T_SGN_NONE;
-      }
-      break;
-    case H5T_FLOAT:
-      if (float_layout_is_ieee(type, t.size)) {
-        t.k = TNode::kFloat;
-        t.big_endian = H5Tget_order(type) == H5T_ORDER_BE;
-      }
-      break;
-    case H5T_STRING:
-      if (H5Tis_variable_str(type) > 0) {
-        t.k = TNode::kVlenStr;
-        t.pointers = true;
-      } else {
-        t.k = TNode::kFixedStr;
-        t.pad = H5Tget_strpad(type);
-      }
-      break;
-    case H5T_ENUM: {
-      Hid base(H5Tget_super(type));
-      TNode b = analyze(base.get());
-      if (b.k != TNode::kInt) break;
-      bool is_bool = t.size == 1 && H5Tget_nmembers(type) == 2;
-      for (unsigned i = 0; i < 2 && is_bool; ++i) {
-        signed char v = -1;
-        H5Tget_member_value(type, i, &v);
-        const std::string n = member_name(type, i);
-        is_bool = (n == "FALSE" && v == 0) || (n == "TRUE" && v == 1);
-      }
-      t.k = is_bool ? TNode::kBool : TNode::kEnum;
-      adopt(std::move(b));
-      break;
-    }
-    case H5T_COMPOUND: {
-      const int n = H5Tget_nmembers(type);
-      std::vector<TNode> members;
-      for (int i = 0; i < n; ++i) {
-        Hid mt(H5Tget_member_type(type, static_cast<unsigned>(i)));
-        t.names.push_back(member_name(type, static_cast<unsigned>(i)));
-        t.offsets.push_back(H5Tget_member_offset(type, static_cast<unsigned>(i)));
-        members.push_back(analyze(mt.get()));
-      }
-      const bool complex = n == 2 && t.names[0] == "r" && t.names[1] == "i" && members[0].k == TNode::kFloat &&
-                           members[1].k == TNode::kFloat && members[0].size == members[1].size &&
-                           members[0].big_endian == members[1].big_endian && t.offsets[0] == 0 &&
-                           t.offsets[1] == members[0].size && t.size == 2 * members[0].size;
-      t.k = complex ? TNode::kComplex : TNode::kCompound;
-      for (auto& m : members) adopt(std::move(m));
-      break;
-    }
-    case H5T_ARRAY: {
-      const int nd = H5Tget_array_ndims(type);
-      t.dims.resize(static_cast<size_t>(std::max(nd, 0)));
-      H5Tget_array_dims2(type, t.dims.data());
-      Hid base(H5Tget_super(type));
-      t.k = TNode::kArray;
-      adopt(analyze(base.get()));
-      break;
-    }
-    case H5T_VLEN: {
-      Hid base(H5Tget_super(type));
-      t.k = TNode::kVlenSeq;
-      adopt(analyze(base.get()));
-      t.pointers = true;
-      break;
-    }
-    case H5T_REFERENCE:
-      t.ref = reference_kind(type);  // new-style ones need a NewRefCodec (memory buffers only)
-      t.k = TNode::kRef;
-      break;
-    default:  // opaque, bitfield, time
-      break;
-  }
-  if (t.k == TNode::kRaw) t.raw_inside = true;
-  return t;
-}
-
-// ------------------------------------------------------------------------- scalars
-uint64_t load_uint(const unsigned char* p, size_t n, bool be) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[be ? n - 1 - i : i]) << (8 * i);
-  return v;
-}
-
-void store_uint(unsigned char* p, size_t n, bool be, uint64_t v) {
-  for (size_t i = 0; i < n; ++i) p[be ? n - 1 - i : i] = static_cast<unsigned char>(v >> (8 * i));
-}
-
-double half_to_double(uint16_t h) {
-  const int sign = h >> 15, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  double v;
-  if (exp == 0) v = std::ldexp(static_cast<double>(mant), -24);
-  else if (exp == 31) v = mant ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
-  else v = std::ldexp(1.0 + mant / 1024.0, exp - 15);
-  return sign ? -v : v;
-}
-
-uint16_t double_to_half(double d) {
-  const uint16_t sign = std::signbit(d) ? 0x8000 : 0;
-  if (std::isnan(d)) return sign | 0x7e00;
-  const double a = std::fabs(d);
-  if (a >= 65520.0) return sign | 0x7c00;  // rounds to infinity
-  if (a < 0x1p-14) return sign | static_cast<uint16_t>(std::nearbyint(a * 0x1p24));  // subnormal
-  int e = 0;
-  std::frexp(a, &e);
-  const int E = e - 1;
-  uint32_t mant = static_cast<uint32_t>(std::nearbyint((std::ldexp(a, -E) - 1.0) * 1024.0));
-  uint32_t exp = static_cast<uint32_t>(E + 15);
-  if (mant == 1024) {
-    mant = 0;
-    ++exp;
-  }
-  if (exp >= 31) return sign | 0x7c00;
-  return static_cast<uint16_t>(sign | (exp << 10) | mant);
-}
-
-double load_float(const unsigned char* p, size_t n, bool be) {
-  const uint64_t bits = load_uint(p, n, be);
-  if (n == 2) return half_to_double(static_cast<uint16_t>(bits));
-  if (n == 4) {
-    uint32_t b = static_cast<uint32_t>(bits);
-    float f;
-    std::memcpy(&f, &b, 4);
-    return f;
-  }
-  double d;
-  std::memcpy(&d, &bits, 8);
-  return d;
-}
-
-void store_float(unsigned char* p, size_t n, bool be, double d) {
-  uint64_t bits = 0;
-  if (n == 2) {
-    bits = double_to_half(d);
-  } else if (n == 4) {
-    float f = static_cast<float>(d);
-    uint32_t b;
-    std::memcpy(&b, &f, 4);
-    bits = b;
-  } else {
-    std::memcpy(&bits, &d, 8);
-  }
-  store_uint(p, n, be, bits);
-}
-
-// A float as JSON: non-finite values as Zarr spells them; float16/32 with the shortest decimal
-// that reads back to the same value, so Zarr readers see 0.1 rather than 0.10000000149011612.
-json float_json(double d, size_t size) {
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-  if (size == 8) return d;
-  char buf[40];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, d);
-    const double c = std::strtod(buf, nullptr);
-    const bool same = size == 4 ? static_cast<float>(c) == static_cast<float>(d)
-                                : double_to_half(c) == double_to_half(d);
-    if (same) return c;
-  }
-  return d;
-}
-
-bool valid_utf8(const char* s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (len == 0 || i + len > n) return false;
-    if (len == 2 && c < 0xc2) return false;  // overlong
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    if (len == 3) {
-      const unsigned cp = ((c & 0x0f) << 12) | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f);
-      if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    } else if (len == 4) {
-      const unsigned cp = ((c & 0x07) << 18) | ((s[i + 1] & 0x3f) << 12) | ((s[i + 2] & 0x3f) << 6) | (s[i + 3] & 0x3f);
-      if (cp < 0x10000 || cp > 0x10ffff) return false;
-    }
-    i += len;
-  }
-  return true;
-}
 
 hsize_t product(const std::vector<hsize_t>& dims) {
   hsize_t n = 1;
@@ -289,6 +52,7 @@ bool flatten(const json& j, const std::vector<hsize_t>& dims, size_t level, std:
   if (text.size() > 60) text = text.substr(0, 57) + "...";
   throw Error(invalid_argument("attribute value " + text + " is not " + expected));
 }
+
 
 // ------------------------------------------------------------------------- element encoder
 [[noreturn]] void no_codec() {
@@ -529,43 +293,7 @@ struct Decoder {
   }
 };
 
-// ------------------------------------------------------------------------- dataspaces
-struct Shape {
-  bool null = false;
-  std::vector<hsize_t> dims;  // empty: scalar
-};
 
-Shape shape_of(hid_t space) {
-  Shape s;
-  const H5S_class_t cls = H5Sget_simple_extent_type(space);
-  if (cls == H5S_NULL) {
-    s.null = true;
-    return s;
-  }
-  if (cls == H5S_SIMPLE) {
-    const int nd = H5Sget_simple_extent_ndims(space);
-    s.dims.resize(static_cast<size_t>(std::max(nd, 0)));
-    if (nd > 0) H5Sget_simple_extent_dims(space, s.dims.data(), nullptr);
-  } else if (cls != H5S_SCALAR) {
-    throw Error(invalid_argument("invalid attribute dataspace"));
-  }
-  return s;
-}
-
-hid_t make_space(const Shape& s) {
-  if (s.null) return H5Screate(H5S_NULL);
-  if (s.dims.empty()) return H5Screate(H5S_SCALAR);
-  return H5Screate_simple(static_cast<int>(s.dims.size()), s.dims.data(), nullptr);
-}
-
-bool same_shape(hid_t a, hid_t b) {
-  const Shape x = shape_of(a), y = shape_of(b);
-  const bool scalar_x = !x.null && H5Sget_simple_extent_type(a) == H5S_SCALAR;
-  const bool scalar_y = !y.null && H5Sget_simple_extent_type(b) == H5S_SCALAR;
-  return x.null == y.null && scalar_x == scalar_y && x.dims == y.dims;
-}
-
-// ------------------------------------------------------------------------- natural mapping
 hid_t vlen_utf8() {
   hid_t t = H5Tcopy(H5T_C_S1);
   H5Tset_size(t, H5T_VARIABLE);
@@ -581,13 +309,41 @@ hid_t h5py_bool() {
   return t;
 }
 
-struct Natural {
-  Hid type;
-  Hid space;
-  json value;
-  bool text = false;  // value is the JSON text of a structure
-};
+}  // namespace
 
+// ------------------------------------------------------------------------- dataspaces
+AttrShape shape_of(hid_t space) {
+  AttrShape s;
+  const H5S_class_t cls = H5Sget_simple_extent_type(space);
+  if (cls == H5S_NULL) {
+    s.null = true;
+    return s;
+  }
+  if (cls == H5S_SIMPLE) {
+    const int nd = H5Sget_simple_extent_ndims(space);
+    s.dims.resize(static_cast<size_t>(std::max(nd, 0)));
+    if (nd > 0) H5Sget_simple_extent_dims(space, s.dims.data(), nullptr);
+  } else if (cls != H5S_SCALAR) {
+    throw Error(invalid_argument("invalid attribute dataspace"));
+  }
+  return s;
+}
+
+hid_t make_space(const AttrShape& s) {
+  if (s.null) return H5Screate(H5S_NULL);
+  if (s.dims.empty()) return H5Screate(H5S_SCALAR);
+  return H5Screate_simple(static_cast<int>(s.dims.size()), s.dims.data(), nullptr);
+}
+
+bool same_shape(hid_t a, hid_t b) {
+  const AttrShape x = shape_of(a), y = shape_of(b);
+  const bool scalar_x = !x.null && H5Sget_simple_extent_type(a) == H5S_SCALAR;
+  const bool scalar_y = !y.null && H5Sget_simple_extent_type(b) == H5S_SCALAR;
+  return x.null == y.null && scalar_x == scalar_y && x.dims == y.dims;
+}
+
+
+// ------------------------------------------------------------------------- natural mapping
 Natural natural_of(const json& v) {
   Natural n;
   auto as_text = [&]() {
@@ -606,7 +362,7 @@ Natural natural_of(const json& v) {
     return n;
   }
   // Leaves and shape: follow the first element down, then check everything fits that shape.
-  Shape shape;
+  AttrShape shape;
   const json* cur = &v;
   while (cur->is_array()) {
     shape.dims.push_back(cur->size());
@@ -643,42 +399,6 @@ Natural natural_of(const json& v) {
   return n;
 }
 
-const char* encoding_name(ValueEncoding e) {
-  switch (e) {
-    case ValueEncoding::kRaw: return "base64";
-    case ValueEncoding::kStringsBase64: return "base64-strings";
-    default: return "json";
-  }
-}
-
-ValueEncoding encoding_from(const std::string& s) {
-  if (s == "base64") return ValueEncoding::kRaw;
-  if (s == "base64-strings") return ValueEncoding::kStringsBase64;
-  if (s.empty() || s == "json") return ValueEncoding::kJson;
-  throw Error(io_error("unknown attribute encoding '" + s + "'"));
-}
-
-std::string encode_type(hid_t type) {
-  size_t n = 0;
-  if (H5Tencode(type, nullptr, &n) < 0) throw Error(io_error("cannot serialise the attribute's HDF5 datatype"));
-  std::vector<unsigned char> buf(n);
-  if (H5Tencode(type, buf.data(), &n) < 0) throw Error(io_error("cannot serialise the attribute's HDF5 datatype"));
-  return model::base64_encode(buf.data(), n);
-}
-
-// Decodes into a scratch buffer (and frees it) to check that `value` fits (type, space).
-void validate(const json& value, ValueEncoding enc, hid_t type, hid_t space) {
-  std::vector<unsigned char> buf(std::max<size_t>(1, space_elements(space) * H5Tget_size(type)));
-  decode_value(value, enc, type, space, buf.data());
-  if (analyze(type).pointers) H5Treclaim(type, space, H5P_DEFAULT, buf.data());
-}
-
-json& meta_of(model::Node& node) {
-  if (!node.hdf5.is_object()) node.hdf5 = json::object();
-  return node.hdf5;
-}
-
-}  // namespace
 
 // ------------------------------------------------------------------------- public API
 hsize_t space_elements(hid_t space) {
@@ -697,7 +417,7 @@ void check_attribute_type(hid_t type) {
 
 EncodedValue encode_value(hid_t type, hid_t space, const void* buf, const NewRefCodec* refs) {
   const TNode t = analyze(type);
-  const Shape shape = shape_of(space);
+  const AttrShape shape = shape_of(space);
   EncodedValue out;
   if (shape.null) {
     out.value = nullptr;
@@ -727,7 +447,7 @@ EncodedValue encode_value(hid_t type, hid_t space, const void* buf, const NewRef
 void decode_value(const json& value, ValueEncoding encoding, hid_t type, hid_t space, void* buf,
                   const NewRefCodec* refs) {
   const TNode t = analyze(type);
-  const Shape shape = shape_of(space);
+  const AttrShape shape = shape_of(space);
   if (shape.null) return;
   const hsize_t n = product(shape.dims);
   auto* p = static_cast<unsigned char*>(buf);
@@ -754,6 +474,12 @@ void decode_value(const json& value, ValueEncoding encoding, hid_t type, hid_t s
     if (t.pointers) H5Treclaim(type, space, H5P_DEFAULT, buf);
     throw;
   }
+}
+
+void validate(const json& value, ValueEncoding enc, hid_t type, hid_t space) {
+  std::vector<unsigned char> buf(std::max<size_t>(1, space_elements(space) * H5Tget_size(type)));
+  decode_value(value, enc, type, space, buf.data());
+  if (analyze(type).pointers) H5Treclaim(type, space, H5P_DEFAULT, buf.data());
 }
 
 EncodedValue encode_from_memory(hid_t file_type, hid_t space, hid_t mem_type, const void* buf,
@@ -810,151 +536,5 @@ void read_into_memory(const AttrRecord& rec, hid_t mem_type, void* buf, const Ne
   std::memcpy(buf, tmp.data(), n * msize);
 }
 
-bool has_attribute(const model::Node& node, const std::string& name) {
-  return node.attributes.is_object() && node.attributes.contains(name);
-}
-
-AttrRecord load_attribute(const model::Node& node, const std::string& name) {
-  if (!has_attribute(node, name)) throw Error(not_found("attribute '" + name + "' does not exist"));
-  const json& value = node.attributes[name];
-  AttrRecord rec;
-  const json* meta = nullptr;
-  if (node.hdf5.is_object() && node.hdf5.contains(kMetaKey) && node.hdf5[kMetaKey].is_object()) {
-    auto it = node.hdf5[kMetaKey].find(name);
-    if (it != node.hdf5[kMetaKey].end() && it->is_object()) meta = &*it;
-  }
-  if (meta) {
-    // The _hdf5 entry may be stale (a Zarr tool rewrote the value): use it only if the value fits.
-    try {
-      auto bytes = model::base64_decode(meta->value("datatype", ""));
-      if (!bytes.ok() || bytes.value().empty()) throw Error(io_error("bad datatype"));
-      Hid type(decode_type(bytes.value()));
-      if (type.get() < 0) throw Error(io_error("bad datatype"));
-      Shape shape;
-      const json& sh = meta->contains("shape") ? (*meta)["shape"] : json::array();
-      if (sh.is_null()) shape.null = true;
-      else shape.dims = sh.get<std::vector<hsize_t>>();
-      Hid space(make_space(shape));
-      const ValueEncoding enc = encoding_from(meta->value("encoding", ""));
-      validate(value, enc, type.get(), space.get());
-      rec.type = std::move(type);
-      rec.space = std::move(space);
-      rec.value = value;
-      rec.encoding = enc;
-      return rec;
-    } catch (const Error& e) {
-      if (e.status().code() == Code::kUnsupported) throw;
-    } catch (const json::exception&) {
-    }
-    H5Eclear2(H5E_DEFAULT);
-  }
-  Natural nat = natural_of(value);
-  rec.type = std::move(nat.type);
-  rec.space = std::move(nat.space);
-  rec.value = std::move(nat.value);
-  return rec;
-}
-
-void store_attribute(model::Node& node, const std::string& name, hid_t type, hid_t space, const EncodedValue& v) {
-  if (!node.attributes.is_object()) node.attributes = json::object();
-  node.attributes[name] = v.value;
-  json& h = meta_of(node);
-  bool need_meta = v.encoding != ValueEncoding::kJson;
-  if (!need_meta) {
-    Natural nat = natural_of(v.value);
-    // H5Tequal ignores some details (the character set of variable-length strings): compare the
-    // encoded descriptions as well.
-    need_meta = nat.text || H5Tequal(nat.type.get(), type) <= 0 || encode_type(nat.type.get()) != encode_type(type) ||
-                !same_shape(nat.space.get(), space);
-  }
-  if (need_meta) {
-    const Shape shape = shape_of(space);
-    json m = {{"datatype", encode_type(type)}, {"shape", shape.null ? json(nullptr) : json(shape.dims)}};
-    if (v.encoding != ValueEncoding::kJson) m["encoding"] = encoding_name(v.encoding);
-    if (!h.contains(kMetaKey) || !h[kMetaKey].is_object()) h[kMetaKey] = json::object();
-    h[kMetaKey][name] = std::move(m);
-  } else if (h.contains(kMetaKey) && h[kMetaKey].is_object()) {
-    h[kMetaKey].erase(name);
-    if (h[kMetaKey].empty()) h.erase(kMetaKey);
-  }
-  if (!h.contains(kOrderKey) || !h[kOrderKey].is_array()) h[kOrderKey] = json::array();
-  bool listed = false;
-  for (const auto& n : h[kOrderKey]) listed = listed || (n.is_string() && n.get<std::string>() == name);
-  if (!listed) h[kOrderKey].push_back(name);
-}
-
-void erase_attribute(model::Node& node, const std::string& name) {
-  if (node.attributes.is_object()) node.attributes.erase(name);
-  json& h = meta_of(node);
-  if (h.contains(kMetaKey) && h[kMetaKey].is_object()) {
-    h[kMetaKey].erase(name);
-    if (h[kMetaKey].empty()) h.erase(kMetaKey);
-  }
-  if (h.contains(kOrderKey) && h[kOrderKey].is_array()) {
-    json kept = json::array();
-    for (const auto& n : h[kOrderKey])
-      if (!(n.is_string() && n.get<std::string>() == name)) kept.push_back(n);
-    h[kOrderKey] = std::move(kept);
-  }
-}
-
-void rename_attribute(model::Node& node, const std::string& from, const std::string& to) {
-  if (!node.attributes.is_object()) node.attributes = json::object();
-  json value = node.attributes[from];
-  node.attributes.erase(from);
-  node.attributes[to] = std::move(value);
-  json& h = meta_of(node);
-  if (h.contains(kMetaKey) && h[kMetaKey].is_object() && h[kMetaKey].contains(from)) {
-    json m = h[kMetaKey][from];
-    h[kMetaKey].erase(from);
-    h[kMetaKey][to] = std::move(m);
-  }
-  if (h.contains(kOrderKey) && h[kOrderKey].is_array())
-    for (auto& n : h[kOrderKey])
-      if (n.is_string() && n.get<std::string>() == from) n = to;
-}
-
-std::vector<std::string> attribute_names(const model::Node& node, H5_index_t index, H5_iter_order_t order) {
-  std::vector<std::string> names;
-  if (!node.attributes.is_object()) return names;
-  if (index == H5_INDEX_CRT_ORDER) {
-    // Recorded creation order first; attributes written by other tools follow in name order.
-    if (node.hdf5.is_object() && node.hdf5.contains(kOrderKey) && node.hdf5[kOrderKey].is_array())
-      for (const auto& n : node.hdf5[kOrderKey])
-        if (n.is_string() && node.attributes.contains(n.get<std::string>()) &&
-            std::find(names.begin(), names.end(), n.get<std::string>()) == names.end())
-          names.push_back(n.get<std::string>());
-    for (auto it = node.attributes.begin(); it != node.attributes.end(); ++it)
-      if (std::find(names.begin(), names.end(), it.key()) == names.end()) names.push_back(it.key());
-  } else if (index == H5_INDEX_NAME) {
-    for (auto it = node.attributes.begin(); it != node.attributes.end(); ++it) names.push_back(it.key());
-    std::sort(names.begin(), names.end());  // byte order, as HDF5's name index
-  } else {
-    throw Error(invalid_argument("unknown attribute index type"));
-  }
-  if (order == H5_ITER_DEC) std::reverse(names.begin(), names.end());
-  return names;
-}
-
-uint32_t attribute_creation_index(const model::Node& node, const std::string& name) {
-  const auto names = attribute_names(node, H5_INDEX_CRT_ORDER, H5_ITER_INC);
-  auto it = std::find(names.begin(), names.end(), name);
-  return static_cast<uint32_t>(it - names.begin());
-}
-
-void record_attr_creation_order(hid_t ocpl, model::Node& node) {
-  unsigned flags = 0;
-  if (ocpl < 0 || ocpl == H5P_DEFAULT || H5Pget_attr_creation_order(ocpl, &flags) < 0) flags = 0;
-  json& h = meta_of(node);
-  if (flags) h["attr_creation_order"] = flags;
-  else h.erase("attr_creation_order");
-}
-
-void apply_attr_creation_order(const model::Node& node, hid_t ocpl) {
-  unsigned flags = 0;
-  if (node.hdf5.is_object() && node.hdf5.contains("attr_creation_order") && node.hdf5["attr_creation_order"].is_number_unsigned())
-    flags = node.hdf5["attr_creation_order"].get<unsigned>() & (H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
-  if (flags && ocpl >= 0) H5Pset_attr_creation_order(ocpl, flags);
-}
 
 }  // namespace arraymorph::vol

@@ -1,4 +1,5 @@
-// attribute_value.hpp -- HDF5 attribute values <-> the JSON stored in a node's zarr.json.
+// attribute_value.hpp -- HDF5 attribute values <-> the JSON stored in a node's zarr.json (the
+// encoder/decoder; attribute_store.hpp keeps them in a node).
 //
 // Format (docs/format.md, "Attributes"): the value of attribute <name> is the plain JSON value
 // `attributes.<name>` that any Zarr reader sees:
@@ -34,35 +35,12 @@
 #include <utility>
 #include <vector>
 
+#include "common/hid.hpp"
 #include "model/zarr_metadata.hpp"
 
 namespace arraymorph::vol {
 
 using model::json;
-
-// An owned HDF5 id (datatype or dataspace), closed on destruction.
-class Hid {
- public:
-  Hid() = default;
-  explicit Hid(hid_t id) : id_(id) {}
-  Hid(const Hid&) = delete;
-  Hid& operator=(const Hid&) = delete;
-  Hid(Hid&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)) {}
-  Hid& operator=(Hid&& o) noexcept {
-    if (this != &o) {
-      reset();
-      id_ = std::exchange(o.id_, H5I_INVALID_HID);
-    }
-    return *this;
-  }
-  ~Hid() { reset(); }
-  hid_t get() const { return id_; }
-  hid_t release() { return std::exchange(id_, H5I_INVALID_HID); }
-  void reset();
-
- private:
-  hid_t id_ = H5I_INVALID_HID;
-};
 
 // How a value is kept in JSON (the "encoding" of the _hdf5 entry).
 enum class ValueEncoding { kJson, kRaw, kStringsBase64 };
@@ -104,6 +82,10 @@ EncodedValue encode_value(hid_t type, hid_t space, const void* buf, const NewRef
 void decode_value(const json& value, ValueEncoding encoding, hid_t type, hid_t space, void* buf,
                   const NewRefCodec* refs = nullptr);
 
+// Decodes `value` into a scratch buffer (and frees it): throws InvalidArgument when it does not
+// fit (type, space).
+void validate(const json& value, ValueEncoding enc, hid_t type, hid_t space);
+
 // H5Awrite: `buf` in `mem_type` -> the value of an attribute of (file_type, space).
 // `background`: the attribute's current value in the file type, so members of a compound that
 // the memory type lacks keep their values (H5Awrite of a member subset); null for zeros.
@@ -116,28 +98,23 @@ EncodedValue encode_from_memory(hid_t file_type, hid_t space, hid_t mem_type, co
 // A memory type holding new-style references is filled through `refs`.
 void read_into_memory(const AttrRecord& rec, hid_t mem_type, void* buf, const NewRefCodec* refs = nullptr);
 
-// ---- a node's attributes (node.attributes / node.hdf5["attributes"|"attribute_order"])
-bool has_attribute(const model::Node& node, const std::string& name);
-// The stored record of attribute `name`; NotFound naming it when absent.
-AttrRecord load_attribute(const model::Node& node, const std::string& name);
-// Sets value (+ `_hdf5` entry when JSON alone is not exact); appends new names to the creation
-// order.
-void store_attribute(model::Node& node, const std::string& name, hid_t type, hid_t space, const EncodedValue& v);
-void erase_attribute(model::Node& node, const std::string& name);
-void rename_attribute(model::Node& node, const std::string& from, const std::string& to);
-// Attribute names in HDF5 index order: H5_INDEX_NAME (byte order) or H5_INDEX_CRT_ORDER.
-std::vector<std::string> attribute_names(const model::Node& node, H5_index_t index, H5_iter_order_t order);
-// Creation-order index of `name` (position in the creation order).
-uint32_t attribute_creation_index(const model::Node& node, const std::string& name);
+// ---- dataspaces of attributes
+struct AttrShape {
+  bool null = false;          // H5S_NULL
+  std::vector<hsize_t> dims;  // empty: scalar
+};
+// Throws InvalidArgument for anything but a null, scalar or simple dataspace.
+AttrShape shape_of(hid_t space);
+hid_t make_space(const AttrShape& s);  // caller owns the id
+bool same_shape(hid_t a, hid_t b);
 
-// Attribute creation-order flags (H5Pset_attr_creation_order: H5P_CRT_ORDER_TRACKED |
-// H5P_CRT_ORDER_INDEXED) of an object creation property list (gcpl, dcpl or fcpl), kept in
-// node.hdf5["attr_creation_order"]. h5py's `track_order=True` sets them and h5py iterates
-// attributes by creation order only when the object's create plist reports them, so:
-// group/dataset/file create call record_..., H5Gget_create_plist/H5Dget_create_plist/
-// H5Fget_create_plist call apply_... (arraymorph tracks creation order for every attribute
-// anyway; the flags only choose h5py's default iteration order).
-void record_attr_creation_order(hid_t ocpl, model::Node& node);
-void apply_attr_creation_order(const model::Node& node, hid_t ocpl);
+// ---- natural mapping (header comment): the type and dataspace plain JSON `v` reads as.
+struct Natural {
+  Hid type;
+  Hid space;
+  json value;
+  bool text = false;  // value is the JSON text of a structure
+};
+Natural natural_of(const json& v);
 
 }  // namespace arraymorph::vol

@@ -11,7 +11,7 @@
 #include "model/chunk_key.hpp"
 #include "model/links.hpp"
 #include "store/memory_store.hpp"
-#include "vol/attribute_value.hpp"
+#include "vol/attribute_store.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/chunk_api.hpp"
 #include "vol/object_model.hpp"
@@ -154,14 +154,14 @@ herr_t dataset_get(void* obj, H5VL_dataset_get_args_t* args, hid_t, void**) {
   DatasetObject* d = as_dataset(obj);
   switch (args->op_type) {
     case H5VL_DATASET_GET_DAPL:
-      args->args.get_dapl.dapl_id = H5Pcopy(d->dapl);
+      args->args.get_dapl.dapl_id = H5Pcopy(d->dapl.get());
       return 0;
     case H5VL_DATASET_GET_DCPL:
-      args->args.get_dcpl.dcpl_id = H5Pcopy(d->dcpl);
+      args->args.get_dcpl.dcpl_id = H5Pcopy(d->dcpl.get());
       return 0;
     case H5VL_DATASET_GET_SPACE:
       refresh_space(*d);
-      args->args.get_space.space_id = H5Scopy(d->space);
+      args->args.get_space.space_id = H5Scopy(d->space.get());
       return 0;
     case H5VL_DATASET_GET_SPACE_STATUS:
       *args->args.get_space_status.status = space_status(*d);
@@ -175,7 +175,7 @@ herr_t dataset_get(void* obj, H5VL_dataset_get_args_t* args, hid_t, void**) {
       return 0;
     }
     case H5VL_DATASET_GET_TYPE:
-      args->args.get_type.type_id = H5Tcopy(d->type);
+      args->args.get_type.type_id = H5Tcopy(d->type.get());
       return 0;
   }
   throw Error(unsupported("dataset get operation " + std::to_string(args->op_type)));
@@ -198,12 +198,11 @@ herr_t dataset_specific(void* obj, H5VL_dataset_specific_args_t* args, hid_t, vo
       std::vector<uint64_t> old = meta.shape;
       meta.shape = want;
       std::vector<hsize_t> dims(want.begin(), want.end());
-      H5Sclose(d->space);
       std::vector<hsize_t> maxd(dims);
       if (meta.max_shape)
         for (size_t i = 0; i < rank; ++i)
           maxd[i] = (*meta.max_shape)[i] < 0 ? H5S_UNLIMITED : static_cast<hsize_t>((*meta.max_shape)[i]);
-      d->space = H5Screate_simple(static_cast<int>(rank), dims.data(), maxd.data());
+      d->space.reset(H5Screate_simple(static_cast<int>(rank), dims.data(), maxd.data()));
       bool shrank = false;
       for (size_t i = 0; i < rank; ++i) shrank = shrank || want[i] < old[i];
       // Cached chunks may hold data outside the new extent (HDF5 forgets it on shrink).

@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "common/hid.hpp"
 #include "vol/connector_state.hpp"
 #include "io/chunk_cache.hpp"
 #include "io/chunk_io.hpp"
@@ -28,38 +29,30 @@
 namespace arraymorph::vol {
 namespace {
 
-// Owns a dataspace id we created.
-struct SpaceHolder {
-  hid_t id = H5I_INVALID_HID;
-  ~SpaceHolder() {
-    if (id >= 0) H5Sclose(id);
-  }
-};
-
 struct Selections {
   hid_t file = H5I_INVALID_HID;  // dataspace with the file selection
   hid_t mem = H5I_INVALID_HID;   // dataspace with the memory selection, or -1 for dense (H5S_BLOCK)
   uint64_t count = 0;
-  SpaceHolder owned;
+  Hid owned;  // a dataspace we created
 };
 
 void resolve_spaces(const DatasetObject& d, hid_t mem_space, hid_t file_space, Selections& s) {
   if (file_space == H5S_ALL) {
-    s.owned.id = H5Scopy(d.space);
-    H5Sselect_all(s.owned.id);
-    s.file = s.owned.id;
+    s.owned.reset(H5Scopy(d.space.get()));
+    H5Sselect_all(s.owned.get());
+    s.file = s.owned.get();
   } else {
     s.file = file_space;
     // The selection must lie inside the dataset's current extent.
     int rank = H5Sget_simple_extent_ndims(file_space);
-    int drank = H5Sget_simple_extent_ndims(d.space);
+    int drank = H5Sget_simple_extent_ndims(d.space.get());
     if (rank != drank)
       throw Error(invalid_argument("file dataspace has rank " + std::to_string(rank) + " but dataset '" + d.path +
                                    "' has rank " + std::to_string(drank)));
     if (rank > 0 && H5Sget_select_npoints(file_space) > 0) {
       std::vector<hsize_t> start(rank), end(rank), dims(rank);
       H5Sget_select_bounds(file_space, start.data(), end.data());
-      H5Sget_simple_extent_dims(d.space, dims.data(), nullptr);
+      H5Sget_simple_extent_dims(d.space.get(), dims.data(), nullptr);
       for (int i = 0; i < rank; ++i)
         if (end[i] >= dims[i])
           throw Error(invalid_argument("selection reaches index " + std::to_string(end[i]) + " in dimension " +
@@ -224,7 +217,7 @@ void append_readahead(io::ChunkPlan& plan, std::vector<std::vector<uint64_t>>&& 
 // variable-length strings and anonymous datasets keep the independent path below.
 bool collective_io(DatasetObject& d, const Selections& s, hid_t mem_type, hid_t dxpl, bool writing, const void* buf) {
   mpi::ContextPtr ctx = d.file->comm && mpi::collective_transfer(dxpl) ? d.file->comm : mpi::process_context();
-  if (!ctx || d.anonymous() || d.node->array->variable_length() || H5Tequal(mem_type, d.type) <= 0)
+  if (!ctx || d.anonymous() || d.node->array->variable_length() || H5Tequal(mem_type, d.type.get()) <= 0)
     return false;
   io::ArrayTarget target = make_target(d);
   io::ChunkPlan plan;
@@ -274,7 +267,7 @@ Transfer prepare_read(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t f
     };
     t.after = [&d, mem_type, dxpl, buf, items, runs = mem_runs(s), what = t.what] {
       std::vector<unsigned char> dense(items->size() * sizeof(hvl_t));
-      items_to_sequences(d.type, mem_type, *items, dense.data(), dxpl, what);
+      items_to_sequences(d.type.get(), mem_type, *items, dense.data(), dxpl, what);
       scatter(runs, static_cast<unsigned char*>(buf), dense.data(), sizeof(hvl_t));
     };
     return t;
@@ -282,7 +275,7 @@ Transfer prepare_read(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t f
   const auto& meta = *d.node->array;
   auto target = std::make_shared<io::ArrayTarget>(make_target(d));
   auto ahead = d.anonymous() ? std::vector<std::vector<uint64_t>>{} : plan_readahead(d, s, *target);
-  if (H5Tequal(mem_type, d.type) > 0) {
+  if (H5Tequal(mem_type, d.type.get()) > 0) {
     auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, mem_runs(s)));
     append_readahead(*plan, std::move(ahead));
     t.io = [target, plan, buf] { return io::read_chunks(*target, *plan, static_cast<unsigned char*>(buf)); };
@@ -296,13 +289,13 @@ Transfer prepare_read(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t f
   const uint64_t count = s.count;
   t.after = [&d, mem_type, dxpl, buf, dense, count, runs = mem_runs(s), what = t.what] {
     const size_t ms = H5Tget_size(mem_type);
-    if (H5Tget_class(mem_type) == H5T_COMPOUND && H5Tget_class(d.type) == H5T_COMPOUND) {
+    if (H5Tget_class(mem_type) == H5T_COMPOUND && H5Tget_class(d.type.get()) == H5T_COMPOUND) {
       // Members of the memory type that the file lacks keep the caller's values (as in HDF5).
       std::vector<unsigned char> current(count * std::max(ms, d.node->array->element_size));
       gather(runs, current.data(), static_cast<const unsigned char*>(buf), ms);
-      convert(d.type, mem_type, count, *dense, dxpl, what, &current);
+      convert(d.type.get(), mem_type, count, *dense, dxpl, what, &current);
     } else {
-      convert(d.type, mem_type, count, *dense, dxpl, what);
+      convert(d.type.get(), mem_type, count, *dense, dxpl, what);
     }
     scatter(runs, static_cast<unsigned char*>(buf), dense->data(), ms);
   };
@@ -332,7 +325,7 @@ Transfer prepare_write(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t 
     std::vector<unsigned char> dense(s.count * sizeof(hvl_t));
     gather(mem_runs(s), dense.data(), static_cast<const unsigned char*>(buf), sizeof(hvl_t));
     auto items = std::make_shared<std::vector<std::string>>(
-        sequences_to_items(d.type, mem_type, dense.data(), s.count, t.what));
+        sequences_to_items(d.type.get(), mem_type, dense.data(), s.count, t.what));
     auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
     t.io = [&d, plan, items] {
       return io::write_vlen_items(d.store(), d.key_prefix(), *d.node->array, *plan,
@@ -342,7 +335,7 @@ Transfer prepare_write(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t 
   }
   const auto& meta = *d.node->array;
   auto target = std::make_shared<io::ArrayTarget>(make_target(d));
-  if (H5Tequal(mem_type, d.type) > 0) {
+  if (H5Tequal(mem_type, d.type.get()) > 0) {
     auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, mem_runs(s)));
     t.io = [target, plan, buf] { return io::write_chunks(*target, *plan, static_cast<const unsigned char*>(buf)); };
     return t;
@@ -351,14 +344,14 @@ Transfer prepare_write(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t 
   auto dense = std::make_shared<std::vector<unsigned char>>(s.count * std::max(ms, meta.element_size));
   gather(mem_runs(s), dense->data(), static_cast<const unsigned char*>(buf), ms);
   auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
-  if (H5Tget_class(mem_type) == H5T_COMPOUND && H5Tget_class(d.type) == H5T_COMPOUND) {
+  if (H5Tget_class(mem_type) == H5T_COMPOUND && H5Tget_class(d.type.get()) == H5T_COMPOUND) {
     // Writing some fields of a compound (h5py's d["field"] = ...): the other fields keep the
     // values stored now, so they are read first and used as the conversion's background.
     std::vector<unsigned char> current(dense->size());
     check(io::read_chunks(*target, *plan, current.data()));
-    convert(mem_type, d.type, s.count, *dense, dxpl, t.what, &current);
+    convert(mem_type, d.type.get(), s.count, *dense, dxpl, t.what, &current);
   } else {
-    convert(mem_type, d.type, s.count, *dense, dxpl, t.what);
+    convert(mem_type, d.type.get(), s.count, *dense, dxpl, t.what);
   }
   t.io = [target, plan, dense] { return io::write_chunks(*target, *plan, dense->data()); };
   return t;
@@ -452,7 +445,7 @@ hsize_t vlen_buf_size(DatasetObject& d, hid_t mem_type, hid_t space) {
   std::vector<std::string> items(s.count);
   check(io::read_vlen_items(d.store(), d.key_prefix(), *d.node->array, make_plan(d, s, {io::Run{0, s.count}}),
                             [&items](uint64_t i, const std::string& item) { items[i] = item; }));
-  if (!strings) return sequences_buf_size(d.type, mem_type, items);
+  if (!strings) return sequences_buf_size(d.type.get(), mem_type, items);
   hsize_t total = 0;  // what H5Dread allocates: each string and its terminating NUL
   for (const auto& item : items) total += item.size() + 1;
   return total;

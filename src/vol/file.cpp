@@ -13,7 +13,7 @@
 #include "common/log.hpp"
 #include "mpi/coordinated_store.hpp"
 #include "store/store_factory.hpp"
-#include "vol/attribute_value.hpp"
+#include "vol/attribute_store.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/connector_info.hpp"
 #include "vol/file_driver.hpp"
@@ -48,8 +48,8 @@ std::shared_ptr<FileShared> make_shared_file(const char* name, hid_t fapl, hid_t
   f->pool = state.pool(config);
   f->tree = std::make_unique<model::Hierarchy>(store, loc.key);
   f->fileno = g_next_fileno++;
-  f->fapl = (fapl >= 0 && fapl != H5P_DEFAULT) ? H5Pcopy(fapl) : H5Pcreate(H5P_FILE_ACCESS);
-  f->fcpl = (fcpl >= 0 && fcpl != H5P_DEFAULT) ? H5Pcopy(fcpl) : H5Pcreate(H5P_FILE_CREATE);
+  f->fapl.reset((fapl >= 0 && fapl != H5P_DEFAULT) ? H5Pcopy(fapl) : H5Pcreate(H5P_FILE_ACCESS));
+  f->fcpl.reset((fcpl >= 0 && fcpl != H5P_DEFAULT) ? H5Pcopy(fcpl) : H5Pcreate(H5P_FILE_CREATE));
   return f;
 }
 
@@ -119,8 +119,8 @@ void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_
   AM_LOG(kInfo, "file", "created " << f->url);
   {
     auto root = check(f->tree->get("/"));
-    record_attr_creation_order(f->fcpl, *root);
-    record_link_creation_order(f->fcpl, *root);
+    record_attr_creation_order(f->fcpl.get(), *root);
+    record_link_creation_order(f->fcpl.get(), *root);
     if (root->hdf5.contains("attr_creation_order") || model::tracks_link_order(*root)) {
       f->tree->mark_dirty("/");
       check(f->tree->flush(false));
@@ -143,8 +143,8 @@ void* file_open(const char* name, unsigned flags, hid_t fapl, hid_t, void**) {
   }
   if (flags & H5F_ACC_RDWR) lock_for_writing(*f, fapl);
   check(f->tree->open());
-  apply_attr_creation_order(*check(f->tree->get("/")), f->fcpl);
-  apply_link_creation_order(*check(f->tree->get("/")), f->fcpl);
+  apply_attr_creation_order(*check(f->tree->get("/")), f->fcpl.get());
+  apply_link_creation_order(*check(f->tree->get("/")), f->fcpl.get());
   f->intent = (flags & H5F_ACC_RDWR) ? H5F_ACC_RDWR : H5F_ACC_RDONLY;
   AM_LOG(kInfo, "file", "opened " << f->url << (f->writable() ? " for writing" : " read-only"));
   return new_file_object(f);
@@ -162,10 +162,10 @@ herr_t file_get(void* obj, H5VL_file_get_args_t* args, hid_t, void**) {
       return 0;
     }
     case H5VL_FILE_GET_FAPL:
-      args->args.get_fapl.fapl_id = H5Pcopy(f.fapl);
+      args->args.get_fapl.fapl_id = H5Pcopy(f.fapl.get());
       return 0;
     case H5VL_FILE_GET_FCPL:
-      args->args.get_fcpl.fcpl_id = H5Pcopy(f.fcpl);
+      args->args.get_fcpl.fcpl_id = H5Pcopy(f.fcpl.get());
       return 0;
     case H5VL_FILE_GET_FILENO:
       *args->args.get_fileno.fileno = f.fileno;

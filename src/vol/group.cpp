@@ -2,7 +2,7 @@
 //
 // A group is a Zarr v3 group node ("<file>/<path>/zarr.json"). Intermediate groups are created
 // when the link creation property list asks for it (h5py always does).
-#include "vol/attribute_value.hpp"
+#include "vol/attribute_store.hpp"
 #include "model/creation_order.hpp"
 #include "model/links.hpp"
 #include "vol/callbacks.hpp"

@@ -12,7 +12,7 @@
 #include "vol/open_files.hpp"
 #include "model/links.hpp"
 #include "model/object_ids.hpp"
-#include "vol/attribute_value.hpp"
+#include "vol/attribute_store.hpp"
 #include "vol/type_map.hpp"
 
 namespace arraymorph::vol {
@@ -82,8 +82,6 @@ FileShared::~FileShared() {
   // normal case.
   finish_quietly();
   unregister_open_file(this);
-  if (fapl >= 0) H5Pclose(fapl);
-  if (fcpl >= 0) H5Pclose(fcpl);
 }
 
 namespace {
@@ -150,13 +148,6 @@ std::string FileShared::path_for(const H5O_token_t& token) {
   uint64_t id = 0;
   for (int i = 0; i < 8; ++i) id |= static_cast<uint64_t>(token.__data[i]) << (8 * i);
   return path_for_id(id);
-}
-
-DatasetObject::~DatasetObject() {
-  if (type >= 0) H5Tclose(type);
-  if (space >= 0) H5Sclose(space);
-  if (dcpl >= 0) H5Pclose(dcpl);
-  if (dapl >= 0) H5Pclose(dapl);
 }
 
 Object* owned_object(hid_t id) {
@@ -243,12 +234,11 @@ hid_t space_from_meta(const model::ArrayMeta& meta) {
 void refresh_space(DatasetObject& d) {
   if (d.node->array->null_space) return;  // never changes
   const auto& shape = d.node->array->shape;
-  const int rank = H5Sget_simple_extent_ndims(d.space);
+  const int rank = H5Sget_simple_extent_ndims(d.space.get());
   std::vector<hsize_t> dims(rank > 0 ? rank : 0);
-  if (rank > 0) H5Sget_simple_extent_dims(d.space, dims.data(), nullptr);
+  if (rank > 0) H5Sget_simple_extent_dims(d.space.get(), dims.data(), nullptr);
   if (dims.size() == shape.size() && std::equal(dims.begin(), dims.end(), shape.begin())) return;
-  H5Sclose(d.space);
-  d.space = space_from_meta(*d.node->array);
+  d.space.reset(space_from_meta(*d.node->array));
 }
 
 DatasetObject* make_dataset_object(const Object& via, const std::string& path, std::shared_ptr<model::Node> node,
@@ -257,13 +247,13 @@ DatasetObject* make_dataset_object(const Object& via, const std::string& path, s
   const model::ArrayMeta& meta = *node->array;
   auto d = std::make_unique<DatasetObject>(via, path);
   d->node = node;
-  d->type = type_from_meta(meta);
-  if (H5Tget_size(d->type) != meta.element_size)
+  d->type.reset(type_from_meta(meta));
+  if (H5Tget_size(d->type.get()) != meta.element_size)
     throw Error(io_error("stored datatype of '" + path + "' does not match its Zarr data_type"));
-  d->space = space_from_meta(meta);
-  d->dcpl = dcpl_from_meta(meta, d->type);
-  apply_attr_creation_order(*node, d->dcpl);
-  d->dapl = (dapl >= 0 && dapl != H5P_DEFAULT) ? H5Pcopy(dapl) : H5Pcreate(H5P_DATASET_ACCESS);
+  d->space.reset(space_from_meta(meta));
+  d->dcpl.reset(dcpl_from_meta(meta, d->type.get()));
+  apply_attr_creation_order(*node, d->dcpl.get());
+  d->dapl.reset((dapl >= 0 && dapl != H5P_DEFAULT) ? H5Pcopy(dapl) : H5Pcreate(H5P_DATASET_ACCESS));
   return d.release();
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/config.hpp"
+#include "common/hid.hpp"
 #include "io/readahead.hpp"
 #include "model/hierarchy.hpp"
 #include "model/write_lock.hpp"
@@ -37,8 +38,8 @@ struct FileShared {
   std::unique_ptr<model::Hierarchy> tree;
   unsigned intent = H5F_ACC_RDONLY;
   unsigned long fileno = 0;
-  hid_t fapl = H5I_INVALID_HID;
-  hid_t fcpl = H5I_INVALID_HID;
+  Hid fapl;  // copies of the creation/access property lists
+  Hid fcpl;
   bool closed = false;  // every file id was closed; remaining objects flush on their own close
   // The VOL file objects HDF5 holds ids for, oldest first: one per H5Fcreate/H5Fopen (a second
   // open of an open file shares this state, vol/open_files.hpp), plus one made for
@@ -117,13 +118,12 @@ struct DatasetObject : Object {
   bool anonymous() const { return anon_store != nullptr; }
   ObjectStore& store() const { return anonymous() ? *anon_store : file->tree->store(); }
   std::string key_prefix() const { return anonymous() ? std::string("anon") : file->tree->key_prefix(path); }
-  hid_t type = H5I_INVALID_HID;       // file datatype
-  hid_t space = H5I_INVALID_HID;      // current extent + max dims
-  hid_t dcpl = H5I_INVALID_HID;
-  hid_t dapl = H5I_INVALID_HID;
+  Hid type;   // file datatype
+  Hid space;  // current extent + max dims
+  Hid dcpl;
+  Hid dapl;
   io::ReadAhead readahead;  // sequential-pass detection of this handle's reads (HDF5 thread)
   DatasetObject(const Object& via, std::string p) : Object(Kind::kDataset, via, std::move(p)) {}
-  ~DatasetObject() override;
 };
 
 inline Object* as_object(void* p) { return static_cast<Object*>(p); }

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/status.hpp"
-#include "vol/attribute_value.hpp"
+#include "vol/attribute_store.hpp"
 
 namespace arraymorph::vol {
 namespace {
