@@ -181,6 +181,16 @@ void field(std::string& out, const char* name, T value) {
   field(out, name, s.str());
 }
 
+// The network settings a store is built from, copied between Config and StoreIdentity (both
+// directions: one list, so the identity and the config it gives back cannot drift apart).
+template <typename From, typename To>
+void copy_network_settings(const From& from, To& to) {
+  to.retry = from.retry;
+  to.event_loops = from.event_loops;
+  to.connect_timeout_s = from.connect_timeout_s;
+  to.request_timeout_s = from.request_timeout_s;
+}
+
 }  // namespace
 
 StoreIdentity store_identity(const StoreLocation& loc, const Config& config) {
@@ -188,12 +198,7 @@ StoreIdentity store_identity(const StoreLocation& loc, const Config& config) {
   id.platform = loc.platform;
   id.root = loc.root;
   id.max_inflight = config.max_inflight;
-  if (loc.platform == Platform::kS3 || loc.platform == Platform::kAzure) {
-    id.retry = config.retry;
-    id.event_loops = config.event_loops;
-    id.connect_timeout_s = config.connect_timeout_s;
-    id.request_timeout_s = config.request_timeout_s;
-  }
+  if (loc.platform == Platform::kS3 || loc.platform == Platform::kAzure) copy_network_settings(config, id);
   if (loc.platform == Platform::kS3) {
     id.s3 = config.s3;
     id.s3.bucket.clear();
@@ -211,13 +216,10 @@ StoreIdentity store_identity(const StoreLocation& loc, const Config& config) {
 Config StoreIdentity::config() const {
   Config c;
   c.platform = platform;
+  copy_network_settings(*this, c);
+  c.max_inflight = max_inflight;
   c.s3 = s3;
   c.azure = azure;
-  c.retry = retry;
-  c.max_inflight = max_inflight;
-  c.event_loops = event_loops;
-  c.connect_timeout_s = connect_timeout_s;
-  c.request_timeout_s = request_timeout_s;
   return c;
 }
 
