@@ -1,0 +1,190 @@
+"""Process-wide connector settings: ``configure``, the published ``configure_s3`` and
+``configure_azure``, and the statistics (``stats``, ``reset_stats``)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+from . import _core
+
+# --------------------------------------------------------------------------- configuration
+def configure(
+    threads: Optional[int] = None,
+    max_inflight: Optional[int] = None,
+    cache_bytes: Optional[int | str] = None,
+    **more: Any,
+) -> None:
+    """Set process-wide connector settings for files opened afterwards.
+
+    Explicit settings win over environment variables, which win over defaults.
+
+    Parameters
+    ----------
+    threads : int, optional
+        Worker threads for chunk work (0: one per core). Env: ``ARRAYMORPH_THREADS``.
+    max_inflight : int, optional
+        Requests kept in flight. Env: ``ARRAYMORPH_MAX_INFLIGHT``.
+    cache_bytes : int or str, optional
+        Decoded-chunk cache size, e.g. ``268435456`` or ``"256MiB"`` (0 disables).
+        Env: ``ARRAYMORPH_CACHE_BYTES``.
+    **more
+        Any other key of the C API ``arraymorph_configure`` (``log_level="debug"``,
+        ``platform="Local"``, ``**{"local.root": "/data"}``, ...). Booleans become
+        ``"true"``/``"false"``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown key or a bad value; the message names the key.
+    """
+    settings = {"threads": threads, "max_inflight": max_inflight, "cache_bytes": cache_bytes}
+    settings.update(more)
+    _core.configure(**{k: v for k, v in settings.items() if v is not None})
+
+
+def reset_configuration() -> None:
+    """Forget every explicit setting (configure*, back to environment variables + defaults)."""
+    _core.reset_configuration()
+
+
+def configure_s3(
+    bucket: str,
+    access_key: str = "",
+    secret_key: str = "",
+    endpoint: Optional[str] = None,
+    region: str = "us-east-2",
+    use_tls: bool = False,
+    addressing_style: bool = False,
+    use_signed_payloads: bool = False,
+) -> None:
+    """Store files in an S3 (or S3-compatible) bucket.
+
+    Sets the published environment variables, exactly as ArrayMorph 0.2 does, and passes the
+    same values to the loaded connector so it also takes effect after h5py was imported.
+
+    Parameters
+    ----------
+    bucket : str
+        Bucket holding the files. Env: ``BUCKET_NAME``.
+    access_key, secret_key : str
+        Credentials. Env: ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``. When empty, the
+        values already in the environment are used; if those are missing too, ValueError.
+    endpoint : str, optional
+        S3-compatible endpoint, e.g. ``"http://127.0.0.1:8333"``. Env: ``AWS_ENDPOINT_URL_S3``
+        (only set when given). A scheme in it decides TLS for this process.
+    region : str
+        SigV4 signing region. Env: ``AWS_REGION``.
+    use_tls : bool
+        HTTPS (True) or HTTP (False) for endpoints without a scheme. Env: ``AWS_USE_TLS``
+        (``"true"``/``"false"``).
+    addressing_style : bool
+        True: path style (``endpoint/bucket/key``), False: virtual-hosted style
+        (``bucket.endpoint/key``). Env: ``AWS_S3_ADDRESSING_STYLE`` = ``"path"``/``"virtual"``.
+    use_signed_payloads : bool
+        Sign request bodies (SigV4 payload hash). Env: ``AWS_SIGNED_PAYLOADS``.
+
+    Raises
+    ------
+    ValueError
+        If no access key or secret key is given or set in the environment.
+    """
+    access_key = access_key or os.environ.get("AWS_ACCESS_KEY_ID", "")
+    secret_key = secret_key or os.environ.get("AWS_SECRET_ACCESS_KEY", "")
+    if not (access_key and secret_key):
+        raise ValueError(
+            "configure_s3() requires both 'access_key' and 'secret_key' (or AWS_ACCESS_KEY_ID "
+            "and AWS_SECRET_ACCESS_KEY in the environment)"
+        )
+    style = "path" if addressing_style else "virtual"
+    if endpoint and "://" in endpoint:  # an explicit scheme decides TLS, whatever use_tls says
+        use_tls = endpoint.lower().startswith("https://")
+    env = {
+        "STORAGE_PLATFORM": "S3",
+        "BUCKET_NAME": bucket,
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret_key,
+        "AWS_REGION": region,
+        "AWS_USE_TLS": str(bool(use_tls)).lower(),
+        "AWS_S3_ADDRESSING_STYLE": style,
+        "AWS_SIGNED_PAYLOADS": str(bool(use_signed_payloads)).lower(),
+    }
+    if endpoint:
+        env["AWS_ENDPOINT_URL_S3"] = endpoint
+    os.environ.update(env)
+    # Order matters: s3.endpoint after s3.use_tls so a scheme in the endpoint decides TLS.
+    settings = {
+        "platform": "S3",
+        "s3.bucket": bucket,
+        "s3.access_key": access_key,
+        "s3.secret_key": secret_key,
+        "s3.region": region,
+        "s3.use_tls": bool(use_tls),
+        "s3.addressing_style": style,
+        "s3.signed_payloads": bool(use_signed_payloads),
+    }
+    if endpoint:
+        settings["s3.endpoint"] = endpoint
+    _core.configure(**settings)
+
+
+def configure_azure(container: str, connection_string: Optional[str] = None) -> None:
+    """Store files in an Azure Blob Storage container.
+
+    Parameters
+    ----------
+    container : str
+        Container holding the files. Env: ``BUCKET_NAME`` (as in the published package).
+    connection_string : str, optional
+        Storage account connection string. Env: ``AZURE_STORAGE_CONNECTION_STRING``; when
+        None, the value already in the environment is used.
+
+    Raises
+    ------
+    ValueError
+        If no connection string is given or set in the environment.
+    """
+    connection_string = connection_string or os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
+    if not connection_string:
+        raise ValueError(
+            "configure_azure() requires a 'connection_string' (or "
+            "AZURE_STORAGE_CONNECTION_STRING in the environment)"
+        )
+    os.environ.update(
+        {
+            "STORAGE_PLATFORM": "Azure",
+            "BUCKET_NAME": container,
+            "AZURE_STORAGE_CONNECTION_STRING": connection_string,
+        }
+    )
+    _core.configure(
+        **{
+            "platform": "Azure",
+            "azure.container": container,
+            "azure.connection_string": connection_string,
+        }
+    )
+
+
+# --------------------------------------------------------------------------- statistics
+def stats() -> dict:
+    """Return the connector's request and cache counters.
+
+    Returns
+    -------
+    dict
+        ``{"get"|"put"|"head"|"list"|"delete": {"requests", "bytes", "retries", "errors",
+        "not_found"}, "cache": {"hits", "misses"}, "zero_copy": {"reads", "bytes"},
+        "direct_chunks": {"verbatim", "reframed", "recoded"}, "max_inflight_seen": int}``;
+        counts since the process started or the last :func:`reset_stats`, over every file.
+        ``zero_copy`` counts the GETs whose bytes the store wrote straight into the array being
+        read (no intermediate chunk buffer). ``direct_chunks`` counts chunks written in HDF5's
+        raw chunk form (``write_direct_chunk``, :func:`write_chunks`) by how they were stored:
+        as given, gzip re-framed without recompression, or decoded and encoded again.
+    """
+    return _core.stats()
+
+
+def reset_stats() -> None:
+    """Set every counter reported by :func:`stats` to zero."""
+    _core.reset_stats()
