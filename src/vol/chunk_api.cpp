@@ -10,7 +10,7 @@
 #include <unordered_set>
 
 #include "arraymorph/arraymorph.h"
-#include "common/connector_state.hpp"
+#include "vol/connector_state.hpp"
 #include "common/first_error.hpp"
 
 #include "io/chunk_cache.hpp"
