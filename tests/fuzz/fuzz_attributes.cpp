@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "model/zarr_metadata.hpp"
-#include "vol/attribute_value.hpp"
+#include "vol/attribute_store.hpp"
 
 using namespace arraymorph;
 
