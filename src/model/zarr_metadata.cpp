@@ -182,7 +182,9 @@ Result<std::vector<unsigned char>> fill_json_to_bytes(const json& fill, const st
   if (is_signed_type(t) || is_unsigned_type(t)) {
     if (!fill.is_number_integer()) {
       // zarr-python writes integer fill values as numbers; tolerate 0.0-style floats.
-      if (fill.is_number_float() && std::floor(fill.get<double>()) == fill.get<double>()) {
+      // (Within int64's range: converting a larger double is undefined behaviour.)
+      if (fill.is_number_float() && std::floor(fill.get<double>()) == fill.get<double>() &&
+          std::fabs(fill.get<double>()) < 9.2e18) {
         return fill_json_to_bytes(json(static_cast<int64_t>(fill.get<double>())), t, size, big_endian);
       }
       return invalid_argument("fill_value " + fill.dump() + " is not an integer for " + t);
@@ -230,7 +232,11 @@ Result<std::vector<unsigned char>> fill_json_to_bytes(const json& fill, const st
     return out;
   }
   if (fill.is_array() && fill.size() == size) {
-    for (size_t i = 0; i < size; ++i) out[i] = static_cast<unsigned char>(fill[i].get<int>());
+    for (size_t i = 0; i < size; ++i) {
+      if (!fill[i].is_number_unsigned() || fill[i].get<uint64_t>() > 255)
+        return invalid_argument("fill_value " + fill.dump() + " is not a list of bytes (0-255) for " + t);
+      out[i] = static_cast<unsigned char>(fill[i].get<uint64_t>());
+    }
     return out;
   }
   if (fill.is_number_integer() && fill.get<int64_t>() == 0) return out;
@@ -367,7 +373,9 @@ size_t max_json_depth(const std::string& text) {
 Result<Node> from_zarr_json(const json& doc, const std::string& where) {
   auto bad = [&](const std::string& why) { return io_error("invalid Zarr metadata in '" + where + "': " + why); };
   if (!doc.is_object()) return bad("not a JSON object");
-  if (doc.value("zarr_format", 0) != 3) return bad("zarr_format is not 3 (only Zarr v3 is supported)");
+  // Compared as JSON: value<int>() of a huge number (1e21) would be undefined behaviour.
+  if (auto fmt = doc.find("zarr_format"); fmt == doc.end() || !fmt->is_number_integer() || *fmt != 3)
+    return bad("zarr_format is not 3 (only Zarr v3 is supported)");
   Node node;
   const std::string type = doc.value("node_type", "");
   if (type == "group") node.kind = NodeKind::kGroup;

@@ -70,6 +70,17 @@ TEST_CASE("negative, fractional and overflowing extents are refused naming the k
   CHECK(parse_zarr_json(array_doc("[10]", "[5]", R"(,"attributes":{"_hdf5":{"maxshape":[-1]}})"), "k").ok());
 }
 
+TEST_CASE("numbers out of every integer range are refused, never converted (fuzz finding)") {
+  // libFuzzer + UBSan: value<int>("zarr_format") of 1e21 was a float-to-int conversion out of range.
+  auto fmt = parse_zarr_json(R"({"zarr_format":1000000000000661308985,"node_type":"group"})", "k");
+  REQUIRE_FALSE(fmt.ok());
+  CHECK(contains(fmt.status().message(), "zarr_format is not 3"));
+  CHECK_FALSE(parse_zarr_json(R"({"zarr_format":3.0,"node_type":"group"})", "k").ok());
+  auto big_fill = parse_zarr_json(array_doc("[10]", "[5]").replace(array_doc("[10]", "[5]").find("\"fill_value\":0"),
+                                                                   14, R"("fill_value":1e300)"), "k");
+  CHECK_FALSE(big_fill.ok());
+}
+
 TEST_CASE("NUL and '..' in paths are refused") {
   CHECK_FALSE(normalize_path(std::string("/a\0b", 4)).ok());
   CHECK_FALSE(normalize_path("/a/../b").ok());
