@@ -370,7 +370,8 @@ size_t max_json_depth(const std::string& text) {
   return deepest;
 }
 
-Result<Node> from_zarr_json(const json& doc, const std::string& where) {
+namespace {
+Result<Node> node_from_json(const json& doc, const std::string& where) {
   auto bad = [&](const std::string& why) { return io_error("invalid Zarr metadata in '" + where + "': " + why); };
   if (!doc.is_object()) return bad("not a JSON object");
   // Compared as JSON: value<int>() of a huge number (1e21) would be undefined behaviour.
@@ -472,6 +473,18 @@ Result<Node> from_zarr_json(const json& doc, const std::string& where) {
     return bad(e.what());
   }
   return node;
+}
+}  // namespace
+
+Result<Node> from_zarr_json(const json& doc, const std::string& where) {
+  // Any member of the wrong JSON type (e.g. "node_type": 7) throws from nlohmann's value()/get():
+  // an invalid document, reported by name, never an exception out of the reader (libFuzzer found
+  // this one).
+  try {
+    return node_from_json(doc, where);
+  } catch (const json::exception& e) {
+    return io_error("invalid Zarr metadata in '" + where + "': " + e.what());
+  }
 }
 
 Result<Node> parse_zarr_json(const std::string& text, const std::string& where) {

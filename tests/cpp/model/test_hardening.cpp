@@ -79,6 +79,10 @@ TEST_CASE("numbers out of every integer range are refused, never converted (fuzz
   auto big_fill = parse_zarr_json(array_doc("[10]", "[5]").replace(array_doc("[10]", "[5]").find("\"fill_value\":0"),
                                                                    14, R"("fill_value":1e300)"), "k");
   CHECK_FALSE(big_fill.ok());
+  // A member of the wrong JSON type is an invalid document, not an exception (libFuzzer).
+  auto wrong_type = parse_zarr_json(R"({"zarr_format":3,"node_type":7})", "f.h5/zarr.json");
+  REQUIRE_FALSE(wrong_type.ok());
+  CHECK(contains(wrong_type.status().message(), "f.h5/zarr.json"));
 }
 
 TEST_CASE("NUL and '..' in paths are refused") {
