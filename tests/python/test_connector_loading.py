@@ -54,10 +54,9 @@ _HDF5_1_14_FALLS_BACK = pytest.mark.xfail(
 
 @pytest.mark.parametrize("kind", [pytest.param("empty folder", marks=_HDF5_1_14_FALLS_BACK),
                                   pytest.param("corrupt plugin file", marks=_HDF5_1_14_FALLS_BACK),
-                                  "loader without implementation"])
+                                  pytest.param("loader without implementation",
+                                               marks=pytest.mark.wheel_only)])
 def test_unloadable_connector_never_writes_a_native_file(tmp_path, kind):
-    if kind == "loader without implementation" and not _native.is_wheel_layout():
-        pytest.skip("the source build's plugin is the implementation itself (no loader)")
     folder = _plugin_folder(tmp_path, kind)
     p = _run(WRITE, tmp_path, HDF5_VOL_CONNECTOR="arraymorph", HDF5_PLUGIN_PATH=str(folder))
     assert p.returncode != 0, p.stdout + p.stderr
@@ -81,7 +80,7 @@ def test_import_refuses_a_connector_hdf5_did_not_load(tmp_path):
         assert "HDF5 did not load the arraymorph connector" in p.stderr, p.stderr[-2000:]
 
 
-@pytest.mark.skipif(not _native.is_wheel_layout(), reason="the wheel's loader only")
+@pytest.mark.wheel_only
 def test_import_names_why_the_implementation_cannot_load(tmp_path):
     # A copy of the installed wheel's package without its implementations.
     site = tmp_path / "site"
@@ -98,7 +97,7 @@ def test_import_names_why_the_implementation_cannot_load(tmp_path):
     assert not (tmp_path / "x.h5").exists()
 
 
-@pytest.mark.skipif(not _native.is_wheel_layout(), reason="source builds may have MPI")
+@pytest.mark.wheel_only
 def test_wheel_collective_says_the_wheel_has_no_mpi():
     with pytest.raises(RuntimeError, match=r"has no MPI \(the wheel from `pip install arraymorph`"):
         arraymorph.collective(object())
