@@ -311,6 +311,43 @@ with h5py.File({url!r}, "a") as f:
         holder.wait()
 
 
+def test_racing_writers_lose_no_update(backend):
+    """The issue's case: writers in several processes each adding attributes to `/` at the same
+    time. Each waits for the write lock (retrying the refusal) and every attribute is kept; before
+    the lock, every close rewrote the root document and 26 of 40 survived."""
+    url = backend.url("race.h5")
+    _base_file(url)
+    workers, per = 4, 10
+    body = f"""
+worker = int(sys.argv[1])
+done = 0
+deadline = time.monotonic() + 240
+while done < {per}:
+    try:
+        f = h5py.File({url!r}, "a")
+    except OSError as e:
+        if "open for writing" not in str(e):
+            raise
+        assert time.monotonic() < deadline, "never admitted"
+        time.sleep(0.02)
+        continue
+    with f:
+        f.attrs[f"w{{worker}}_{{done}}"] = worker * 100 + done
+    done += 1
+print("done", flush=True)
+"""
+    procs = [subprocess.Popen([sys.executable, "-c", PRELUDE + textwrap.dedent(body), str(w)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, **backend_env(backend)}) for w in range(workers)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0 and "done" in out, err
+    with h5py.File(url, "r") as f:
+        got = {k: int(v) for k, v in f.attrs.items()}
+    want = {f"w{w}_{i}": w * 100 + i for w in range(workers) for i in range(per)}
+    assert got == want
+
+
 # ------------------------------------------------------------------------------ integrity
 
 def test_crc32c_codec_is_standard_and_detects_flipped_bytes(backend):
