@@ -4,6 +4,7 @@
     python scripts/h5py_suite.py                 # both modes, check tests/h5py_suite_baseline.json
     H5PY_SUITE_MODES=env python scripts/h5py_suite.py
     H5PY_SUITE_UPDATE_BASELINE=1 python scripts/h5py_suite.py   # after a fix: raise the baseline
+    H5PY_SUITE_ONLY="test_file test_dataset" python scripts/h5py_suite.py   # modules whose name contains a word
 
 Each test module runs as its own pytest process (one crash costs one module, and one module's
 leftovers cannot break the next), in a fresh local store: STORAGE_PLATFORM=Local with
@@ -42,7 +43,8 @@ def modules() -> list[str]:
 
     base = Path(h5py.tests.__file__).parent
     found = sorted(p for p in base.rglob("test_*.py"))
-    return [str(p) for p in found]
+    only = os.environ.get("H5PY_SUITE_ONLY", "").split()
+    return [str(p) for p in found if not only or any(o in p.stem for o in only)]
 
 
 def plugin_dir() -> str:

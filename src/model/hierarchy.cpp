@@ -167,6 +167,25 @@ Result<std::shared_ptr<Node>> Hierarchy::load(const std::string& path) {
   return node;
 }
 
+Status Hierarchy::reload(const std::string& path) {
+  if (dirty_.count(path)) return Status();
+  const std::string key = metadata_key(key_prefix(path));
+  auto got = store_->get(key);
+  if (!got.ok()) return got.status();
+  if (!got.value()) return not_found("object '" + path + "' no longer exists in file '" + file_key_ + "'");
+  auto parsed = parse_zarr_json(std::string(got.value()->begin(), got.value()->end()), key);
+  if (!parsed.ok()) return parsed.status();
+  Entry& e = entries_[path];
+  if (e.node && e.node->kind != parsed.value().kind)
+    return io_error("object '" + path + "' changed between group and dataset since it was opened");
+  if (e.node)
+    *e.node = std::move(parsed).value();
+  else
+    e.node = std::make_shared<Node>(std::move(parsed).value());
+  e.error = Status();
+  return Status();
+}
+
 Result<std::shared_ptr<Node>> Hierarchy::get(const std::string& path) {
   // Walk from the root so a path through a dataset ("/d/x") is "not found", as in HDF5.
   if (path != "/") {

@@ -55,6 +55,9 @@ class Hierarchy {
   Status create(const std::string& path, Node node, bool make_parents);
   // Removes the node and every object below it from the store.
   Status remove(const std::string& path);
+  // Re-reads the zarr.json of the node at `path` into the same Node object (H5Drefresh, so a SWMR
+  // reader sees what a writer flushed since). A node with unflushed edits here is left as is.
+  Status reload(const std::string& path);
   // Records an edit of a node's metadata; written by flush().
   void mark_dirty(const std::string& path);
   // Writes dirty nodes; with `consolidate`, also writes consolidated metadata in the root.

@@ -218,6 +218,7 @@ herr_t dataset_specific(void* obj, H5VL_dataset_specific_args_t* args, hid_t, vo
       if (d->file->writable()) check(d->file->tree->flush(false));
       return 0;
     case H5VL_DATASET_REFRESH:
+      refresh_dataset(*d);
       return 0;
   }
   throw Error(unsupported("dataset specific operation " + std::to_string(args->op_type)));

@@ -17,6 +17,7 @@
 #include "vol/callbacks.hpp"
 #include "vol/connector_info.hpp"
 #include "vol/file_driver.hpp"
+#include "vol/file_properties.hpp"
 #include "vol/object_model.hpp"
 #include "vol/trampoline.hpp"
 #include "vol/open_files.hpp"
@@ -66,6 +67,24 @@ void lock_for_writing(FileShared& f, hid_t fapl) {
   f.write_lock = check(model::WriteLock::acquire(f.tree->store_ptr(), f.tree->file_key()));
 }
 
+// A second open of an open file must ask for the same file locking as the first (HDF5 refuses it
+// otherwise, "file locking flag values don't match"): both share one write lock.
+void require_same_locking(const FileShared& open, hid_t fapl, const char* name) {
+  auto locking = [](hid_t p) {
+    hbool_t use = true, ignore = false;
+    H5E_BEGIN_TRY { H5Pget_file_locking(p, &use, &ignore); }
+    H5E_END_TRY
+    return std::make_pair(static_cast<bool>(use), static_cast<bool>(ignore));
+  };
+  const auto want = locking(fapl == H5P_DEFAULT ? H5P_FILE_ACCESS_DEFAULT : fapl);
+  const auto have = locking(open.fapl.get());
+  if (want != have)
+    throw Error(Status(Code::kConflict, "file '" + std::string(name) + "' is already open in this process with other "
+                                            "file locking settings (H5Pset_file_locking use=" +
+                                            std::to_string(have.first) + ", ignore_when_disabled=" +
+                                            std::to_string(have.second) + "); HDF5 refuses this too"));
+}
+
 // Counts (and optionally lists) open ids of this file whose types are in `types`; with
 // H5F_OBJ_LOCAL only those opened through the file id `self` (as natively: an H5Fopen of an open
 // file is another file id, and h5py's close of one must not close the other's objects).
@@ -113,15 +132,18 @@ void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_
       throw Error(Status(Code::kAlreadyExists, "file '" + std::string(name) + "' already exists in " +
                                                    f->tree->store().describe() + " (errno = 17)"));
   }
+  require_page_buffer_allowed(fcpl, fapl);
   lock_for_writing(*f, fapl);
   check(f->tree->create_truncate());
-  f->intent = H5F_ACC_RDWR;
+  f->intent = H5F_ACC_RDWR | (flags & H5F_ACC_SWMR_WRITE);
+  adjust_page_buffer(f->fcpl.get(), f->fapl.get());
   AM_LOG(kInfo, "file", "created " << f->url);
   {
     auto root = check(f->tree->get("/"));
     record_attr_creation_order(f->fcpl.get(), *root);
     record_link_creation_order(f->fcpl.get(), *root);
-    if (root->hdf5.contains("attr_creation_order") || model::tracks_link_order(*root)) {
+    const bool file_space = record_file_space(f->fcpl.get(), *root);
+    if (file_space || root->hdf5.contains("attr_creation_order") || model::tracks_link_order(*root)) {
       f->tree->mark_dirty("/");
       check(f->tree->flush(false));
     }
@@ -138,6 +160,7 @@ void* file_open(const char* name, unsigned flags, hid_t fapl, hid_t, void**) {
       throw Error(Status(Code::kConflict, "file '" + std::string(name) +
                                               "' is already open read-only in this process; close it before "
                                               "opening it for writing"));
+    require_same_locking(*open, fapl, name);
     AM_LOG(kInfo, "file", "sharing the open file " << open->url);
     return new_file_object(open);
   }
@@ -145,7 +168,11 @@ void* file_open(const char* name, unsigned flags, hid_t fapl, hid_t, void**) {
   check(f->tree->open());
   apply_attr_creation_order(*check(f->tree->get("/")), f->fcpl.get());
   apply_link_creation_order(*check(f->tree->get("/")), f->fcpl.get());
-  f->intent = (flags & H5F_ACC_RDWR) ? H5F_ACC_RDWR : H5F_ACC_RDONLY;
+  apply_file_space(*check(f->tree->get("/")), f->fcpl.get());
+  adjust_page_buffer(f->fcpl.get(), f->fapl.get());
+  // H5Fget_intent reports the SWMR flags too (h5py's File.swmr_mode); see file_optional.
+  f->intent = ((flags & H5F_ACC_RDWR) ? H5F_ACC_RDWR : H5F_ACC_RDONLY) |
+              (flags & (H5F_ACC_SWMR_READ | H5F_ACC_SWMR_WRITE));
   AM_LOG(kInfo, "file", "opened " << f->url << (f->writable() ? " for writing" : " read-only"));
   return new_file_object(f);
 }
@@ -228,7 +255,43 @@ herr_t file_specific(void* obj, H5VL_file_specific_args_t* args, hid_t, void**) 
   throw Error(unsupported("file specific operation " + std::to_string(args->op_type)));
 }
 
-herr_t file_optional(void*, H5VL_optional_args_t* args, hid_t, void**) {
+// Native file operations that keep their meaning for an object store, or that are accepted and
+// answered truthfully for a cache arraymorph does not have (vol/file_properties.hpp).
+herr_t file_optional(void* obj, H5VL_optional_args_t* args, hid_t, void**) {
+  FileShared& f = *as_object(obj)->file;
+  auto* a = static_cast<H5VL_native_file_optional_args_t*>(args->args);
+  switch (args->op_type) {
+    case H5VL_NATIVE_FILE_START_SWMR_WRITE:
+      // Every chunk is its own object and metadata is written at each resize/flush, so a reader
+      // that refreshes (H5Drefresh re-reads zarr.json) sees what was flushed: nothing to switch.
+      f.require_writable("start SWMR writing");
+      f.intent |= H5F_ACC_SWMR_WRITE;
+      return 0;
+    case H5VL_NATIVE_FILE_GET_MDC_CONF:
+      if (H5Pget_mdc_config(f.fapl.get(), a->get_mdc_config.config) < 0)
+        throw Error(invalid_argument("H5Fget_mdc_config: bad H5AC_cache_config_t (version field?)"));
+      return 0;
+    case H5VL_NATIVE_FILE_SET_MDC_CONFIG:
+      if (H5Pset_mdc_config(f.fapl.get(), const_cast<H5AC_cache_config_t*>(a->set_mdc_config.config)) < 0)
+        throw Error(invalid_argument("H5Fset_mdc_config: invalid metadata cache configuration"));
+      return 0;
+    case H5VL_NATIVE_FILE_GET_MDC_HR:
+      *a->get_mdc_hit_rate.hit_rate = 0.0;  // HDF5's metadata cache is never used for this file
+      return 0;
+    case H5VL_NATIVE_FILE_RESET_MDC_HIT_RATE:
+      return 0;
+    case H5VL_NATIVE_FILE_GET_MDC_SIZE: {
+      auto& m = a->get_mdc_size;
+      H5AC_cache_config_t conf{};
+      conf.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+      H5Pget_mdc_config(f.fapl.get(), &conf);
+      if (m.max_size) *m.max_size = conf.max_size;
+      if (m.min_clean_size) *m.min_clean_size = conf.min_clean_fraction * conf.max_size;
+      if (m.cur_size) *m.cur_size = 0;
+      if (m.cur_num_entries) *m.cur_num_entries = 0;
+      return 0;
+    }
+  }
   throw Error(unsupported("native file operation #" + std::to_string(args->op_type) +
                           " (H5F* calls specific to the native HDF5 file format)"));
 }

@@ -173,6 +173,7 @@ herr_t object_specific(void* obj, const H5VL_loc_params_t* loc, H5VL_object_spec
       if (o->file->writable()) check(o->file->tree->flush(false));
       return 0;
     case H5VL_OBJECT_REFRESH:
+      if (auto* d = dynamic_cast<DatasetObject*>(o)) refresh_dataset(*d);
       return 0;
   }
   throw Error(unsupported("object specific operation " + std::to_string(args->op_type)));

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "arraymorph/arraymorph.h"
+#include "io/chunk_cache.hpp"
 #include "model/creation_order.hpp"
 #include "common/log.hpp"
 #include "vol/open_files.hpp"
@@ -239,6 +240,13 @@ void refresh_space(DatasetObject& d) {
   if (rank > 0) H5Sget_simple_extent_dims(d.space.get(), dims.data(), nullptr);
   if (dims.size() == shape.size() && std::equal(dims.begin(), dims.end(), shape.begin())) return;
   d.space.reset(space_from_meta(*d.node->array));
+}
+
+void refresh_dataset(DatasetObject& d) {
+  if (d.file->writable() || d.anonymous()) return;
+  check(d.file->tree->reload(d.path));
+  if (d.file->chunk_cache) d.file->chunk_cache->erase_prefix(d.key_prefix() + "/");
+  refresh_space(d);
 }
 
 DatasetObject* make_dataset_object(const Object& via, const std::string& path, std::shared_ptr<model::Node> node,

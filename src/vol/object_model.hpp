@@ -141,6 +141,10 @@ void end_readahead(DatasetObject& d);
 // Rebuilds d.space when the shared metadata's shape changed (H5Dset_extent through another
 // handle of the same dataset).
 void refresh_space(DatasetObject& d);
+// H5Drefresh / H5Orefresh of a dataset: in a file opened read-only, re-reads its metadata from the
+// store (a SWMR reader then sees a writer's flushed resizes) and forgets its cached chunks. A
+// writable handle's own view is current already (one writer per file, model/write_lock.hpp).
+void refresh_dataset(DatasetObject& d);
 
 // True when a link creation property list asks for missing intermediate groups (h5py always does).
 bool creates_parents(hid_t lcpl);

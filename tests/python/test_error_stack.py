@@ -4,6 +4,9 @@ with native files."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import h5py
 import numpy as np
 import pytest
@@ -76,3 +79,41 @@ def test_error_stack_clean_after_reference_and_scale_failures(backend):
                 h5py.h5r.create(f.id, b"/absent", h5py.h5r.OBJECT)
         msgs = _then_missing(f, d)
         assert "absent" not in msgs[0] and "absent" not in msgs[1]
+
+
+UNSILENCED = """
+import sys
+import h5py, numpy as np
+from h5py import _errors
+name = sys.argv[1]
+with h5py.File(name, "w") as f:
+    d = f.create_dataset("d", data=np.arange(4))
+    for _ in range(400):                      # HDF5's own refusals of non-native objects
+        for call in (lambda: h5py.h5o.get_info(f.id), lambda: h5py.h5g.get_objinfo(f.id),
+                     lambda: d.id.get_offset(), lambda: f.id.links.iterate(lambda n: None)):
+            try:
+                call()
+            except Exception:
+                pass
+    _errors.unsilence_errors()                # HDF5 now prints every error stack (to stderr)
+    try:
+        f["nope"]
+    except KeyError as e:
+        print("KeyError", e)
+    _errors.silence_errors()
+print("done")
+"""
+
+
+def test_unsilenced_error_printing_after_many_refusals(backend):
+    """h5py's suite run as one process died with SIGSEGV at test_errors.py::test_unsilence_errors:
+    once HDF5 1.14 had freed its H5E_VOL message after refusals that push it as a minor code,
+    printing the stack (H5Eprint2) failed, and HDF5 auto-printed that failure with H5Eprint2
+    again, recursing until the stack overflowed. arraymorph keeps the ids alive (errors.cpp); the
+    unsilenced print must name the missing object and the process must end normally."""
+    proc = subprocess.run([sys.executable, "-c", UNSILENCED, backend.url("print.h5")], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "KeyError" in proc.stdout and "done" in proc.stdout
+    assert "HDF5-DIAG" in proc.stderr and "nope" in proc.stderr
+    assert "Can't" not in proc.stderr.split("HDF5-DIAG")[0]  # nothing printed before the real error
