@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+
+import workloads as W
+
+from . import _h5common as H
+from . import variant_key
 
 
 class Peer:
@@ -31,17 +37,28 @@ class Peer:
         import h5py
 
         self.h5py = h5py
-        self.name = cfg["key"] + ".h5"
         self.f = None
 
-    def write(self, data) -> None:
-        with self.h5py.File(self.name, "w") as f:
-            f.create_dataset("data", shape=data.shape, dtype=data.dtype,
-                             chunks=(self.cfg["c"], self.cfg["c"]))
+    def _name(self, variant: str) -> str:
+        return variant_key(self.cfg["key"], variant) + ".h5"
+
+    def _kwargs(self, variant: str) -> dict:
+        if variant != "shard":
+            return H.dataset_kwargs(variant, self.cfg["c"])
+        if not hasattr(self.am, "shards"):
+            raise W.Unsupported("this arraymorph has no shards (arraymorph.shards)")
+        return {"chunks": (self.cfg["c"], self.cfg["c"])}
+
+    def write(self, data, variant: str = "plain") -> None:
+        kw = self._kwargs(variant)
+        with self.h5py.File(self._name(variant), "w") as f, (
+                self.am.shards(W.SHARD) if variant == "shard" else contextlib.nullcontext()):
+            f.create_dataset("data", shape=data.shape, dtype=data.dtype, **kw)
             f["data"][...] = data
 
-    def open(self) -> None:
-        self.f = self.h5py.File(self.name, "r")
+    def open(self, variant: str = "plain") -> None:
+        self._kwargs(variant)  # N/A where shards are not there
+        self.f = self.h5py.File(self._name(variant), "r")
         self.d = self.f["data"]
 
     def read(self, sel):
@@ -50,6 +67,18 @@ class Peer:
     def close(self) -> None:
         self.f.close()
         self.f = None
+
+    def write_many(self, count: int) -> None:
+        with self.h5py.File(self._name("many"), "w") as f:
+            H.write_many(f, count)
+
+    def read_many(self, count: int):
+        with self.h5py.File(self._name("many"), "r") as f:
+            return H.read_many(f, count)
+
+    def append(self, data, rows: int) -> None:
+        with self.h5py.File(self._name("append"), "w") as f:
+            H.append(f, data, rows, self.cfg["c"])
 
     def stats_reset(self) -> None:
         if hasattr(self.am, "reset_stats"):

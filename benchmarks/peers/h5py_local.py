@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 
+from . import _h5common as H
+from . import variant_key
+
 
 def assert_native() -> None:
     """The native peers must not go through any VOL connector."""
@@ -18,14 +21,19 @@ class Peer:
 
         self.h5py = h5py
         self.cfg = cfg
-        self.path = os.path.join(cfg["tmpdir"], os.path.basename(cfg["key"]) + ".h5")
 
-    def write(self, data) -> None:
-        with self.h5py.File(self.path, "w") as f:
-            f.create_dataset("data", data=data, chunks=(self.cfg["c"], self.cfg["c"]))
+    def _path(self, variant: str) -> str:
+        return os.path.join(self.cfg["tmpdir"],
+                            os.path.basename(variant_key(self.cfg["key"], variant)) + ".h5")
 
-    def open(self) -> None:
-        self.f = self.h5py.File(self.path, "r")
+    def write(self, data, variant: str = "plain") -> None:
+        kw = H.dataset_kwargs(variant, self.cfg["c"])
+        with self.h5py.File(self._path(variant), "w") as f:
+            f.create_dataset("data", data=data, **kw)
+
+    def open(self, variant: str = "plain") -> None:
+        H.dataset_kwargs(variant, self.cfg["c"])  # N/A for shards
+        self.f = self.h5py.File(self._path(variant), "r")
         self.d = self.f["data"]
 
     def read(self, sel):
@@ -33,6 +41,18 @@ class Peer:
 
     def close(self) -> None:
         self.f.close()
+
+    def write_many(self, count: int) -> None:
+        with self.h5py.File(self._path("many"), "w") as f:
+            H.write_many(f, count)
+
+    def read_many(self, count: int):
+        with self.h5py.File(self._path("many"), "r") as f:
+            return H.read_many(f, count)
+
+    def append(self, data, rows: int) -> None:
+        with self.h5py.File(self._path("append"), "w") as f:
+            H.append(f, data, rows, self.cfg["c"])
 
     def info(self) -> dict:
         return {"h5py": self.h5py.__version__, "hdf5": self.h5py.version.hdf5_version}

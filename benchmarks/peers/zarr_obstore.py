@@ -1,6 +1,9 @@
-"""zarr-python 3 with ``zarr.storage.ObjectStore`` over obstore's S3Store (uncompressed)."""
+"""zarr-python 3 with ``zarr.storage.ObjectStore`` over obstore's S3Store."""
 
 from __future__ import annotations
+
+from . import _zarrcommon as Z
+from . import variant_key
 
 
 class Peer:
@@ -17,21 +20,29 @@ class Peer:
 
         self.versions = {"zarr": zarr.__version__, "obstore": version("obstore")}
 
-    def write(self, data) -> None:
-        a = self.zarr.create_array(self.store, name=self.cfg["key"], shape=data.shape,
-                                   chunks=(self.cfg["c"], self.cfg["c"]), dtype=data.dtype,
-                                   compressors=None, filters=None, fill_value=0,
-                                   overwrite=True)
-        a[...] = data
+    def _path(self, variant: str) -> str:
+        return variant_key(self.cfg["key"], variant)
 
-    def open(self) -> None:
-        self.a = self.zarr.open_array(self.store, path=self.cfg["key"], mode="r")
+    def write(self, data, variant: str = "plain") -> None:
+        Z.write(self.zarr, self.store, self._path(variant), data, variant, self.cfg["c"])
+
+    def open(self, variant: str = "plain") -> None:
+        self.a = self.zarr.open_array(self.store, path=self._path(variant), mode="r")
 
     def read(self, sel):
-        return self.a[sel]
+        return Z.read(self.a, sel)
 
     def close(self) -> None:
         self.a = None
+
+    def write_many(self, count: int) -> None:
+        Z.write_many(self.zarr, self.store, self._path("many"), count)
+
+    def read_many(self, count: int):
+        return Z.read_many(self.zarr, self.store, self._path("many"), count)
+
+    def append(self, data, rows: int) -> None:
+        Z.append(self.zarr, self.store, self._path("append"), data, rows, self.cfg["c"])
 
     def info(self) -> dict:
         return self.versions

@@ -2,14 +2,16 @@
 
 The proxy is part of our measuring tools: it must add at least the configured latency to every
 request (also on a kept-alive connection, with Expect: 100-continue and chunked bodies), delay
-concurrent connections independently, and count requests, methods and bytes exactly.
-No timing assertion on arraymorph itself.
+concurrent connections independently, and count requests, methods (listings as LIST) and bytes
+exactly. run.py turns those counts into a dollar cost and reports client CPU: checked end to end
+at a tiny size. No timing assertion on arraymorph itself.
 """
 
 from __future__ import annotations
 
 import http.client
 import http.server
+import re
 import sys
 import threading
 import time
@@ -143,3 +145,68 @@ def test_proxy_adds_latency_and_counts(server):
         proxy.reset()
         one(99)
         assert proxy.snapshot()["requests"] == 1 and proxy.snapshot()["delayed_s"] == 0.0
+
+
+def test_listings_are_billed_as_list():
+    """S3 bills a LIST like a PUT: the proxy must tell a bucket listing from an object GET."""
+    from proxy import request_class
+
+    assert request_class(b"GET /bench/a/zarr.json HTTP/1.1\r\n\r\n") == "GET"
+    assert request_class(b"GET /bench/a/c/0/0?x-id=GetObject HTTP/1.1\r\n\r\n") == "GET"
+    assert request_class(b"GET /bench?list-type=2&prefix=a%2F HTTP/1.1\r\n\r\n") == "LIST"
+    assert request_class(b"GET /?list-type=2&delimiter=%2F HTTP/1.1\r\n\r\n") == "LIST"
+    assert request_class(b"PUT /bench/a HTTP/1.1\r\n\r\n") == "PUT"
+    parser = RequestParser()
+    parser.feed(b"GET /bench?prefix=x HTTP/1.1\r\nHost: h\r\n\r\nHEAD /bench/k HTTP/1.1\r\n\r\n")
+    assert parser.methods == ["LIST", "HEAD"]
+
+
+def test_cost_of_requests_and_egress():
+    import run
+
+    # 1,000 GETs + 1,000 HEADs (GET class), 1,000 PUTs + 1,000 LISTs (PUT class), 10 DELETEs
+    # (free) and 1 GB sent to the client.
+    p = {"by_method": {"GET": 1000, "HEAD": 1000, "PUT": 1000, "LIST": 1000, "DELETE": 10},
+         "bytes_down": 10**9}
+    assert run.cost_usd(p) == pytest.approx(2 * 0.0004 + 2 * 0.005 + 0.09)
+
+
+@pytest.mark.timeout(900)
+def test_run_reports_cost_cpu_and_new_workloads(tmp_path):
+    """run.py end to end at a tiny size on SeaweedFS: W9 (random batches), W11 (many datasets,
+    20 here) and W12 (appends) are measured and checked for arraymorph and zarr-python, and every
+    cell carries requests, cost and client CPU; the targets table is computed."""
+    import json
+    import subprocess
+
+    import arraymorph
+
+    site = Path(arraymorph.__file__).resolve().parents[1]  # this arraymorph, for the worker
+    root = Path(__file__).resolve().parents[2]
+    wls = "write_all,random_batches,many_open,append,write_shard"
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "run.py"), "--n", "128", "--c", "32",
+         "--reps", "1", "--latencies", "0", "--many", "20", "--peers", "arraymorph,zarr-obstore",
+         "--workloads", wls, "--out", str(tmp_path), "--arraymorph-env", f"PYTHONPATH={site}"],
+        capture_output=True, text=True, timeout=840)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    res = json.loads((tmp_path / "latest.json").read_text())["results"]
+    for peer in ("arraymorph", "zarr-obstore"):
+        for wl in ("write_all", "random_batches", "many_open", "append"):
+            r = res[f"0|{peer}|{wl}"]
+            assert r["status"] == "OK", (peer, wl, r)
+            assert r["requests"] > 0 and r["cpu_s"] > 0 and r["maxrss_mb"] > 0, (peer, wl, r)
+            assert r["cost_usd"] == pytest.approx(run_cost(r)), (peer, wl, r)
+        assert res[f"0|{peer}|write_all"]["by_method"].get("PUT", 0) >= 16  # 4x4 chunks
+        assert res[f"0|{peer}|random_batches"]["by_method"].get("GET", 0) >= 4
+    assert res["0|zarr-obstore|write_shard"]["status"] == "OK"
+    assert res["0|arraymorph|write_shard"]["status"] in ("OK", "N/A")
+    md = (tmp_path / "latest.md").read_text()
+    assert "| $ | CPU s |" in md
+    assert re.search(r"^\| 0 \| random_batches \| [\d.]+ \| zarr-obstore ", md, re.M), md
+
+
+def run_cost(r: dict) -> float:
+    import run
+
+    return run.cost_usd({"by_method": r["by_method"], "bytes_down": r["bytes_down"]})
