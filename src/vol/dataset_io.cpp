@@ -24,6 +24,7 @@
 #include "vol/callbacks.hpp"
 #include "vol/chunk_api.hpp"
 #include "vol/object_model.hpp"
+#include "vol/vlen_elements.hpp"
 #include "vol/vlen_sequences.hpp"
 
 namespace arraymorph::vol {
@@ -128,9 +129,15 @@ bool vlen_string_dataset(const DatasetObject& d, hid_t mem_type) {
 }
 
 bool vlen_sequence_dataset(const DatasetObject& d, hid_t mem_type) {
-  if (d.node->array->data_type != "variable_length_bytes") return false;
+  if (d.node->array->data_type != "variable_length_bytes" || serialized_elements(d.type.get())) return false;
   require_sequence_memory_type(mem_type, "dataset '" + d.path + "'");
   return true;
+}
+
+// Elements with variable-length data inside compounds/arrays (or sequences of such data):
+// serialized items of vol/vlen_elements.hpp.
+bool vlen_element_dataset(const DatasetObject& d) {
+  return d.node->array->data_type == "variable_length_bytes" && serialized_elements(d.type.get());
 }
 
 // The engine's view of a dataset: store, chunk cache of the file (not for anonymous datasets,
@@ -272,6 +279,21 @@ Transfer prepare_read(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t f
     };
     return t;
   }
+  if (vlen_element_dataset(d)) {  // items read on store threads, converted here after
+    auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
+    auto items = std::make_shared<std::vector<std::string>>(s.count);
+    t.io = [&d, plan, items] {
+      return io::read_vlen_items(d.store(), d.key_prefix(), *d.node->array, *plan,
+                                 [items](uint64_t i, const std::string& item) { (*items)[i] = item; });
+    };
+    t.after = [&d, mem_type, dxpl, buf, items, runs = mem_runs(s), what = t.what] {
+      const size_t ms = H5Tget_size(mem_type);
+      std::vector<unsigned char> dense(items->size() * ms);
+      items_to_elements(d.type.get(), mem_type, *items, dense.data(), dxpl, what);
+      scatter(runs, static_cast<unsigned char*>(buf), dense.data(), ms);
+    };
+    return t;
+  }
   const auto& meta = *d.node->array;
   auto target = std::make_shared<io::ArrayTarget>(make_target(d));
   auto ahead = d.anonymous() ? std::vector<std::vector<uint64_t>>{} : plan_readahead(d, s, *target);
@@ -326,6 +348,19 @@ Transfer prepare_write(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t 
     gather(mem_runs(s), dense.data(), static_cast<const unsigned char*>(buf), sizeof(hvl_t));
     auto items = std::make_shared<std::vector<std::string>>(
         sequences_to_items(d.type.get(), mem_type, dense.data(), s.count, t.what));
+    auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
+    t.io = [&d, plan, items] {
+      return io::write_vlen_items(d.store(), d.key_prefix(), *d.node->array, *plan,
+                                  [items](uint64_t i) { return (*items)[i]; });
+    };
+    return t;
+  }
+  if (vlen_element_dataset(d)) {  // serialized here, stored on store threads
+    const size_t ms = H5Tget_size(mem_type);
+    std::vector<unsigned char> dense(s.count * ms);
+    gather(mem_runs(s), dense.data(), static_cast<const unsigned char*>(buf), ms);
+    auto items = std::make_shared<std::vector<std::string>>(
+        elements_to_items(d.type.get(), mem_type, dense.data(), s.count, t.what));
     auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
     t.io = [&d, plan, items] {
       return io::write_vlen_items(d.store(), d.key_prefix(), *d.node->array, *plan,

@@ -8,6 +8,7 @@
 
 #include "arraymorph/arraymorph.h"
 #include "io/chunk_cache.hpp"
+#include "vol/vlen_elements.hpp"
 #include "model/creation_order.hpp"
 #include "common/log.hpp"
 #include "vol/open_files.hpp"
@@ -256,6 +257,10 @@ DatasetObject* make_dataset_object(const Object& via, const std::string& path, s
   auto d = std::make_unique<DatasetObject>(via, path);
   d->node = node;
   d->type.reset(type_from_meta(meta));
+  // Serialized elements (vol/vlen_elements.hpp) are as large in memory as their HDF5 type; the
+  // Zarr data type (variable_length_bytes) says nothing about it.
+  if (meta.data_type == "variable_length_bytes" && serialized_elements(d->type.get()))
+    node->array->element_size = H5Tget_size(d->type.get());
   if (H5Tget_size(d->type.get()) != meta.element_size)
     throw Error(io_error("stored datatype of '" + path + "' does not match its Zarr data_type"));
   d->space.reset(space_from_meta(meta));

@@ -153,12 +153,10 @@ void describe_type(hid_t type, model::ArrayMeta& meta) {
   }
   if (cls == H5T_VLEN) {  // a sequence: items of vol/vlen_sequences.hpp
     hid_t base = H5Tget_super(type);
-    const bool nested = contains_variable_length(base);
     const bool ref = H5Tdetect_class(base, H5T_REFERENCE) > 0;
     H5Tclose(base);
-    if (nested)
-      throw Error(unsupported("variable-length sequences of variable-length data (nested sequences or strings) in datasets"));
     if (ref) throw Error(unsupported("variable-length sequences of references in datasets"));
+    // A base with variable-length data of its own is stored serialized (vol/vlen_elements.hpp).
     meta.element_size = sizeof(hvl_t);
     meta.big_endian = false;
     meta.data_type = "variable_length_bytes";
@@ -166,8 +164,16 @@ void describe_type(hid_t type, model::ArrayMeta& meta) {
     meta.hdf5_type = encode_type(type);
     return;
   }
-  if (contains_variable_length(type))
-    throw Error(unsupported("variable-length sequences or variable-length strings inside compound or array types, in datasets"));
+  if (contains_variable_length(type)) {  // members with variable-length data: vol/vlen_elements.hpp
+    if (H5Tdetect_class(type, H5T_REFERENCE) > 0)
+      throw Error(unsupported("references together with variable-length data inside compound or array types, in datasets"));
+    meta.element_size = size;
+    meta.big_endian = false;
+    meta.data_type = "variable_length_bytes";
+    meta.data_type_config = model::json();
+    meta.hdf5_type = encode_type(type);
+    return;
+  }
   // Old-style references are stored as their bytes (vol/reference_values.hpp): raw_bytes below.
   if (contains_new_style_reference(type))
     throw Error(unsupported("datasets of new-style references (H5T_STD_REF / H5R_ref_t); use object references "

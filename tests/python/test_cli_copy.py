@@ -240,11 +240,11 @@ def test_large_copy_uses_read_ahead_process_and_slabs(backend, tmp_path, capsys)
 
 
 def test_unsupported_object_is_reported_and_the_rest_copied(backend, tmp_path, capsys):
-    """A dataset the store cannot hold (variable-length strings inside a compound) fails the
-    command with its name; every other object is still copied (a null-dataspace one too)."""
+    """A dataset the store cannot hold (references next to variable-length strings in a compound)
+    fails the command with its name; every other object is still copied (a null-dataspace one too)."""
     src = str(tmp_path / "odd.h5")
     with open_native(src, "w") as f:
-        f.create_dataset("odd", shape=(2,), dtype=np.dtype([("a", "i4"), ("s", h5py.string_dtype())]))
+        f.create_dataset("odd", shape=(2,), dtype=np.dtype([("r", h5py.ref_dtype), ("s", h5py.string_dtype())]))
         f.create_dataset("fine", data=np.arange(5), chunks=(2,))
         f.create_dataset("empty", data=h5py.Empty("f8"))
     url = backend.url("odd.h5")
