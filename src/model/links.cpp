@@ -144,6 +144,7 @@ struct Planner {
         n.hdf5.erase("attribute_order");
       }
     }
+    if (n.kind == NodeKind::kDatatype) return ok_status();  // metadata only
     if (n.kind == NodeKind::kArray) {
       const std::string prefix = src.key_prefix(path);
       auto objs = list_all(src.store(), prefix + "/");

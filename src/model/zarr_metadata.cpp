@@ -279,7 +279,7 @@ Result<json> fill_bytes_to_json(const unsigned char* bytes, const std::string& t
 }
 
 json to_zarr_json(const Node& node) {
-  json doc = {{"zarr_format", 3}, {"node_type", node.kind == NodeKind::kGroup ? "group" : "array"}};
+  json doc = {{"zarr_format", 3}, {"node_type", node.kind == NodeKind::kArray ? "array" : "group"}};
   json attrs = node.attributes.is_object() ? node.attributes : json::object();
   json h5 = node.hdf5.is_object() ? node.hdf5 : json::object();
   h5["format"] = kFormatVersion;
@@ -394,7 +394,14 @@ Result<Node> node_from_json(const json& doc, const std::string& where) {
       doc["consolidated_metadata"].contains("metadata")) {
     node.consolidated = doc["consolidated_metadata"]["metadata"];
   }
-  if (node.kind == NodeKind::kGroup) return node;
+  if (node.kind == NodeKind::kGroup) {
+    if (auto t = node.hdf5.find(kCommittedDatatypeKey); t != node.hdf5.end()) {
+      if (!t->is_string() || t->get<std::string>().empty())
+        return bad(std::string("_hdf5.") + kCommittedDatatypeKey + " is not a base64 string");
+      node.kind = NodeKind::kDatatype;
+    }
+    return node;
+  }
 
   try {
     ArrayMeta a;

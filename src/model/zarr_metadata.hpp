@@ -25,7 +25,14 @@ inline constexpr int kFormatVersion = 2;
 // Reserved attribute holding what Zarr cannot express.
 inline constexpr const char* kHdf5Key = "_hdf5";
 
-enum class NodeKind { kGroup, kArray };
+// kDatatype: an HDF5 committed (named) datatype. Stored as a Zarr group node (Zarr has no such
+// node) whose `_hdf5.committed_datatype` holds the base64 H5Tencode of the type (docs/format.md);
+// it has no children.
+enum class NodeKind { kGroup, kArray, kDatatype };
+// The `_hdf5` key of a committed datatype node, and of datasets/attributes created with one (the
+// committed type's object id, 16 hex digits).
+inline constexpr const char* kCommittedDatatypeKey = "committed_datatype";
+inline constexpr const char* kCommittedTypeRefKey = "committed_type";
 
 // One codec of the chain, e.g. {"name":"bytes","configuration":{"endian":"little"}}.
 struct Codec {

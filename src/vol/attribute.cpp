@@ -18,6 +18,7 @@
 #include "vol/attribute_object.hpp"
 #include "vol/attribute_store.hpp"
 #include "vol/callbacks.hpp"
+#include "vol/committed_types.hpp"
 #include "vol/dimension_sync.hpp"
 #include "vol/object_model.hpp"
 #include "vol/reference_values.hpp"
@@ -174,6 +175,7 @@ void* attr_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hid
   o->file->require_writable("create " + where(aname, path));
   auto node = node_at(*o->file, path);
   check_new_name(*node, aname, path);
+  const std::string committed = committed_type_ref(*o->file, type);  // before `type` becomes a copy
   // New-style references are stored as old-style ones (vol/reference_values.hpp).
   Hid stored(with_reference_style(type, false));
   type = stored.get();
@@ -187,8 +189,9 @@ void* attr_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hid
   a->type.reset(H5Tcopy(type));
   a->space.reset(H5Scopy(space));
   a->new_style_refs = attribute_references_new_style();
+  a->committed_type = committed;
   if (!a->type.valid() || !a->space.valid()) throw Error(invalid_argument("invalid datatype or dataspace for " + where(aname, path)));
-  store_attribute(*node, aname, a->type.get(), a->space.get(), v);
+  store_attribute(*node, aname, a->type.get(), a->space.get(), v, a->committed_type);
   o->file->tree->mark_dirty(path);
   a->unflushed = true;
   return a.release();
@@ -217,6 +220,7 @@ void* attr_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t
   a->type = std::move(rec.type);
   a->space = std::move(rec.space);
   a->new_style_refs = attribute_references_new_style();
+  a->committed_type = attribute_committed_type(*node, aname);
   return a.release();
 }
 
@@ -252,7 +256,7 @@ herr_t attr_write(void* attr, hid_t mem_type, const void* buf, hid_t, void**) {
     RefCodec refs(*a);
     EncodedValue v =
         encode_from_memory(a->type.get(), a->space.get(), mem_type, buf, subset ? current.data() : nullptr, refs.get());
-    store_attribute(*node, a->name, a->type.get(), a->space.get(), v);
+    store_attribute(*node, a->name, a->type.get(), a->space.get(), v, a->committed_type);
   } catch (const Error& e) {
     throw Error(e.status().with_context("writing " + where(a->name, a->path)));
   }
@@ -277,7 +281,8 @@ herr_t attr_get(void* obj, H5VL_attr_get_args_t* args, hid_t, void**) {
     case H5VL_ATTR_GET_TYPE: {
       AttrObject* a = as_attribute(obj);
       // The stored type in the reference view the id was opened in (arraymorph_set_attribute_reference_style).
-      args->args.get_type.type_id = with_reference_style(a->type.get(), a->new_style_refs);
+      hid_t t = a->committed_type.empty() ? H5I_INVALID_HID : open_committed_type(*a, a->committed_type);
+      args->args.get_type.type_id = t >= 0 ? t : with_reference_style(a->type.get(), a->new_style_refs);
       return 0;
     }
     case H5VL_ATTR_GET_STORAGE_SIZE: {

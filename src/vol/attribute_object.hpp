@@ -27,6 +27,8 @@ struct AttrObject : Object {
   // H5Aget_type reports references in it for the id's whole life, so a caller that opened it
   // in one view (h5py) reads its type the same way later.
   bool new_style_refs = true;
+  // Created with a committed datatype of this file: its id in hex (vol/committed_types.hpp), or "".
+  std::string committed_type;
   AttrObject(const Object& via, std::string owner_path, std::string attr_name)
       : Object(Kind::kGroup, via, std::move(owner_path)), name(std::move(attr_name)) {}
 };

@@ -28,13 +28,6 @@ ValueEncoding encoding_from(const std::string& s) {
   throw Error(io_error("unknown attribute encoding '" + s + "'"));
 }
 
-std::string encode_type(hid_t type) {
-  size_t n = 0;
-  if (H5Tencode(type, nullptr, &n) < 0) throw Error(io_error("cannot serialise the attribute's HDF5 datatype"));
-  std::vector<unsigned char> buf(n);
-  if (H5Tencode(type, buf.data(), &n) < 0) throw Error(io_error("cannot serialise the attribute's HDF5 datatype"));
-  return model::base64_encode(buf.data(), n);
-}
 
 json& meta_of(model::Node& node) {
   if (!node.hdf5.is_object()) node.hdf5 = json::object();
@@ -89,11 +82,12 @@ AttrRecord load_attribute(const model::Node& node, const std::string& name) {
   return rec;
 }
 
-void store_attribute(model::Node& node, const std::string& name, hid_t type, hid_t space, const EncodedValue& v) {
+void store_attribute(model::Node& node, const std::string& name, hid_t type, hid_t space, const EncodedValue& v,
+                     const std::string& committed_ref) {
   if (!node.attributes.is_object()) node.attributes = json::object();
   node.attributes[name] = v.value;
   json& h = meta_of(node);
-  bool need_meta = v.encoding != ValueEncoding::kJson;
+  bool need_meta = v.encoding != ValueEncoding::kJson || !committed_ref.empty();
   if (!need_meta) {
     Natural nat = natural_of(v.value);
     // H5Tequal ignores some details (the character set of variable-length strings): compare the
@@ -105,6 +99,7 @@ void store_attribute(model::Node& node, const std::string& name, hid_t type, hid
     const AttrShape shape = shape_of(space);
     json m = {{"datatype", encode_type(type)}, {"shape", shape.null ? json(nullptr) : json(shape.dims)}};
     if (v.encoding != ValueEncoding::kJson) m["encoding"] = encoding_name(v.encoding);
+    if (!committed_ref.empty()) m[model::kCommittedTypeRefKey] = committed_ref;
     if (!h.contains(kMetaKey) || !h[kMetaKey].is_object()) h[kMetaKey] = json::object();
     h[kMetaKey][name] = std::move(m);
   } else if (h.contains(kMetaKey) && h[kMetaKey].is_object()) {
@@ -115,6 +110,14 @@ void store_attribute(model::Node& node, const std::string& name, hid_t type, hid
   bool listed = false;
   for (const auto& n : h[kOrderKey]) listed = listed || (n.is_string() && n.get<std::string>() == name);
   if (!listed) h[kOrderKey].push_back(name);
+}
+
+std::string attribute_committed_type(const model::Node& node, const std::string& name) {
+  if (!node.hdf5.is_object() || !node.hdf5.contains(kMetaKey) || !node.hdf5[kMetaKey].is_object()) return "";
+  auto it = node.hdf5[kMetaKey].find(name);
+  if (it == node.hdf5[kMetaKey].end() || !it->is_object()) return "";
+  auto ref = it->find(model::kCommittedTypeRefKey);
+  return ref != it->end() && ref->is_string() ? ref->get<std::string>() : "";
 }
 
 void erase_attribute(model::Node& node, const std::string& name) {

@@ -17,9 +17,13 @@ namespace arraymorph::vol {
 bool has_attribute(const model::Node& node, const std::string& name);
 // The stored record of attribute `name`; NotFound naming it when absent.
 AttrRecord load_attribute(const model::Node& node, const std::string& name);
-// Sets value (+ `_hdf5` entry when JSON alone is not exact); appends new names to the creation
-// order.
-void store_attribute(model::Node& node, const std::string& name, hid_t type, hid_t space, const EncodedValue& v);
+// Sets value (+ `_hdf5` entry when JSON alone is not exact, or when the attribute was created
+// with a committed datatype: `committed_ref`, vol/committed_types.hpp); appends new names to the
+// creation order.
+void store_attribute(model::Node& node, const std::string& name, hid_t type, hid_t space, const EncodedValue& v,
+                     const std::string& committed_ref = "");
+// The committed-type reference recorded for attribute `name`, or "".
+std::string attribute_committed_type(const model::Node& node, const std::string& name);
 void erase_attribute(model::Node& node, const std::string& name);
 void rename_attribute(model::Node& node, const std::string& from, const std::string& to);
 // Attribute names in HDF5 index order: H5_INDEX_NAME (byte order) or H5_INDEX_CRT_ORDER.

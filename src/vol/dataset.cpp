@@ -14,6 +14,7 @@
 #include "vol/attribute_store.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/chunk_api.hpp"
+#include "vol/committed_types.hpp"
 #include "vol/object_model.hpp"
 #include "vol/type_map.hpp"
 
@@ -132,6 +133,9 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
   node.kind = model::NodeKind::kArray;
   node.array = std::move(meta);
   record_attr_creation_order(dcpl, node);
+  // Created with a committed datatype of this file: H5Dget_type returns that type again.
+  if (const std::string ref = committed_type_ref(*o->file, type); !ref.empty())
+    node.hdf5[model::kCommittedTypeRefKey] = ref;
   if (!name) {  // H5Dcreate_anon: named later by H5Olink (link.cpp)
     DatasetObject* d = make_dataset_object(*o, "", std::make_shared<model::Node>(std::move(node)), dapl);
     d->anon_store = make_memory_store(nullptr);
@@ -143,9 +147,13 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
 
 void* dataset_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t dapl, hid_t, void**) {
   Object* o = as_object(obj);
-  std::string path = check(model::resolve_object(*o->file->tree, check(model::join_path(resolve_path(*o, loc), name ? name : "."))));
+  const std::string full = check(model::join_path(resolve_path(*o, loc), name ? name : "."));
+  std::string path = check(model::resolve_object(*o->file->tree, full));
   auto node = check(o->file->tree->get(path));
-  if (node->kind != model::NodeKind::kArray) throw Error(invalid_argument("'" + path + "' is a group, not a dataset"));
+  if (node->kind != model::NodeKind::kArray)
+    throw Error(invalid_argument("'" + path + "' is a " +
+                                 (node->kind == model::NodeKind::kGroup ? "group" : "committed datatype") +
+                                 ", not a dataset"));
   check(io::check_codecs(node->array->codecs).with_context("dataset '" + path + "'"));
   return make_dataset_object(*o, path, node, dapl);
 }
@@ -174,9 +182,13 @@ herr_t dataset_get(void* obj, H5VL_dataset_get_args_t* args, hid_t, void**) {
       *args->args.get_storage_size.storage_size = total;
       return 0;
     }
-    case H5VL_DATASET_GET_TYPE:
-      args->args.get_type.type_id = H5Tcopy(d->type.get());
+    case H5VL_DATASET_GET_TYPE: {
+      hid_t t = H5I_INVALID_HID;
+      if (auto ref = d->node->hdf5.find(model::kCommittedTypeRefKey); ref != d->node->hdf5.end() && ref->is_string())
+        t = open_committed_type(*d, ref->get<std::string>());
+      args->args.get_type.type_id = t >= 0 ? t : H5Tcopy(d->type.get());
       return 0;
+    }
   }
   throw Error(unsupported("dataset get operation " + std::to_string(args->op_type)));
 }

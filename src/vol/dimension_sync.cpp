@@ -75,7 +75,7 @@ void sync_after_move(FileShared& f, const std::string& path) {
     stack.pop_back();
     auto node = check(f.tree->get(p));
     if (node->kind != model::NodeKind::kGroup) {
-      paths.insert(p);
+      if (node->kind == model::NodeKind::kArray) paths.insert(p);
       continue;
     }
     for (const auto& k : check(f.tree->children(p))) stack.push_back(p == "/" ? "/" + k : p + "/" + k);

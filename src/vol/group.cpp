@@ -20,7 +20,7 @@ void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hi
   record_link_creation_order(gcpl, node);
   if (!name) {  // H5Gcreate_anon: nothing is stored until H5Olink names it (link.cpp)
     auto* g = new Object(Kind::kGroup, *o, "");
-    g->anon_group = std::make_shared<model::Node>(std::move(node));
+    g->anon_node = std::make_shared<model::Node>(std::move(node));
     return g;
   }
   // Soft links in the parents are followed; the new name must not be taken by a soft link either.
@@ -33,9 +33,13 @@ void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hi
 
 void* group_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t, hid_t, void**) {
   Object* o = as_object(obj);
-  std::string path = check(model::resolve_object(*o->file->tree, check(model::join_path(resolve_path(*o, loc), name ? name : "."))));
+  const std::string full = check(model::join_path(resolve_path(*o, loc), name ? name : "."));
+  std::string path = check(model::resolve_object(*o->file->tree, full));
   auto node = check(o->file->tree->get(path));
-  if (node->kind != model::NodeKind::kGroup) throw Error(invalid_argument("'" + path + "' is a dataset, not a group"));
+  if (node->kind != model::NodeKind::kGroup)
+    throw Error(invalid_argument("'" + path + "' is a " +
+                                 (node->kind == model::NodeKind::kArray ? "dataset" : "committed datatype") +
+                                 ", not a group"));
   return new Object(Kind::kGroup, *o, path);
 }
 
@@ -43,7 +47,7 @@ herr_t group_get(void* obj, H5VL_group_get_args_t* args, hid_t, void**) {
   Object* o = as_object(obj);
   switch (args->op_type) {
     case H5VL_GROUP_GET_GCPL: {
-      auto node = o->anon_group ? o->anon_group : check(o->file->tree->get(o->path));
+      auto node = o->anon_node ? o->anon_node : check(o->file->tree->get(o->path));
       args->args.get_gcpl.gcpl_id = H5Pcreate(H5P_GROUP_CREATE);
       apply_attr_creation_order(*node, args->args.get_gcpl.gcpl_id);
       apply_link_creation_order(*node, args->args.get_gcpl.gcpl_id);
@@ -51,8 +55,8 @@ herr_t group_get(void* obj, H5VL_group_get_args_t* args, hid_t, void**) {
     }
     case H5VL_GROUP_GET_INFO: {
       std::string path = resolve_path(*o, &args->args.get_info.loc_params);
-      if (o->anon_group && args->args.get_info.loc_params.type == H5VL_OBJECT_BY_SELF) {
-        *args->args.get_info.ginfo = H5G_info_t{H5G_STORAGE_TYPE_COMPACT, 0, model::max_creation_index(*o->anon_group), false};
+      if (o->anon_node && args->args.get_info.loc_params.type == H5VL_OBJECT_BY_SELF) {
+        *args->args.get_info.ginfo = H5G_info_t{H5G_STORAGE_TYPE_COMPACT, 0, model::max_creation_index(*o->anon_node), false};
         return 0;
       }
       auto kids = check(model::link_names(*o->file->tree, path));

@@ -152,14 +152,14 @@ herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_para
         link_anonymous(*static_cast<DatasetObject*>(target), path, creates_parents(lcpl));
         return 0;
       }
-      if (target->anon_group && args->args.hard.curr_loc_params.type == H5VL_OBJECT_BY_SELF) {
+      if (target->anon_node && args->args.hard.curr_loc_params.type == H5VL_OBJECT_BY_SELF) {
         if (target->file != where->file)
           throw Error(invalid_argument("cannot link an object into another file ('" + where->file->name + "')"));
         if (check(model::link_info(*where->file->tree, path)).kind != model::LinkKind::kNone)
           throw Error(Status(Code::kAlreadyExists, "a link named '" + path + "' already exists"));
-        check(where->file->tree->create(path, *target->anon_group, creates_parents(lcpl)));
+        check(where->file->tree->create(path, *target->anon_node, creates_parents(lcpl)));
         target->path = path;
-        target->anon_group.reset();
+        target->anon_node.reset();
         return 0;
       }
       throw Error(unsupported("a second hard link to an existing object (H5Lcreate_hard/H5Olink to '" + path +

@@ -25,7 +25,7 @@ ssize_t arraymorph_link_names_ordered(hid_t loc_id, const char* name, int creati
   try {
     vol::Object* o = vol::require_owned(loc_id);
     const bool self = !name || std::string(name) == ".";
-    if (o->anon_group && self) return 0;  // an anonymous group has no members yet
+    if (o->anon_node && self) return 0;  // an anonymous group has no members yet
     std::string group = check(model::resolve_object(*o->file->tree, check(model::join_path(o->path, name ? name : "."))));
     auto kids = check(model::link_names(*o->file->tree, group,
                                         creation_order ? model::LinkOrder::kCreation : model::LinkOrder::kName));

@@ -1,4 +1,4 @@
-// object_callbacks.cpp -- the object VOL class: H5Oopen, H5Oget_info, H5Iget_name, H5Ovisit, H5Ocopy, tokens.
+// object_callbacks.cpp -- the object VOL class: H5Oopen (groups, datasets, committed datatypes), H5Oget_info, H5Iget_name, H5Ovisit, H5Ocopy, tokens.
 //
 // Names given by path follow soft links (model/links.hpp) in every component, as HDF5 does.
 #include <H5VLconnector_passthru.h>
@@ -10,6 +10,7 @@
 #include "model/links.hpp"
 
 #include "vol/callbacks.hpp"
+#include "vol/committed_types.hpp"
 #include "vol/object_model.hpp"
 #include "vol/registration.hpp"
 
@@ -20,16 +21,6 @@ namespace {
 std::string object_path(const Object& o, const H5VL_loc_params_t* loc) {
   if (!loc || loc->type == H5VL_OBJECT_BY_SELF) return o.path;
   return check(model::resolve_object(*o.file->tree, resolve_path(o, loc)));
-}
-
-void* open_path(const Object& via, const std::string& path, H5I_type_t* type, hid_t dapl) {
-  auto node = check(via.file->tree->get(path));
-  if (node->kind == model::NodeKind::kGroup) {
-    if (type) *type = H5I_GROUP;
-    return new Object(Kind::kGroup, via, path);
-  }
-  if (type) *type = H5I_DATASET;
-  return make_dataset_object(via, path, node, dapl);
 }
 
 herr_t visit(const std::shared_ptr<FileShared>& f, const std::string& root, const std::string& path,
@@ -57,9 +48,34 @@ herr_t visit(const std::shared_ptr<FileShared>& f, const std::string& root, cons
 
 }  // namespace
 
+namespace {
+H5O_type_t object_type(const model::Node& node) {
+  switch (node.kind) {
+    case model::NodeKind::kGroup: return H5O_TYPE_GROUP;
+    case model::NodeKind::kArray: return H5O_TYPE_DATASET;
+    case model::NodeKind::kDatatype: return H5O_TYPE_NAMED_DATATYPE;
+  }
+  return H5O_TYPE_UNKNOWN;
+}
+}  // namespace
+
+void* open_object(const Object& via, const std::string& path, H5I_type_t* type, hid_t dapl) {
+  auto node = check(via.file->tree->get(path));
+  if (node->kind == model::NodeKind::kGroup) {
+    if (type) *type = H5I_GROUP;
+    return new Object(Kind::kGroup, via, path);
+  }
+  if (node->kind == model::NodeKind::kDatatype) {
+    if (type) *type = H5I_DATATYPE;
+    return make_datatype_object(via, path, *node);
+  }
+  if (type) *type = H5I_DATASET;
+  return make_dataset_object(via, path, node, dapl);
+}
+
 hid_t register_object(const Object& via, const std::string& path) {
   H5I_type_t type = H5I_GROUP;
-  void* obj = open_path(via, path, &type, H5P_DEFAULT);
+  void* obj = open_object(via, path, &type, H5P_DEFAULT);
   hid_t id = H5VLwrap_register(obj, type);
   if (id < 0) {
     delete static_cast<Object*>(obj);
@@ -73,14 +89,14 @@ void object_info(FileShared& f, const std::string& path, H5O_info2_t* info) {
   std::memset(info, 0, sizeof *info);
   info->fileno = f.fileno;
   info->token = f.token_for(path);
-  info->type = node->kind == model::NodeKind::kGroup ? H5O_TYPE_GROUP : H5O_TYPE_DATASET;
+  info->type = object_type(*node);
   info->rc = 1;
   info->num_attrs = node->attributes.is_object() ? node->attributes.size() : 0;
 }
 
 void* object_open(void* obj, const H5VL_loc_params_t* loc, H5I_type_t* opened_type, hid_t, void**) {
   Object* o = as_object(obj);
-  return open_path(*o, object_path(*o, loc), opened_type, H5P_DEFAULT);
+  return open_object(*o, object_path(*o, loc), opened_type, H5P_DEFAULT);
 }
 
 // H5Ocopy / h5py Group.copy: a deep copy (metadata, attributes, chunks), within one file or
@@ -128,7 +144,7 @@ herr_t object_get(void* obj, const H5VL_loc_params_t* loc, H5VL_object_get_args_
     }
     case H5VL_OBJECT_GET_TYPE: {
       auto node = check(o->file->tree->get(object_path(*o, loc)));
-      *args->args.get_type.obj_type = node->kind == model::NodeKind::kGroup ? H5O_TYPE_GROUP : H5O_TYPE_DATASET;
+      *args->args.get_type.obj_type = object_type(*node);
       return 0;
     }
     case H5VL_OBJECT_GET_INFO:

@@ -84,7 +84,7 @@ struct FileShared {
   ~FileShared();
 };
 
-enum class Kind { kFile, kGroup, kDataset };
+enum class Kind { kFile, kGroup, kDataset, kDatatype };
 
 struct Object {
   Kind kind;
@@ -104,9 +104,10 @@ struct Object {
   Object(Kind k, std::shared_ptr<FileShared> f, std::string p);
   // An object opened through `via` (same file, same handle).
   Object(Kind k, const Object& via, std::string p) : kind(k), file(via.file), path(std::move(p)), handle(via.handle) {}
-  // H5Gcreate_anon: the group's metadata until H5Olink names it (link.cpp); null otherwise. Only
-  // linking, H5Gget_create_plist/H5Gget_info and closing work before that.
-  std::shared_ptr<model::Node> anon_group;
+  // H5Gcreate_anon / H5Tcommit_anon: the group's or committed datatype's metadata until H5Olink
+  // names it (link.cpp); null otherwise. Only linking, H5Gget_create_plist/H5Gget_info (groups),
+  // the type's own queries (datatypes) and closing work before that.
+  std::shared_ptr<model::Node> anon_node;
   virtual ~Object() = default;
 };
 
@@ -124,6 +125,12 @@ struct DatasetObject : Object {
   Hid dapl;
   io::ReadAhead readahead;  // sequential-pass detection of this handle's reads (HDF5 thread)
   DatasetObject(const Object& via, std::string p) : Object(Kind::kDataset, via, std::move(p)) {}
+};
+
+// A committed (named) datatype (H5Tcommit2/H5Tcommit_anon/H5Topen2; src/vol/datatype.cpp).
+struct DatatypeObject : Object {
+  Hid type;  // the stored type (transient copy)
+  DatatypeObject(const Object& via, std::string p) : Object(Kind::kDatatype, via, std::move(p)) {}
 };
 
 inline Object* as_object(void* p) { return static_cast<Object*>(p); }

@@ -13,6 +13,10 @@
 
 namespace arraymorph::vol {
 
+// A new group, dataset or committed-datatype object for the node at `path` (an object path);
+// `type` receives its HDF5 id type. Throws NotFound naming the path.
+void* open_object(const Object& via, const std::string& path, H5I_type_t* type, hid_t dapl);
+
 // Registers a new group/dataset object for `path` and returns its id; release with H5Idec_ref.
 hid_t register_object(const Object& via, const std::string& path);
 

@@ -50,13 +50,6 @@ bool is_h5py_complex(hid_t type, size_t size) {
   return ok;
 }
 
-std::string encode_type(hid_t type) {
-  size_t n = 0;
-  if (H5Tencode(type, nullptr, &n) < 0) throw Error(io_error("cannot serialise the HDF5 datatype"));
-  std::vector<unsigned char> buf(n);
-  if (H5Tencode(type, buf.data(), &n) < 0) throw Error(io_error("cannot serialise the HDF5 datatype"));
-  return model::base64_encode(buf.data(), n);
-}
 
 hid_t copy_order(hid_t base, bool big_endian) {
   hid_t t = H5Tcopy(base);
@@ -440,6 +433,20 @@ hid_t dcpl_from_meta(const model::ArrayMeta& meta, hid_t type) {
     H5Pset_fill_value(dcpl, type, meta.fill_bytes.data());
   }
   return dcpl;
+}
+
+std::vector<unsigned char> encode_type_bytes(hid_t type) {
+  size_t n = 0;
+  if (H5Tencode(type, nullptr, &n) < 0) throw Error(io_error("cannot serialise the HDF5 datatype"));
+  std::vector<unsigned char> buf(n);
+  if (H5Tencode(type, buf.data(), &n) < 0) throw Error(io_error("cannot serialise the HDF5 datatype"));
+  buf.resize(n);
+  return buf;
+}
+
+std::string encode_type(hid_t type) {
+  const auto buf = encode_type_bytes(type);
+  return model::base64_encode(buf.data(), buf.size());
 }
 
 }  // namespace arraymorph::vol

@@ -20,6 +20,10 @@ void describe_type(hid_t type, model::ArrayMeta& meta);
 // The HDF5 file datatype for stored metadata (from _hdf5.datatype, else from data_type).
 hid_t type_from_meta(const model::ArrayMeta& meta);
 
+// H5Tencode of a type (throws naming the failure), and its base64 form (`_hdf5.datatype`).
+std::vector<unsigned char> encode_type_bytes(hid_t type);
+std::string encode_type(hid_t type);
+
 // H5Tdecode of an H5Tencode'd description, for every supported HDF5 series: HDF5 2.x's
 // H5Tdecode2 also takes the buffer size (and refuses to read past it), 1.14's H5Tdecode does not.
 // The caller owns the returned id; negative on failure (HDF5 error stack set).
