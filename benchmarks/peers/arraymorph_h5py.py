@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 import workloads as W
 
-from . import _h5common as H
 from . import variant_key
+from ._h5common import H5FilePeer
 
 
-class Peer:
+class Peer(H5FilePeer):
     def __init__(self, cfg: dict) -> None:
         import arraymorph
 
@@ -39,46 +38,18 @@ class Peer:
         self.h5py = h5py
         self.f = None
 
-    def _name(self, variant: str) -> str:
-        return variant_key(self.cfg["key"], variant) + ".h5"
+    def _file(self, variant: str, mode: str):
+        return self.h5py.File(variant_key(self.cfg["key"], variant) + ".h5", mode)
 
     def _kwargs(self, variant: str) -> dict:
         if variant != "shard":
-            return H.dataset_kwargs(variant, self.cfg["c"])
+            return super()._kwargs(variant)
         if not hasattr(self.am, "shards"):
             raise W.Unsupported("this arraymorph has no shards (arraymorph.shards)")
         return {"chunks": (self.cfg["c"], self.cfg["c"])}
 
-    def write(self, data, variant: str = "plain") -> None:
-        kw = self._kwargs(variant)
-        with self.h5py.File(self._name(variant), "w") as f, (
-                self.am.shards(W.SHARD) if variant == "shard" else contextlib.nullcontext()):
-            f.create_dataset("data", shape=data.shape, dtype=data.dtype, **kw)
-            f["data"][...] = data
-
-    def open(self, variant: str = "plain") -> None:
-        self._kwargs(variant)  # N/A where shards are not there
-        self.f = self.h5py.File(self._name(variant), "r")
-        self.d = self.f["data"]
-
-    def read(self, sel):
-        return self.d[sel]
-
-    def close(self) -> None:
-        self.f.close()
-        self.f = None
-
-    def write_many(self, count: int) -> None:
-        with self.h5py.File(self._name("many"), "w") as f:
-            H.write_many(f, count)
-
-    def read_many(self, count: int):
-        with self.h5py.File(self._name("many"), "r") as f:
-            return H.read_many(f, count)
-
-    def append(self, data, rows: int) -> None:
-        with self.h5py.File(self._name("append"), "w") as f:
-            H.append(f, data, rows, self.cfg["c"])
+    def _creating(self, variant: str):
+        return self.am.shards(W.SHARD) if variant == "shard" else super()._creating(variant)
 
     def stats_reset(self) -> None:
         if hasattr(self.am, "reset_stats"):

@@ -13,11 +13,13 @@ durable, as for the other peers (without it, a restarted service lost the data).
 
 from __future__ import annotations
 
-from . import _h5common as H
 from . import variant_key
+from ._h5common import H5FilePeer
 
 
-class Peer:
+class Peer(H5FilePeer):
+    zstd_by_name = True
+
     def __init__(self, cfg: dict) -> None:
         import h5pyd
 
@@ -37,7 +39,7 @@ class Peer:
                 self.h5pyd.Folder(self.folder, mode="w", **self.kw)
         return self.h5pyd.File(self._domain(variant), mode, **self.kw)
 
-    def _flush(self, variant: str) -> None:
+    def _written(self, variant: str) -> None:
         """Until the data node has written every dirty object of the domain to S3."""
         from h5pyd.httpconn import HttpConn
 
@@ -49,38 +51,6 @@ class Peer:
                 raise OSError(f"HSDS flush of {self._domain(variant)}: HTTP {rsp.status_code}")
         finally:
             conn.close()
-
-    def write(self, data, variant: str = "plain") -> None:
-        kw = H.dataset_kwargs(variant, self.cfg["c"], zstd_by_name=True)
-        with self._file(variant, "w") as f:
-            d = f.create_dataset("data", shape=data.shape, dtype=data.dtype, **kw)
-            d[...] = data
-        self._flush(variant)
-
-    def open(self, variant: str = "plain") -> None:
-        H.dataset_kwargs(variant, self.cfg["c"], zstd_by_name=True)  # N/A for shards
-        self.f = self._file(variant, "r")
-        self.d = self.f["data"]
-
-    def read(self, sel):
-        return self.d[sel]
-
-    def close(self) -> None:
-        self.f.close()
-
-    def write_many(self, count: int) -> None:
-        with self._file("many", "w") as f:
-            H.write_many(f, count)
-        self._flush("many")
-
-    def read_many(self, count: int):
-        with self._file("many", "r") as f:
-            return H.read_many(f, count)
-
-    def append(self, data, rows: int) -> None:
-        with self._file("append", "w") as f:
-            H.append(f, data, rows, self.cfg["c"])
-        self._flush("append")
 
     def info(self) -> dict:
         from importlib.metadata import version
