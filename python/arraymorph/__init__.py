@@ -47,6 +47,7 @@ __all__ = [
     "configure_azure",
     "configure",
     "reset_configuration",
+    "shards",
     "stats",
     "reset_stats",
     "write_chunks",
@@ -105,6 +106,7 @@ from ._configuration import (  # noqa: E402
     configure_s3,
     reset_configuration,
     reset_stats,
+    shards,
     stats,
 )
 from ._collective import Collective, CollectiveError, collective  # noqa: E402

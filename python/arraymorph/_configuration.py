@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from . import _core
 
@@ -28,6 +30,11 @@ def configure(
     cache_bytes : int or str, optional
         Decoded-chunk cache size, e.g. ``268435456`` or ``"256MiB"`` (0 disables).
         Env: ``ARRAYMORPH_CACHE_BYTES``.
+    shard_chunks : int, tuple or str, optional (keyword)
+        Store the chunks of datasets created afterwards (also in files already open) in Zarr
+        shards of this many chunks per dimension: ``16``, or ``(4, 64)`` for rank-2 datasets
+        (``"4x64"``); ``0`` turns shards off. See also :func:`shards`.
+        Env: ``ARRAYMORPH_SHARD_CHUNKS``.
     **more
         Any other key of the C API ``arraymorph_configure`` (``log_level="debug"``,
         ``platform="Local"``, ``**{"local.root": "/data"}``, ...). Booleans become
@@ -40,7 +47,29 @@ def configure(
     """
     settings = {"threads": threads, "max_inflight": max_inflight, "cache_bytes": cache_bytes}
     settings.update(more)
+    if isinstance(settings.get("shard_chunks"), (tuple, list)):
+        settings["shard_chunks"] = "x".join(str(int(n)) for n in settings["shard_chunks"])
     _core.configure(**{k: v for k, v in settings.items() if v is not None})
+
+
+@contextlib.contextmanager
+def shards(chunks: int | tuple | str) -> Iterator[None]:
+    """Create the datasets made inside the block with Zarr shards of ``chunks`` chunks.
+
+    ``with arraymorph.shards(16): f.create_dataset("x", shape=..., chunks=(256, 256))`` stores
+    16 x 16 chunks per shard object (one PUT per whole shard written, one index GET per shard
+    read; docs/format.md, "Shards"). ``chunks`` is a count per dimension (``16``) or one count
+    per dimension (``(4, 64)``); counts are capped at what a dataset's max shape needs. HDF5 still
+    sees the chunks (``dset.chunks``); only the storage changes. Datasets without ``chunks=``
+    and variable-length ones are stored unsharded. The previous ``shard_chunks`` setting
+    (:func:`configure`, ``ARRAYMORPH_SHARD_CHUNKS``) is restored when the block ends.
+    """
+    previous = json.loads(_core.config_json()).get("shard_chunks", "")
+    configure(shard_chunks=chunks)
+    try:
+        yield
+    finally:
+        _core.configure(shard_chunks=previous or "0")
 
 
 def reset_configuration() -> None:

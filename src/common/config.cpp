@@ -173,6 +173,23 @@ Status set_one(Config& c, const std::string& key, const std::string& value,
     return ok_status();
   }
   if (key == "chunk_checksum") return assign_bool(c.chunk_checksum);
+  if (key == "shard_chunks") {
+    // Syntax only here; the rank is checked when a dataset is created.
+    const std::string v = trim(value);
+    bool digit = false;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const char ch = v[i];
+      if (ch >= '0' && ch <= '9') {
+        digit = true;
+      } else if ((ch == 'x' || ch == 'X' || ch == ',') && digit && i + 1 < v.size()) {
+        digit = false;
+      } else {
+        return bad_value(name, value, "a number of chunks per shard (\"16\") or one per dimension (\"4x16\")");
+      }
+    }
+    c.shard_chunks = v;
+    return ok_status();
+  }
   if (key == "file_locking") {
     if (net::ascii_lower(trim(value)) == "best_effort") {
       c.file_locking = true;
@@ -304,6 +321,7 @@ const std::vector<EnvBinding>& env_bindings() {
       {"log_level", {"ARRAYMORPH_LOG_LEVEL"}},
       {"file_locking", {"ARRAYMORPH_FILE_LOCKING", "HDF5_USE_FILE_LOCKING"}},
       {"chunk_checksum", {"ARRAYMORPH_CHUNK_CHECKSUM"}},
+      {"shard_chunks", {"ARRAYMORPH_SHARD_CHUNKS"}},
   };
   return kBindings;
 }

@@ -107,6 +107,11 @@ struct Config {
   // New datasets end their codec chain with Zarr's "crc32c" (a checksum stored in every chunk,
   // verified on every read; a mismatch is re-fetched once, then reported).
   bool chunk_checksum = false;
+  // New chunked datasets store their chunks in Zarr shards of this many chunks per dimension
+  // ("16", or "4x16" for rank 2; model/shard_index.hpp shard_layout_for); "" = no shards. Read
+  // when a dataset is created (not when its file is opened), so `arraymorph.shards(...)` can
+  // wrap one create_dataset call.
+  std::string shard_chunks;
 
   // Reads the environment over the defaults. Unknown STORAGE_PLATFORM or a malformed number is
   // an error naming the variable.

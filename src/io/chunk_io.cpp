@@ -10,6 +10,7 @@
 #include "common/first_error.hpp"
 #include "common/log.hpp"
 #include "io/codec_pipeline.hpp"
+#include "io/shard_io.hpp"
 #include "model/chunk_key.hpp"
 
 namespace arraymorph::io {
@@ -156,6 +157,7 @@ void fill_elements(const model::ArrayMeta& meta, unsigned char* dst, uint64_t co
 }
 
 Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* buf) {
+  if (t.meta.shard) return read_sharded(t, plan, buf);  // inner chunks of shard objects
   const size_t es = t.meta.element_size;
   const size_t n = plan.chunks.size();
   const uint64_t chunk_bytes = t.meta.chunk_bytes();
@@ -326,6 +328,7 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
 }
 
 Status write_chunks(const ArrayTarget& t, const ChunkPlan& plan, const unsigned char* buf) {
+  if (t.meta.shard) return write_sharded(t, plan, buf);  // read-modify-write of whole shards
   const size_t es = t.meta.element_size;
   const size_t n = plan.chunks.size();
   const uint64_t chunk_bytes = t.meta.chunk_bytes();

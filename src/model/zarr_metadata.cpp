@@ -98,6 +98,8 @@ double decode_float(const unsigned char* in, size_t size, bool big_endian) {
   return d;
 }
 
+}  // namespace
+
 json codecs_to_json(const std::vector<Codec>& codecs) {
   json out = json::array();
   for (const auto& c : codecs) {
@@ -108,7 +110,17 @@ json codecs_to_json(const std::vector<Codec>& codecs) {
   return out;
 }
 
-}  // namespace
+Status read_codecs(const json& list, ArrayMeta& a) {
+  if (!list.is_array()) return invalid_argument("codecs is not a list");
+  for (const auto& c : list) {
+    Codec codec;
+    codec.name = c.is_string() ? c.get<std::string>() : c.at("name").get<std::string>();
+    if (c.is_object() && c.contains("configuration")) codec.configuration = c["configuration"];
+    if (codec.name == "bytes") a.big_endian = codec.configuration.value("endian", "little") == "big";
+    a.codecs.push_back(std::move(codec));
+  }
+  return ok_status();
+}
 
 uint64_t ArrayMeta::chunk_elements() const {
   uint64_t n = 1;
@@ -287,10 +299,11 @@ json to_zarr_json(const Node& node) {
     const ArrayMeta& a = *node.array;
     doc["shape"] = a.shape;
     doc["data_type"] = data_type_json(a.data_type, a.data_type_config);
-    doc["chunk_grid"] = {{"name", "regular"}, {"configuration", {{"chunk_shape", a.chunk_shape}}}};
+    doc["chunk_grid"] = {{"name", "regular"},
+                         {"configuration", {{"chunk_shape", a.shard ? a.shard->shard_shape : a.chunk_shape}}}};
     doc["chunk_key_encoding"] = {{"name", "default"}, {"configuration", {{"separator", "/"}}}};
     doc["fill_value"] = a.fill_value;
-    doc["codecs"] = codecs_to_json(a.codecs);
+    doc["codecs"] = a.shard ? sharding_codecs_json(a, codecs_to_json(a.codecs)) : codecs_to_json(a.codecs);
     json names = json::array();
     for (size_t i = 0; i < a.shape.size(); ++i)
       names.push_back(i < a.dimension_names.size() && a.dimension_names[i].is_string() ? a.dimension_names[i] : json());
@@ -427,12 +440,16 @@ Result<Node> node_from_json(const json& doc, const std::string& where) {
       if (enc.value("name", "default") != "default" || sep != "/")
         return bad("only the default chunk key encoding with '/' separator is supported");
     }
-    for (const auto& c : doc.at("codecs")) {
-      Codec codec;
-      codec.name = c.is_string() ? c.get<std::string>() : c.at("name").get<std::string>();
-      if (c.is_object() && c.contains("configuration")) codec.configuration = c["configuration"];
-      if (codec.name == "bytes") a.big_endian = codec.configuration.value("endian", "little") == "big";
-      a.codecs.push_back(std::move(codec));
+    const json& codecs = doc.at("codecs");
+    if (!codecs.is_array()) return bad("codecs is not a list");
+    bool sharded = false;
+    for (const auto& c : codecs)
+      sharded = sharded || (c.is_string() ? c.get<std::string>() : c.value("name", "")) == "sharding_indexed";
+    if (sharded) {  // chunk_shape becomes the inner chunk shape (model/shard_index.hpp)
+      Status s = apply_sharding_codec(codecs, a, where);
+      if (!s.ok()) return s;
+    } else if (Status s = read_codecs(codecs, a); !s.ok()) {
+      return bad(s.message());
     }
     a.element_size = zarr_type_size(a.data_type, a.data_type_config);
     if (a.element_size > 0) {

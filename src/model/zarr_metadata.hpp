@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.hpp"
+#include "model/shard_index.hpp"
 
 namespace arraymorph::model {
 
@@ -60,6 +61,9 @@ struct ArrayMeta {
   // Zarr `dimension_names`: one string or null per dimension (src/model/dimension_names.hpp);
   // empty = all null. Always written, so Zarr readers (xarray) find the key.
   std::vector<json> dimension_names;
+  // Zarr `sharding_indexed` (model/shard_index.hpp): set when chunks are stored as inner chunks
+  // of shards. chunk_shape and codecs above are then the inner chunks' (what HDF5 sees).
+  std::optional<ShardLayout> shard;
 
   uint64_t chunk_elements() const;    // product of chunk_shape (1 for rank 0)
   uint64_t chunk_bytes() const { return chunk_elements() * element_size; }
@@ -79,6 +83,11 @@ struct Node {
   // Consolidated metadata of the subtree ("a", "a/b" -> node JSON), root only, when present.
   std::optional<json> consolidated;
 };
+
+// Reads a codec list (strings or {"name", "configuration"} objects) into a.codecs, taking the
+// bytes codec's endian into a.big_endian.
+Status read_codecs(const json& list, ArrayMeta& a);
+json codecs_to_json(const std::vector<Codec>& codecs);
 
 // Serializes to the zarr.json document. Consolidated metadata is emitted when node.consolidated.
 json to_zarr_json(const Node& node);

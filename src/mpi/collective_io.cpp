@@ -25,8 +25,11 @@ Status write(Context&, const io::ArrayTarget&, const std::string&, const io::Chu
 
 namespace {
 
-int owner_of(const std::vector<uint64_t>& coords, int size) {
-  return static_cast<int>(fnv1a(coords.data(), coords.size() * sizeof(uint64_t)) % static_cast<uint64_t>(size));
+// Chunks of one shard (model/shard_index.hpp) share an owner: their object is written whole, so
+// two owners updating inner chunks of the same shard would each overwrite the other's update.
+int owner_of(const std::vector<uint64_t>& coords, const std::optional<model::ShardLayout>& shard, int size) {
+  const std::vector<uint64_t> key = shard ? model::shard_coords(coords, *shard) : coords;
+  return static_cast<int>(fnv1a(key.data(), key.size() * sizeof(uint64_t)) % static_cast<uint64_t>(size));
 }
 
 // What a rank sends to each owner: for every chunk of its plan owned there, in plan order,
@@ -36,14 +39,14 @@ struct Outgoing {
   std::vector<std::vector<uint64_t>> words;  // per destination
   std::vector<uint64_t> elements;            // per destination: elements of the pieces
 };
-Outgoing describe(const io::ChunkPlan& plan, int size) {
+Outgoing describe(const io::ChunkPlan& plan, const std::optional<model::ShardLayout>& shard, int size) {
   Outgoing o;
   o.owner.resize(plan.chunks.size());
   o.words.resize(size);
   o.elements.assign(size, 0);
   for (size_t i = 0; i < plan.chunks.size(); ++i) {
     const io::ChunkWork& w = plan.chunks[i];
-    const int d = o.owner[i] = owner_of(w.coords, size);
+    const int d = o.owner[i] = owner_of(w.coords, shard, size);
     auto& out = o.words[d];
     out.push_back(w.valid);
     out.push_back(w.pieces.size());
@@ -175,10 +178,11 @@ struct Exchange {
   Outgoing out;
   std::vector<std::vector<uint64_t>> recv_words;  // [r]: what rank r asked of this rank's chunks
 };
-Status start(Context& c, int64_t op, const std::string& dataset_key, const io::ChunkPlan& plan, Exchange& x) {
+Status start(Context& c, int64_t op, const std::string& dataset_key, const io::ChunkPlan& plan,
+             const std::optional<model::ShardLayout>& shard, Exchange& x) {
   Status s = enter(c, op, dataset_key);
   if (!s.ok()) return s;
-  x.out = describe(plan, c.size);
+  x.out = describe(plan, shard, c.size);
   return exchange_descriptions(c, x.out, x.recv_words);
 }
 
@@ -188,7 +192,7 @@ Status read(Context& c, const io::ArrayTarget& target, const std::string& datase
             unsigned char* buf) {
   // 1. Requests to the owners.
   Exchange x;
-  Status s = start(c, kRead, dataset_key, plan, x);
+  Status s = start(c, kRead, dataset_key, plan, target.meta.shard, x);
   if (!s.ok()) return s;
   const Outgoing& out = x.out;
   const auto& recv_words = x.recv_words;
@@ -242,7 +246,7 @@ Status write(Context& c, const io::ArrayTarget& target, const std::string& datas
              const unsigned char* buf) {
   // 1. Descriptions and elements to the owners (same order).
   Exchange x;
-  Status s = start(c, kWrite, dataset_key, plan, x);
+  Status s = start(c, kWrite, dataset_key, plan, target.meta.shard, x);
   if (!s.ok()) return s;
   const Outgoing& out = x.out;
   const auto& recv_words = x.recv_words;

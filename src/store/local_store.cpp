@@ -198,9 +198,9 @@ class LocalStore final : public ObjectStore {
     uint64_t begin = 0;
     uint64_t length = size;
     if (range) {
-      begin = std::min(range->offset, size);
-      length = size - begin;
-      if (range->length) length = std::min(length, *range->length);
+      const auto [b, e] = range->clip(size);
+      begin = b;
+      length = e - b;
     }
     if (dest) {
       if (length != dest->size) return fail(OpKind::kGet, destination_size_mismatch(*dest, length, key, describe()));
@@ -316,7 +316,7 @@ class LocalStore final : public ObjectStore {
     return ok_status();
   }
 
-  StoreCapabilities capabilities() const override { return {true, true, false, true}; }
+  StoreCapabilities capabilities() const override { return {true, true, false, true, true}; }
   std::string describe() const override { return "file://" + root_.string(); }
 
  private:

@@ -94,6 +94,7 @@ class MemoryStore final : public ObjectStore {
   StoreCapabilities capabilities() const override {
     StoreCapabilities c;
     c.conditional_put = true;
+    c.suffix_range = true;
     return c;
   }
 
@@ -146,13 +147,8 @@ class MemoryStore final : public ObjectStore {
 
   // [begin, end) of a payload covered by `range` (clipped at the end, as in S3).
   static std::pair<uint64_t, uint64_t> slice(const Bytes& payload, const std::optional<ByteRange>& range) {
-    uint64_t begin = 0;
-    uint64_t end = payload.size();
-    if (range) {
-      begin = std::min<uint64_t>(range->offset, payload.size());
-      if (range->length) end = begin + std::min<uint64_t>(*range->length, payload.size() - begin);
-    }
-    return {begin, end};
+    if (!range) return {0, payload.size()};
+    return range->clip(payload.size());
   }
 
   Result<std::optional<Bytes>> get_into(const std::string& key, const std::optional<ByteRange>& range,

@@ -12,7 +12,9 @@
 #pragma once
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -26,9 +28,22 @@ namespace arraymorph {
 using Bytes = std::vector<unsigned char>;
 
 // A byte range of an object: [offset, offset+length). length == nullopt means "to the end".
+// suffix: the last `length` bytes instead (offset unused; HTTP "bytes=-N"; the whole object when
+// it is shorter), only for stores whose capabilities().suffix_range is set. Shard indexes at the
+// end of a shard object are read this way without knowing its size (src/io/shard_io.hpp).
 struct ByteRange {
   uint64_t offset = 0;
   std::optional<uint64_t> length;
+  bool suffix = false;
+
+  static ByteRange last(uint64_t n) { return ByteRange{0, n, true}; }
+  // [begin, end) of an object of `size` bytes that this range covers (clipped at the end, as S3
+  // does).
+  std::pair<uint64_t, uint64_t> clip(uint64_t size) const {
+    if (suffix) return {size - std::min(size, length.value_or(0)), size};
+    const uint64_t b = std::min(offset, size);
+    return {b, length ? b + std::min(*length, size - b) : size};
+  }
 };
 
 struct ObjectInfo {
@@ -50,6 +65,8 @@ struct StoreCapabilities {
   // put_if_absent is atomic (local: link(2); memory: one lock; S3 If-None-Match: *; Azure
   // If-None-Match: *). Without it put_if_absent is a HEAD then a PUT, which two writers can race.
   bool conditional_put = false;
+  // get() accepts ByteRange::last(n) (S3, local, memory; Azure Blob has no suffix range).
+  bool suffix_range = false;
 };
 
 // One run of a GET body delivered into caller memory: body bytes [offset, offset + size) are

@@ -45,7 +45,8 @@ std::vector<StoredChunk> stored_chunks(DatasetObject& d) {
     auto coords = model::parse_chunk_key(o.key.substr(prefix.size()), meta.rank());
     if (!coords) continue;
     bool inside = true;
-    for (size_t k = 0; k < meta.rank(); ++k) inside = inside && (*coords)[k] * meta.chunk_shape[k] < meta.shape[k];
+    const auto& grid = meta.shard ? meta.shard->shard_shape : meta.chunk_shape;  // objects: shards
+    for (size_t k = 0; k < meta.rank(); ++k) inside = inside && (*coords)[k] * grid[k] < meta.shape[k];
     if (inside) out.push_back({std::move(*coords), std::move(o.key), o.size});
   }
   std::sort(out.begin(), out.end(), [](const StoredChunk& a, const StoredChunk& b) { return a.coords < b.coords; });
@@ -62,6 +63,9 @@ const model::ArrayMeta& chunked_meta(DatasetObject& d) {
   refresh_space(d);
   const model::ArrayMeta& meta = *d.node->array;
   if (meta.contiguous || meta.rank() == 0) throw Error(invalid_argument("dataset '" + d.path + "' is not a chunked dataset"));
+  if (meta.shard)
+    throw Error(unsupported("the chunk-level API (H5Dget_chunk_info, H5Dread_chunk, H5Dwrite_chunk, H5Dchunk_iter) on "
+                            "the sharded dataset '" + d.path + "' (its chunks are inner chunks of shard objects)"));
   return meta;
 }
 
@@ -201,7 +205,13 @@ H5D_space_status_t space_status(DatasetObject& d) {
   const model::ArrayMeta& meta = *d.node->array;
   const uint64_t n = stored_chunks(d).size();
   if (n == 0) return H5D_SPACE_STATUS_NOT_ALLOCATED;
-  if (meta.contiguous || n >= chunks_in_extent(meta)) return H5D_SPACE_STATUS_ALLOCATED;
+  uint64_t objects = chunks_in_extent(meta);  // with shards: shard objects of the extent
+  if (meta.shard) {
+    model::ArrayMeta grid = meta;
+    grid.chunk_shape = meta.shard->shard_shape;
+    objects = chunks_in_extent(grid);
+  }
+  if (meta.contiguous || n >= objects) return H5D_SPACE_STATUS_ALLOCATED;
   return H5D_SPACE_STATUS_PART_ALLOCATED;
 }
 

@@ -7,6 +7,7 @@
 #include "io/chunk_cache.hpp"
 #include "io/chunk_io.hpp"
 #include "io/codec_pipeline.hpp"
+#include "io/shard_io.hpp"
 #include "io/vlen_strings.hpp"
 #include "model/chunk_key.hpp"
 #include "model/links.hpp"
@@ -15,6 +16,7 @@
 #include "vol/callbacks.hpp"
 #include "vol/chunk_api.hpp"
 #include "vol/committed_types.hpp"
+#include "vol/connector_state.hpp"
 #include "vol/object_model.hpp"
 #include "vol/type_map.hpp"
 
@@ -28,12 +30,35 @@ std::string dims_str(const std::vector<uint64_t>& v) {
   return s + (v.size() == 1 ? ",)" : ")");
 }
 
+// For each element of chunk `coords`: whether its global index is outside the extent.
+std::vector<bool> outside_elements(const model::ArrayMeta& meta, const std::vector<uint64_t>& coords) {
+  const auto& cs = meta.chunk_shape;
+  const uint64_t n = meta.chunk_elements();
+  std::vector<bool> out(n, false);
+  for (uint64_t e = 0; e < n; ++e) {
+    uint64_t rem = e;
+    for (size_t k = cs.size(); k-- > 0;) {
+      if (coords[k] * cs[k] + rem % cs[k] >= meta.shape[k]) out[e] = true;
+      rem /= cs[k];
+    }
+  }
+  return out;
+}
+
+// Resets the elements of a decoded chunk that lie outside the extent to the fill value.
+void reset_outside(const model::ArrayMeta& meta, const std::vector<uint64_t>& coords, Bytes& raw) {
+  const std::vector<bool> out = outside_elements(meta, coords);
+  for (uint64_t e = 0; e < out.size(); ++e)
+    if (out[e]) io::fill_elements(meta, raw.data() + e * meta.element_size, 1);
+}
+
 // After a shrink, HDF5 forgets data outside the new extent: drop chunks that lie wholly outside,
-// and reset the outside part of chunks that straddle the new boundary to the fill value.
+// and reset the outside part of chunks that straddle the new boundary to the fill value. With
+// shards the objects are shards (io::trim_shard cuts those that straddle).
 void discard_outside(DatasetObject& d, const std::vector<uint64_t>& old_shape) {
   model::ArrayMeta& meta = *d.node->array;
   const auto& shape = meta.shape;
-  const auto& cs = meta.chunk_shape;
+  const auto& cs = meta.shard ? meta.shard->shard_shape : meta.chunk_shape;  // one object each
   const size_t rank = shape.size();
   ObjectStore& store = d.store();
   const std::string prefix = d.key_prefix() + "/";
@@ -53,31 +78,24 @@ void discard_outside(DatasetObject& d, const std::vector<uint64_t>& old_shape) {
       continue;
     }
     if (!straddles) continue;
+    if (meta.shard) {
+      check(io::trim_shard(store, info.key, meta, coords,
+                           [&meta](const std::vector<uint64_t>& c, Bytes& raw) { reset_outside(meta, c, raw); }));
+      continue;
+    }
     auto got = check(store.get(info.key));
     if (!got) continue;
-    // Reset every element whose global index is outside the new extent (fill value; empty
-    // string for variable-length strings, which are stored with their own codec).
-    const uint64_t n = meta.chunk_elements();
-    std::vector<bool> out(n, false);
-    std::vector<uint64_t> idx(rank);
-    for (uint64_t e = 0; e < n; ++e) {
-      uint64_t rem = e;
-      for (size_t k = rank; k-- > 0;) {
-        idx[k] = rem % cs[k];
-        rem /= cs[k];
-        if (coords[k] * cs[k] + idx[k] >= shape[k]) out[e] = true;
-      }
-    }
     Bytes enc;
     if (meta.variable_length()) {
+      // Variable-length strings/sequences are stored with their own codec: outside items empty.
       auto items = check(io::decode_vlen_chunk(meta, std::move(*got), info.key));
-      for (uint64_t e = 0; e < n; ++e)
+      const std::vector<bool> out = outside_elements(meta, coords);
+      for (uint64_t e = 0; e < out.size(); ++e)
         if (out[e]) items[e].clear();
       enc = check(io::encode_vlen_chunk(meta, items));
     } else {
       auto raw = check(io::decode_chunk(meta, std::move(*got)));
-      for (uint64_t e = 0; e < n; ++e)
-        if (out[e]) io::fill_elements(meta, raw.data() + e * meta.element_size, 1);
+      reset_outside(meta, coords, raw);
       enc = check(io::encode_chunk(meta, std::move(raw)));
     }
     check(store.put(info.key, enc.data(), enc.size()));
@@ -126,6 +144,13 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
   }
   // Optional per-chunk checksum (Zarr v3 "crc32c", last codec), for stores that return none.
   if (o->file->config.chunk_checksum) meta.codecs.push_back({"crc32c", model::json::object()});
+  // Shards (opt-in): the setting as it is now, not when the file was opened (arraymorph.shards).
+  // Contiguous-layout, null and variable-length datasets keep one object per chunk.
+  if (!meta.contiguous && !meta.null_space && !meta.variable_length()) {
+    const Config live = check(ConnectorState::instance().effective_config());
+    meta.shard = check(model::shard_layout_for(live.shard_chunks, meta.chunk_shape, meta.shape, meta.max_shape,
+                                               "shard_chunks (ARRAYMORPH_SHARD_CHUNKS)"));
+  }
   if (meta.contiguous && meta.max_shape)
     throw Error(invalid_argument("a dataset with a max shape different from its shape must be chunked (as in HDF5)"));
 

@@ -139,6 +139,7 @@ size_t arraymorph_config_json(const char* url, char* buf, size_t len) {
     j["event_loops"] = c.event_loops;
     j["cache_bytes"] = c.cache_bytes;
     j["readahead_bytes"] = c.readahead_bytes;
+    j["shard_chunks"] = c.shard_chunks;
     j["log_level"] = c.log_level;
     j["s3"] = {{"bucket", c.s3.bucket},
                {"access_key", c.s3.access_key},

@@ -118,6 +118,18 @@ inline void check_ranges(ObjectStore& store, const std::string& p) {
   got = get_ok(store, p + "range", ByteRange{25, 5});
   REQUIRE(got.has_value());
   CHECK(got->empty());
+  // Suffix ranges (shard indexes, src/io/shard_io.hpp), where the store has them.
+  if (store.capabilities().suffix_range) {
+    got = get_ok(store, p + "range", ByteRange::last(3));
+    REQUIRE(got.has_value());
+    CHECK(*got == to_bytes("789"));
+    got = get_ok(store, p + "range", ByteRange::last(100));  // longer than the object: all of it
+    REQUIRE(got.has_value());
+    CHECK(*got == data);
+    CHECK_FALSE(get_ok(store, p + "missing/suffix", ByteRange::last(4)).has_value());
+  } else {
+    CHECK_FALSE(store.get(p + "range", ByteRange::last(3)).ok());  // refused, never a wrong range
+  }
 }
 
 inline void check_missing(ObjectStore& store, const std::string& p) {

@@ -96,6 +96,22 @@ def test_store_to_store_and_verify(backend, native, capsys):
         assert compare(a, b) == []
 
 
+def test_cp_shard_stores_chunked_datasets_in_shards(backend, native, tmp_path, capsys):
+    import zarr
+
+    url = backend.url("sharded.h5")
+    code, _, err = run_cli("cp", native, url, "--shard", "4", "--verify", "--progress", "none", capsys=capsys)
+    assert code == 0, err
+    with open_native(native) as a, arraymorph.open(url, "r") as b:
+        assert compare(a, b) == []
+        assert b["grp/sub/gz"].chunks == a["grp/sub/gz"].chunks  # HDF5 still sees the chunks
+    gz = zarr.open_array(backend.zarr_store("sharded.h5", read_only=True), path="grp/sub/gz", mode="r")
+    assert gz.shards == (128, 90)  # 4 x 3 chunks of (32, 30): capped at the extent's 3
+    # Native destinations have no shards; --resume cannot check chunk objects of shards.
+    assert run_cli("cp", url, str(tmp_path / "n.h5"), "--shard", "4", capsys=capsys)[0] != 0
+    assert run_cli("cp", native, backend.url("r.h5"), "--shard", "4", "--resume", capsys=capsys)[0] != 0
+
+
 def test_verify_detects_a_corrupted_chunk(backend, native, tmp_path, capsys, monkeypatch):
     """--verify compares what was re-read: a chunk changed behind the copy's back is reported."""
     from arraymorph.cli import copy as copy_mod

@@ -4,6 +4,7 @@ line ``arraymorph: error: ...`` unless ``--debug`` asks for the traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -80,7 +81,10 @@ def cp(src: str = typer.Argument(..., help="Source: a native .h5/.nc path or a s
                                        help="Where chunks and filters are kept, copy the stored chunk "
                                        "bytes undecoded (default) or decode and re-encode them."),
        strict: bool = typer.Option(False, "--strict", help="Fail when anything could not be copied "
-                                   "exactly (filters replaced, links, scales, creation order).")) -> None:
+                                   "exactly (filters replaced, links, scales, creation order)."),
+       shard: Optional[str] = typer.Option(None, "--shard", help="Store the destination's chunked "
+                                           "datasets in Zarr shards of N chunks per dimension "
+                                           "(N, or one per dimension: 4,64).")) -> None:
     """Copy a file (or the subset SRC:/path) between native HDF5 and a store, or store to store."""
     from .copy import CopyOptions, copy
     from .locations import parse
@@ -95,12 +99,22 @@ def cp(src: str = typer.Argument(..., help="Source: a native .h5/.nc path or a s
         raise CliError("the destination takes no :/path (the source's paths are kept)", errors.USAGE)
     by_path, by_rank = parse_chunks_options(chunks)
     budget = max(64 << 10, parse_size(memory) // 4)
+    if shard is not None:
+        if dst_loc.native:
+            raise CliError("--shard needs a store as the destination (native HDF5 has no shards)", errors.USAGE)
+        if resume:
+            raise CliError("--shard cannot be combined with --resume", errors.USAGE)
+        shard = shard.replace(",", "x")
+        raw_chunks = False  # chunks go through H5Dwrite: the shard writer packs them
     opts = CopyOptions(overwrite=overwrite, resume=resume, dry_run=dry_run, verify=verify,
                        budget=budget, read_ahead=read_ahead, progress=progress, strict=strict,
                        raw_chunks=raw_chunks)
-    report = copy(src_loc, dst_loc, opts, chunks_by_path=by_path, chunks_by_rank=by_rank,
-                  rechunk_bytes=parse_size(chunk_size) if rechunk else None,
-                  compression=parse_compression(compression))
+    import arraymorph
+
+    with (arraymorph.shards(shard) if shard is not None else contextlib.nullcontext()):
+        report = copy(src_loc, dst_loc, opts, chunks_by_path=by_path, chunks_by_rank=by_rank,
+                      rechunk_bytes=parse_size(chunk_size) if rechunk else None,
+                      compression=parse_compression(compression))
     for w in report.warnings:
         typer.echo(f"arraymorph: warning: {w}", err=True)
     if not dry_run:

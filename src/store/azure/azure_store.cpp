@@ -294,6 +294,8 @@ void AzureStore::delete_async(const std::string& key, StatusCallback done) {
 
 Result<std::optional<Bytes>> AzureStore::get(const std::string& key,
                                              std::optional<ByteRange> range) {
+  if (range && range->suffix)  // Blob storage has none (capabilities().suffix_range): HEAD first
+    return invalid_argument("GET of '" + key + "' in " + describe() + ": Azure Blob takes no suffix byte range");
   if (range && range->length && *range->length == 0) {
     // "bytes=N-(N-1)" is not a range; an empty read only needs to know whether the blob exists.
     Result<std::optional<ObjectInfo>> h = head(key);
@@ -369,7 +371,7 @@ void AzureStore::get_many(const std::vector<GetRequest>& requests, const GetDone
     Status bad_dest = r.dest ? check_destination(*r.dest, r.key, describe()) : ok_status();
     if (!bad_dest.ok()) {
       done.push(i, std::move(bad_dest));
-    } else if (r.range && r.range->length && *r.range->length == 0) {
+    } else if (r.range && (r.range->suffix || (r.range->length && *r.range->length == 0))) {
       // rare; the blocking form handles it
       done.push(i, deliver_to_destination(get(r.key, r.range), r.dest, r.key, describe()));
     } else {

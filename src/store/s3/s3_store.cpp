@@ -59,6 +59,7 @@ StoreCapabilities S3Store::capabilities() const {
   c.listing = true;
   c.batch_delete = true;
   c.conditional_put = true;
+  c.suffix_range = true;
   return c;
 }
 
@@ -194,8 +195,9 @@ void S3Store::async_get(const std::string& key, std::optional<ByteRange> range,
   auto call = make_call(empty_range ? OpKind::kHead : OpKind::kGet, empty_range ? "HEAD" : "GET",
                         key, object_url(options_.endpoint, options_.bucket, key));
   if (range && !empty_range) {
-    std::string spec = "bytes=" + std::to_string(range->offset) + "-";
-    if (range->length) spec += std::to_string(range->offset + *range->length - 1);
+    std::string spec = range->suffix ? "bytes=-" + std::to_string(range->length.value_or(0))
+                                     : "bytes=" + std::to_string(range->offset) + "-";
+    if (range->length && !range->suffix) spec += std::to_string(range->offset + *range->length - 1);
     call->request.headers.emplace_back("Range", spec);
   }
   if (dest && !empty_range) {
@@ -240,9 +242,7 @@ void S3Store::async_get(const std::string& key, std::optional<ByteRange> range,
       } else if (r->status == 200 && range && (range->offset > 0 || range->length)) {
         // The server ignored Range: cut the range out of the whole object.
         const Bytes& all = r->body;
-        const size_t b = static_cast<size_t>(std::min<uint64_t>(range->offset, all.size()));
-        size_t e = all.size();
-        if (range->length) e = static_cast<size_t>(std::min<uint64_t>(b + *range->length, e));
+        const auto [b, e] = range->clip(all.size());
         result = std::optional<Bytes>(Bytes(all.begin() + static_cast<std::ptrdiff_t>(b),
                                             all.begin() + static_cast<std::ptrdiff_t>(e)));
       } else {
