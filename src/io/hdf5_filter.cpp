@@ -148,6 +148,16 @@ Result<model::Codec> prepare_filter(hid_t dcpl, unsigned index, hid_t type, cons
   std::string name = fname;
   std::lock_guard<std::mutex> lock(filter_mutex());
   auto cls = find_class(id, name);
+  if (!cls.ok() && (flags & H5Z_FLAG_OPTIONAL) && cls.status().code() == Code::kUnsupported) {
+    std::vector<unsigned> cd(ncd);
+    H5Pget_filter2(dcpl, index, &flags, &ncd, cd.data(), 0, nullptr, &config);
+    model::Codec skipped{kSkippedFilter, model::json::object()};
+    skipped.configuration["id"] = id;
+    skipped.configuration["name"] = name;
+    skipped.configuration["flags"] = flags;
+    skipped.configuration["cd_values"] = cd;
+    return skipped;
+  }
   if (!cls.ok()) return cls.status();
   const H5Z_class2_t c = cls.value();
   if (name.empty() && c.name) name = c.name;

@@ -35,6 +35,11 @@
 namespace arraymorph::io {
 
 inline constexpr const char* kHdf5FilterCodec = "arraymorph.hdf5_filter";
+// prepare_filter's answer for an *optional* filter (H5Z_FLAG_OPTIONAL, h5py
+// allow_unknown_filter=True) that is not available: as in HDF5, the filter stays in the dataset's
+// pipeline (recorded in `_hdf5.skipped_filters`, reported by H5Dget_create_plist) but chunks are
+// stored without it. Same configuration as kHdf5FilterCodec; never part of the codec chain.
+inline constexpr const char* kSkippedFilter = "arraymorph.skipped_filter";
 
 // The codec for filter `index` of `dcpl` (HDF5 calling thread, at dataset creation): checks the
 // filter is available and can_apply to (type, chunk dims), runs its set_local on a copy of the

@@ -28,11 +28,16 @@ char* copy_string(const std::string& s) {
 }
 
 
+// What a never-written element holds: a string dataset's fill value, else empty.
+std::string fill_item(const model::ArrayMeta& meta) {
+  return meta.data_type == "string" && meta.fill_value.is_string() ? meta.fill_value.get<std::string>() : std::string();
+}
+
 Result<std::vector<std::string>> load_chunk(const model::ArrayMeta& meta, Result<std::optional<Bytes>>&& r,
                                             const std::string& key) {
   const size_t n = meta.chunk_elements();
   if (!r.ok()) return r.status().with_context("reading chunk '" + key + "'");
-  if (!r.value()) return std::vector<std::string>(n);  // never written: empty strings
+  if (!r.value()) return std::vector<std::string>(n, fill_item(meta));  // never written
   return decode_vlen_chunk(meta, std::move(*r.value()), key);
 }
 
@@ -114,7 +119,7 @@ Status write_vlen_items(ObjectStore& store, const std::string& prefix, const mod
       reqs.push_back({prefix + "/" + model::chunk_key(plan.chunks[i].coords), std::nullopt});
       which.push_back(i);
     } else {
-      chunks[i].assign(meta.chunk_elements(), std::string());
+      chunks[i].assign(meta.chunk_elements(), fill_item(meta));
     }
   }
   FirstError err;

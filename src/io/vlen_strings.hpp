@@ -6,7 +6,7 @@
 // file base type). Both use numcodecs' layout: u32 item count, then u32 length + bytes per item,
 // all little-endian, followed by any bytes->bytes codecs. In memory HDF5 hands over arrays of `char*`; reads give the caller
 // malloc'ed copies (HDF5's default vlen memory manager frees them with free(), as h5py's
-// H5Dvlen_reclaim does). A missing chunk reads as empty strings.
+// H5Dvlen_reclaim does). A missing chunk reads as the string fill value (empty unless set), sequences as empty.
 //
 // Thread-safety: the chunk work runs on store/pool threads; only the plan is built on the HDF5
 // thread.
@@ -32,7 +32,7 @@ Result<Bytes> encode_vlen_chunk(const model::ArrayMeta& meta, const std::vector<
 
 // The generic forms: `take(buf_index, item)` receives each selected element's item (called on
 // store threads, concurrently for distinct indices); `give(buf_index)` returns the item to store.
-// A never-written chunk reads as empty items.
+// A never-written chunk reads as empty items (a string dataset's: its fill value).
 Status read_vlen_items(ObjectStore& store, const std::string& node_prefix, const model::ArrayMeta& meta,
                        const ChunkPlan& plan, const std::function<void(uint64_t, const std::string&)>& take);
 Status write_vlen_items(ObjectStore& store, const std::string& node_prefix, const model::ArrayMeta& meta,

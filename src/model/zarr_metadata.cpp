@@ -313,6 +313,10 @@ json to_zarr_json(const Node& node) {
     if (a.null_space) h5["dataspace"] = "null";
     if (!a.hdf5_type.empty()) h5["datatype"] = a.hdf5_type;
     if (!a.fill_defined) h5["fill_defined"] = false;
+    if (a.fill_time == 0) h5["fill_time"] = "alloc";
+    if (a.fill_time == 1) h5["fill_time"] = "never";
+    if (a.fill_time == 1 && !a.reported_fill.is_null()) h5["fill_value"] = a.reported_fill;
+    if (!a.skipped_filters.empty()) h5["skipped_filters"] = a.skipped_filters;
   }
   attrs[kHdf5Key] = h5;
   doc["attributes"] = attrs;
@@ -481,6 +485,20 @@ Result<Node> node_from_json(const json& doc, const std::string& where) {
     }
     a.hdf5_type = node.hdf5.value("datatype", "");
     a.fill_defined = node.hdf5.value("fill_defined", true);
+    if (node.hdf5.contains("fill_time")) {
+      const json& ft = node.hdf5["fill_time"];
+      if (ft == "alloc") a.fill_time = 0;
+      else if (ft == "never") a.fill_time = 1;
+      else return bad("_hdf5.fill_time = " + ft.dump() + " is neither \"alloc\" nor \"never\"");
+    }
+    if (a.fill_time == 1) a.reported_fill = node.hdf5.value("fill_value", json());
+    node.hdf5.erase("fill_time");
+    if (node.hdf5.contains("skipped_filters")) {
+      if (!node.hdf5["skipped_filters"].is_array()) return bad("_hdf5.skipped_filters is not an array");
+      a.skipped_filters = node.hdf5["skipped_filters"];
+      node.hdf5.erase("skipped_filters");
+    }
+    node.hdf5.erase("fill_value");
     node.hdf5.erase("maxshape");
     node.hdf5.erase("layout");
     node.hdf5.erase("dataspace");

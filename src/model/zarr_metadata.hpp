@@ -58,6 +58,15 @@ struct ArrayMeta {
   bool null_space = false;
   std::string hdf5_type;              // base64 of H5Tencode of the file type ("" = derive)
   bool fill_defined = true;           // user set / default (HDF5's H5D_FILL_VALUE_*)
+  // HDF5's fill time (H5D_fill_time_t: 0 alloc, 1 never, 2 ifset), `_hdf5.fill_time` unless
+  // "ifset". With "never" unwritten elements are undefined in HDF5; arraymorph stores and reads
+  // them as zero bytes (fill_value/fill_bytes), and keeps the fill value HDF5 reports
+  // (H5Pget_fill_value) in `_hdf5.fill_value` (Zarr JSON form; null when none was set).
+  int fill_time = 2;
+  json reported_fill;
+  // Optional HDF5 filters that were not available at creation (io/hdf5_filter.hpp kSkippedFilter):
+  // [{"index": position in the HDF5 pipeline, "id", "name", "flags", "cd_values"}], `_hdf5.skipped_filters`.
+  json skipped_filters = json::array();
   // Zarr `dimension_names`: one string or null per dimension (src/model/dimension_names.hpp);
   // empty = all null. Always written, so Zarr readers (xarray) find the key.
   std::vector<json> dimension_names;

@@ -2,6 +2,8 @@
 //
 // A group is a Zarr v3 group node ("<file>/<path>/zarr.json"). Intermediate groups are created
 // when the link creation property list asks for it (h5py always does).
+#include <cstring>
+
 #include "vol/attribute_store.hpp"
 #include "model/creation_order.hpp"
 #include "model/links.hpp"
@@ -87,8 +89,48 @@ herr_t group_specific(void* obj, H5VL_group_specific_args_t* args, hid_t, void**
   throw Error(unsupported("group specific operation " + std::to_string(args->op_type)));
 }
 
-herr_t group_optional(void*, H5VL_optional_args_t* args, hid_t, void**) {
-  throw Error(unsupported("native group operation #" + std::to_string(args->op_type)));
+namespace {
+
+// H5Gget_objinfo (HDF5 1.6 API; h5py.h5g.get_objinfo): what the link names, from the same
+// sources as H5Oget_info/H5Lget_info. arraymorph records no modification times, so mtime is 0
+// (what HDF5 reports for an object created with track_times off), and there are no object headers.
+void get_objinfo(Object& o, H5VL_native_group_get_objinfo_t& a) {
+  FileShared& f = *o.file;
+  std::string loc = resolve_path(o, &a.loc_params);
+  H5G_stat_t* st = a.statbuf;
+  const auto link = check(model::link_info(*f.tree, check(model::link_location(*f.tree, loc))));
+  if (link.kind == model::LinkKind::kSoft && !a.follow_link) {
+    if (st) {
+      std::memset(st, 0, sizeof *st);
+      st->type = H5G_LINK;
+      st->linklen = link.target.size() + 1;
+    }
+    return;
+  }
+  const std::string path = check(model::resolve_object(*f.tree, loc));
+  auto node = check(f.tree->get(path));
+  if (!st) return;
+  std::memset(st, 0, sizeof *st);
+  st->fileno[0] = f.fileno;
+  const H5O_token_t token = f.token_for(path);
+  uint64_t id = 0;
+  std::memcpy(&id, token.__data, sizeof id);
+  st->objno[0] = static_cast<unsigned long>(id);
+  st->objno[1] = static_cast<unsigned long>(sizeof(unsigned long) < sizeof id ? id >> 32 : 0);
+  st->nlink = 1;
+  st->type = node->kind == model::NodeKind::kGroup ? H5G_GROUP : H5G_DATASET;
+  st->mtime = 0;
+}
+
+}  // namespace
+
+herr_t group_optional(void* obj, H5VL_optional_args_t* args, hid_t, void**) {
+  if (args->op_type == H5VL_NATIVE_GROUP_GET_OBJINFO) {
+    get_objinfo(*as_object(obj), static_cast<H5VL_native_group_optional_args_t*>(args->args)->get_objinfo);
+    return 0;
+  }
+  throw Error(unsupported("native group operation #" + std::to_string(args->op_type) +
+                          (args->op_type == H5VL_NATIVE_GROUP_ITERATE_OLD ? " (H5Giterate)" : "")));
 }
 
 herr_t group_close(void* obj, hid_t, void**) {

@@ -9,6 +9,7 @@
 #include "io/codec_pipeline.hpp"
 #include "io/hdf5_filter.hpp"
 #include "vol/reference_values.hpp"
+#include "vol/utf8.hpp"
 #include "vol/vlen_sequences.hpp"
 
 namespace arraymorph::vol {
@@ -331,6 +332,21 @@ std::vector<uint64_t> default_chunk_shape(const std::vector<uint64_t>& shape, si
   return c;
 }
 
+namespace {
+
+// The fill value of a variable-length string dataset's dcpl (Zarr's "string" fill_value).
+std::string variable_string_fill(hid_t dcpl, hid_t type) {
+  char* p = nullptr;
+  if (H5Pget_fill_value(dcpl, type, &p) < 0) throw Error(invalid_argument("cannot read the string fill value"));
+  std::string s = p ? p : "";
+  if (p) H5free_memory(p);
+  if (!valid_utf8(s.data(), s.size()))
+    throw Error(unsupported("a variable-length string fill value that is not valid UTF-8 (Zarr stores it as JSON text)"));
+  return s;
+}
+
+}  // namespace
+
 void apply_dcpl(hid_t dcpl, hid_t type, model::ArrayMeta& meta) {
   const size_t rank = meta.shape.size();
   H5D_layout_t layout = dcpl >= 0 && dcpl != H5P_DEFAULT ? H5Pget_layout(dcpl) : H5D_CONTIGUOUS;
@@ -349,10 +365,15 @@ void apply_dcpl(hid_t dcpl, hid_t type, model::ArrayMeta& meta) {
   // Fill value, in the file type's representation.
   meta.fill_bytes.assign(meta.element_size, 0);
   meta.fill_defined = true;
+  std::string string_fill;  // of a variable-length string dataset
   if (dcpl >= 0 && dcpl != H5P_DEFAULT) {
     H5D_fill_value_t st = H5D_FILL_VALUE_DEFAULT;
     H5Pfill_value_defined(dcpl, &st);
-    if (st == H5D_FILL_VALUE_USER_DEFINED) {
+    if (st == H5D_FILL_VALUE_USER_DEFINED && meta.data_type == "string") {
+      string_fill = variable_string_fill(dcpl, type);
+    } else if (st == H5D_FILL_VALUE_USER_DEFINED && meta.variable_length()) {
+      // sequences and serialized elements: HDF5's default fill (empty) is what reads return
+    } else if (st == H5D_FILL_VALUE_USER_DEFINED) {
       std::vector<unsigned char> buf(std::max<size_t>(meta.element_size, H5Tget_size(type)));
       if (H5Pget_fill_value(dcpl, type, buf.data()) < 0)
         throw Error(invalid_argument("cannot convert the fill value to the dataset's datatype"));
@@ -363,9 +384,24 @@ void apply_dcpl(hid_t dcpl, hid_t type, model::ArrayMeta& meta) {
   }
   auto fj = model::fill_bytes_to_json(meta.fill_bytes.data(), meta.data_type, meta.element_size, meta.big_endian);
   meta.fill_value = fj.ok() ? fj.value() : model::json(0);
+  if (!string_fill.empty()) meta.fill_value = string_fill;
+  H5D_fill_time_t fill_time = H5D_FILL_TIME_IFSET;
+  if (dcpl >= 0 && dcpl != H5P_DEFAULT) H5Pget_fill_time(dcpl, &fill_time);
+  meta.fill_time = fill_time;
+  if (fill_time == H5D_FILL_TIME_NEVER && !meta.variable_length()) {
+    // Unwritten elements are undefined in HDF5: stored and read as zeros, the set value reported.
+    if (meta.fill_defined && std::any_of(meta.fill_bytes.begin(), meta.fill_bytes.end(), [](unsigned char b) { return b; }))
+      meta.reported_fill = meta.fill_value;
+    std::fill(meta.fill_bytes.begin(), meta.fill_bytes.end(), 0);
+    auto zero = model::fill_bytes_to_json(meta.fill_bytes.data(), meta.data_type, meta.element_size, meta.big_endian);
+    meta.fill_value = zero.ok() ? zero.value() : model::json(0);
+  } else if (fill_time == H5D_FILL_TIME_NEVER) {
+    meta.fill_time = H5D_FILL_TIME_IFSET;  // variable-length data is always initialised (as in HDF5)
+  }
 
   // Filters -> codecs (after the bytes codec, in HDF5's pipeline order).
   meta.codecs.clear();
+  meta.skipped_filters = model::json::array();
   model::Codec bytes{meta.data_type == "string"                  ? "vlen-utf8"
                      : meta.data_type == "variable_length_bytes" ? "vlen-bytes"
                                                                  : "bytes",
@@ -399,7 +435,12 @@ void apply_dcpl(hid_t dcpl, hid_t type, model::ArrayMeta& meta) {
     } else {
       // Any other filter runs through its own code (io/hdf5_filter.hpp).
       auto codec = check(io::prepare_filter(dcpl, static_cast<unsigned>(i), type, meta.chunk_shape));
-      if (!codec.name.empty()) meta.codecs.push_back(std::move(codec));
+      if (codec.name == io::kSkippedFilter) {
+        codec.configuration["index"] = i;
+        meta.skipped_filters.push_back(std::move(codec.configuration));
+      } else if (!codec.name.empty()) {
+        meta.codecs.push_back(std::move(codec));
+      }
     }
   }
   check(io::check_codecs(meta.codecs));
@@ -410,7 +451,20 @@ hid_t dcpl_from_meta(const model::ArrayMeta& meta, hid_t type) {
   if (!meta.contiguous && !meta.shape.empty()) {
     std::vector<hsize_t> dims(meta.chunk_shape.begin(), meta.chunk_shape.end());
     H5Pset_chunk(dcpl, static_cast<int>(dims.size()), dims.data());
+    // Skipped optional filters go back to their places in the pipeline.
+    size_t pos = 0, skipped = 0;
+    auto put_skipped = [&](bool all) {
+      const auto& sf = meta.skipped_filters;
+      while (skipped < sf.size() && (all || sf[skipped].value("index", 0u) <= pos)) {
+        io::set_filter(dcpl, model::Codec{io::kSkippedFilter, sf[skipped]});
+        ++skipped;
+        ++pos;
+      }
+    };
     for (const auto& c : meta.codecs) {
+      if (c.name == "bytes" || c.name == "vlen-utf8" || c.name == "vlen-bytes") continue;
+      put_skipped(false);
+      ++pos;
       if (c.name == "gzip") H5Pset_deflate(dcpl, c.configuration.value("level", 6u));
       else if (c.name == "numcodecs.shuffle") H5Pset_shuffle(dcpl);
       else if (c.name == "zstd") {
@@ -428,9 +482,20 @@ hid_t dcpl_from_meta(const model::ArrayMeta& meta, hid_t type) {
         io::set_filter(dcpl, c);
       }
     }
+    put_skipped(true);
   }
-  if (meta.fill_defined && meta.fill_bytes.size() == H5Tget_size(type) && !meta.variable_length()) {
+  if (meta.fill_time != H5D_FILL_TIME_IFSET) H5Pset_fill_time(dcpl, static_cast<H5D_fill_time_t>(meta.fill_time));
+  if (meta.fill_time == H5D_FILL_TIME_NEVER) {
+    if (!meta.reported_fill.is_null()) {
+      auto bytes = model::fill_json_to_bytes(meta.reported_fill, meta.data_type, meta.element_size, meta.big_endian);
+      if (bytes.ok() && bytes.value().size() == H5Tget_size(type)) H5Pset_fill_value(dcpl, type, bytes.value().data());
+    }
+  } else if (meta.fill_defined && meta.fill_bytes.size() == H5Tget_size(type) && !meta.variable_length()) {
     H5Pset_fill_value(dcpl, type, meta.fill_bytes.data());
+  } else if (meta.data_type == "string" && meta.fill_value.is_string() && !meta.fill_value.get<std::string>().empty()) {
+    const std::string& fill = meta.fill_value.get_ref<const std::string&>();
+    const char* p = fill.c_str();
+    H5Pset_fill_value(dcpl, type, &p);
   }
   return dcpl;
 }
