@@ -28,6 +28,10 @@ struct ShardGroup {
   std::optional<ShardIndex> index;
   bool absent = false;
   bool needed = false;  // holds a chunk of the read itself (not only read-ahead)
+  // The read needs every inner chunk of the shard and has no index cached: the whole object is
+  // fetched in the index round (one request instead of two), its index taken from its bytes.
+  bool whole = false;
+  std::optional<Bytes> body;
 };
 
 std::vector<ShardGroup> group_by_shard(const ArrayTarget& t, const ChunkPlan& plan, std::vector<size_t>& group_of,
@@ -92,6 +96,12 @@ Status load_indexes(const ArrayTarget& t, std::vector<ShardGroup>& groups, const
         }
       }
     }
+    if (g.whole) {
+      reqs.push_back({g.key, std::nullopt});
+      req_group.push_back(gi);
+      sizes.push_back(0);
+      continue;
+    }
     if (l.index_at_end && !t.store.capabilities().suffix_range) {
       heads.push_back(gi);
       continue;
@@ -141,14 +151,24 @@ Status load_indexes(const ArrayTarget& t, std::vector<ShardGroup>& groups, const
       if (cache) cache->put(shard_index_cache_key(g.key), nullptr, tag);
       continue;
     }
-    const Bytes& b = *got[r].value();
-    auto idx = model::decode_shard_index(b.data(), b.size(), l, g.key, sizes[r]);
+    const Bytes& got_bytes = *got[r].value();
+    const bool whole = !reqs[r].range;
+    if (whole && got_bytes.size() < ib) {
+      if (g.needed)
+        err.set(io_error("shard '" + g.key + "' has " + std::to_string(got_bytes.size()) + " bytes, less than its index (" +
+                         std::to_string(ib) + "): the object is corrupt"));
+      continue;
+    }
+    const unsigned char* at = !whole ? got_bytes.data() : l.index_at_end ? got_bytes.data() + got_bytes.size() - ib : got_bytes.data();
+    const size_t n = whole ? static_cast<size_t>(ib) : got_bytes.size();
+    auto idx = model::decode_shard_index(at, n, l, g.key, whole ? got_bytes.size() : sizes[r]);
     if (!idx.ok()) {
       if (g.needed) err.set(idx.status());
       continue;
     }
     g.index = std::move(idx).value();
-    if (cache) cache->put(shard_index_cache_key(g.key), std::make_shared<const Bytes>(b), tag);
+    if (cache) cache->put(shard_index_cache_key(g.key), std::make_shared<const Bytes>(at, at + n), tag);
+    if (whole) g.body = std::move(*got[r].value());
   }
   return err.get();
 }
@@ -254,8 +274,13 @@ Status read_sharded(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* 
     });
   }
   std::vector<size_t> want;
-  for (size_t gi = 0; gi < groups.size(); ++gi)
-    if (!groups[gi].chunks.empty()) want.push_back(gi);
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    ShardGroup& g = groups[gi];
+    if (g.chunks.empty()) continue;
+    want.push_back(gi);
+    g.whole = g.chunks.size() == inner_chunks_in_extent(t.meta, g.coords) &&
+              !(cache && cache->get(shard_index_cache_key(g.key), tag));
+  }
   if (want.empty()) return ok_status();
 
   // 2. Indexes (one round of requests for every shard not cached).
@@ -280,6 +305,12 @@ Status read_sharded(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* 
       runs.emplace_back(e, i);
     }
     std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first.offset < b.first.offset; });
+    if (g.body && !runs.empty()) {  // fetched whole: one "range" over the body
+      ShardRange all{gi, 0, g.body->size(), {}};
+      for (const auto& run : runs) all.chunks.push_back(run.second);
+      ranges.push_back(std::move(all));
+      continue;
+    }
     for (const auto& [e, i] : runs) {
       if (!ranges.empty() && ranges.back().group == gi &&
           e.offset <= ranges.back().offset + ranges.back().length + t.ranges.merge_gap) {
@@ -295,10 +326,20 @@ Status read_sharded(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* 
 
   // 4. Every range at once, then decode and scatter on the worker pool.
   std::vector<GetRequest> reqs;
-  reqs.reserve(ranges.size());
-  for (const ShardRange& r : ranges) reqs.push_back({groups[r.group].key, ByteRange{r.offset, r.length}});
-  std::vector<Result<std::optional<Bytes>>> got(reqs.size(), Status());
-  t.store.get_many(reqs, [&](size_t r, Result<std::optional<Bytes>>&& res) { got[r] = std::move(res); });
+  std::vector<size_t> req_range;
+  std::vector<Result<std::optional<Bytes>>> got(ranges.size(), Status());
+  for (size_t r = 0; r < ranges.size(); ++r) {
+    ShardGroup& g = groups[ranges[r].group];
+    if (g.body) {
+      got[r] = std::optional<Bytes>(std::move(*g.body));
+      g.body.reset();
+      continue;
+    }
+    reqs.push_back({g.key, ByteRange{ranges[r].offset, ranges[r].length}});
+    req_range.push_back(r);
+  }
+  if (!reqs.empty())
+    t.store.get_many(reqs, [&](size_t r, Result<std::optional<Bytes>>&& res) { got[req_range[r]] = std::move(res); });
   struct Item {
     size_t range;
     size_t chunk;
@@ -349,7 +390,33 @@ Status read_sharded(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* 
   return err.get();
 }
 
-Status write_sharded(const ArrayTarget& t, const ChunkPlan& plan, const unsigned char* buf) {
+Result<std::vector<StoredInner>> stored_inner_chunks(const ArrayTarget& t,
+                                                     const std::vector<std::vector<uint64_t>>& shards) {
+  ChunkCache* cache = (t.cache && t.cache->enabled()) ? t.cache : nullptr;
+  const ChunkCache::Tag tag{t.owner, t.meta.shape};
+  std::vector<ShardGroup> groups(shards.size());
+  std::vector<size_t> want(shards.size());
+  for (size_t gi = 0; gi < shards.size(); ++gi) {
+    groups[gi].coords = shards[gi];
+    groups[gi].key = t.node_prefix + "/" + model::chunk_key(shards[gi]);
+    groups[gi].needed = true;
+    want[gi] = gi;
+  }
+  Status s = load_indexes(t, groups, want, cache, tag);
+  if (!s.ok()) return s;
+  std::vector<StoredInner> out;
+  for (const ShardGroup& g : groups) {
+    if (!g.index) continue;
+    for (uint64_t local = 0; local < g.index->size(); ++local) {
+      const ShardEntry& e = (*g.index)[static_cast<size_t>(local)];
+      if (!e.empty()) out.push_back({model::inner_chunk_coords(g.coords, local, *t.meta.shard), g.key, e.offset, e.nbytes});
+    }
+  }
+  return out;
+}
+
+Status write_sharded(const ArrayTarget& t, const ChunkPlan& plan, const unsigned char* buf,
+                     const std::vector<Bytes>* pre_encoded) {
   const ShardLayout& l = *t.meta.shard;
   const size_t es = t.meta.element_size;
   const uint64_t chunk_bytes = t.meta.chunk_bytes();
@@ -377,7 +444,7 @@ Status write_sharded(const ArrayTarget& t, const ChunkPlan& plan, const unsigned
     for (size_t j = 0; j < m; ++j) {
       const ShardGroup& g = groups[b + j];
       uint64_t covered = 0;
-      for (size_t i : g.chunks) covered += plan.chunks[i].selected >= plan.chunks[i].valid ? 1 : 0;
+      for (size_t i : g.chunks) covered += pre_encoded || plan.chunks[i].selected >= plan.chunks[i].valid ? 1 : 0;
       if (covered == inner_chunks_in_extent(t.meta, g.coords)) continue;
       reqs.push_back({g.key, std::nullopt});
       req_shard.push_back(j);
@@ -421,6 +488,10 @@ Status write_sharded(const ArrayTarget& t, const ChunkPlan& plan, const unsigned
       const ShardGroup& g = groups[b + j];
       const ChunkWork& w = plan.chunks[items[k].chunk];
       const uint64_t local = local_of[items[k].chunk];
+      if (pre_encoded) {  // a direct chunk write: already in stored form
+        encoded[k] = (*pre_encoded)[items[k].chunk];
+        return;
+      }
       auto c = std::make_shared<Bytes>(chunk_bytes);  // zero-initialised
       const ShardEntry& oe = old_index[j][static_cast<size_t>(local)];
       if (w.selected < w.valid && !oe.empty()) {

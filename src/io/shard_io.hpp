@@ -3,7 +3,9 @@
 // a plan over to these when meta.shard is set. The plan's chunks are inner chunks (what HDF5
 // calls chunks); several of them live in one shard object.
 //
-// Reads: inner chunks found in the chunk cache are scattered from it. For the others, the index
+// Reads: inner chunks found in the chunk cache are scattered from it. A shard all of whose
+// in-extent inner chunks the read needs (and whose index is not cached) is fetched whole in the
+// index round: one GET, the index taken from the object's bytes. For the others, the index
 // of each shard involved is taken from the cache or fetched -- one ranged GET of the object's
 // last index_bytes() (a suffix range; stores without one, Azure, HEAD the object first), or of
 // its first bytes for index_location "start" -- all shards' indexes in one round of requests,
@@ -39,7 +41,23 @@
 namespace arraymorph::io {
 
 Status read_sharded(const ArrayTarget& target, const ChunkPlan& plan, unsigned char* buf);
-Status write_sharded(const ArrayTarget& target, const ChunkPlan& plan, const unsigned char* buf);
+// `encoded` (direct chunk writes, vol/chunk_api.hpp): plan.chunks[i] is a whole inner chunk
+// already in stored form, (*encoded)[i]; its pieces are not used and `buf` may be null.
+Status write_sharded(const ArrayTarget& target, const ChunkPlan& plan, const unsigned char* buf,
+                     const std::vector<Bytes>* encoded = nullptr);
+
+// One stored inner chunk: where its bytes lie in its shard object.
+struct StoredInner {
+  std::vector<uint64_t> coords;  // inner chunk grid coordinates
+  std::string shard_key;
+  uint64_t offset = 0;
+  uint64_t nbytes = 0;
+};
+// The stored (non-empty) inner chunks of the shards at `shards` (shard grid coordinates), shard
+// by shard in C order inside each; indexes from the cache or one round of requests. Absent
+// shards have none. For the chunk-level API (vol/chunk_api.hpp).
+Result<std::vector<StoredInner>> stored_inner_chunks(const ArrayTarget& target,
+                                                     const std::vector<std::vector<uint64_t>>& shards);
 
 // After a shrink (H5Dset_extent): rewrites the shard object `key` at shard coordinates `shard`
 // keeping only what lies inside meta.shape. Inner chunks wholly outside become empty; those that

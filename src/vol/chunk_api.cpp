@@ -15,6 +15,8 @@
 
 #include "io/chunk_cache.hpp"
 #include "io/hdf5_chunk_form.hpp"
+#include "io/shard_io.hpp"
+#include "model/shard_index.hpp"
 #include "model/chunk_key.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/trampoline.hpp"
@@ -31,9 +33,23 @@ T check_chunk(Result<T>&& r, const std::string& what) {
 
 struct StoredChunk {
   std::vector<uint64_t> coords;  // chunk grid coordinates
-  std::string key;               // object key
-  uint64_t object_size = 0;
+  std::string key;               // object key (with shards: the shard's)
+  uint64_t object_size = 0;      // bytes (with shards: of the inner chunk)
+  uint64_t offset = 0;           // where its bytes start in the object (non-zero only in shards)
+  bool in_shard = false;
 };
+
+// The stored chunks of a sharded dataset inside its extent: the shards' indexes (io/shard_io.hpp).
+std::vector<StoredChunk> stored_inner_chunks(DatasetObject& d, const std::vector<std::vector<uint64_t>>& shards) {
+  const model::ArrayMeta& meta = *d.node->array;
+  std::vector<StoredChunk> out;
+  for (auto& c : check(io::stored_inner_chunks(make_target(d), shards))) {
+    bool inside = true;
+    for (size_t k = 0; k < meta.rank(); ++k) inside = inside && c.coords[k] * meta.chunk_shape[k] < meta.shape[k];
+    if (inside) out.push_back({std::move(c.coords), std::move(c.shard_key), c.nbytes, c.offset, true});
+  }
+  return out;
+}
 
 // The chunk objects of `d` inside its extent, in C order of their coordinates (one LIST).
 std::vector<StoredChunk> stored_chunks(DatasetObject& d) {
@@ -49,6 +65,11 @@ std::vector<StoredChunk> stored_chunks(DatasetObject& d) {
     for (size_t k = 0; k < meta.rank(); ++k) inside = inside && (*coords)[k] * grid[k] < meta.shape[k];
     if (inside) out.push_back({std::move(*coords), std::move(o.key), o.size});
   }
+  if (meta.shard) {  // the objects are shards: their inner chunks
+    std::vector<std::vector<uint64_t>> shards;
+    for (auto& c : out) shards.push_back(std::move(c.coords));
+    out = stored_inner_chunks(d, shards);
+  }
   std::sort(out.begin(), out.end(), [](const StoredChunk& a, const StoredChunk& b) { return a.coords < b.coords; });
   return out;
 }
@@ -63,9 +84,6 @@ const model::ArrayMeta& chunked_meta(DatasetObject& d) {
   refresh_space(d);
   const model::ArrayMeta& meta = *d.node->array;
   if (meta.contiguous || meta.rank() == 0) throw Error(invalid_argument("dataset '" + d.path + "' is not a chunked dataset"));
-  if (meta.shard)
-    throw Error(unsupported("the chunk-level API (H5Dget_chunk_info, H5Dread_chunk, H5Dwrite_chunk, H5Dchunk_iter) on "
-                            "the sharded dataset '" + d.path + "' (its chunks are inner chunks of shard objects)"));
   return meta;
 }
 
@@ -97,13 +115,26 @@ std::string key_of(DatasetObject& d, const std::vector<uint64_t>& coords) {
   return d.key_prefix() + "/" + model::chunk_key(coords);
 }
 
+std::string describe(const StoredChunk& c) {
+  return c.in_shard ? "inner chunk at byte " + std::to_string(c.offset) + " of shard " + c.key : "chunk " + c.key;
+}
+
+// A stored chunk's bytes (with shards: a ranged GET of its shard).
+std::optional<Bytes> stored_bytes(DatasetObject& d, const StoredChunk& c) {
+  if (!c.in_shard) return check(d.store().get(c.key));
+  auto got = check(d.store().get(c.key, ByteRange{c.offset, c.object_size}));
+  if (got && got->size() != c.object_size)
+    throw Error(io_error(describe(c) + " of '" + d.path + "' is cut short: the shard is corrupt or was replaced"));
+  return got;
+}
+
 // HDF5 raw size of a stored chunk: from the object size when the codecs allow, else by converting.
-hsize_t raw_size(DatasetObject& d, const std::string& key, uint64_t object_size) {
+hsize_t raw_size(DatasetObject& d, const StoredChunk& c) {
   const model::ArrayMeta& meta = *d.node->array;
-  if (auto n = io::hdf5_form_size(meta, object_size)) return *n;
-  auto got = check(d.store().get(key));
+  if (auto n = io::hdf5_form_size(meta, c.object_size)) return *n;
+  auto got = stored_bytes(d, c);
   if (!got) return 0;
-  return check_chunk(io::to_hdf5_form(meta, std::move(*got)), "chunk " + key).size();
+  return check_chunk(io::to_hdf5_form(meta, std::move(*got)), describe(c)).size();
 }
 
 void fill_info(DatasetObject& d, const model::ArrayMeta& meta, const StoredChunk* c, hsize_t* offset, unsigned* mask,
@@ -111,11 +142,16 @@ void fill_info(DatasetObject& d, const model::ArrayMeta& meta, const StoredChunk
   if (offset && c)
     for (size_t k = 0; k < meta.rank(); ++k) offset[k] = c->coords[k] * meta.chunk_shape[k];
   if (mask) *mask = 0;
-  if (addr) *addr = c ? 0 : HADDR_UNDEF;
-  if (size) *size = c ? raw_size(d, c->key, c->object_size) : 0;
+  if (addr) *addr = c ? c->offset : HADDR_UNDEF;
+  if (size) *size = c ? raw_size(d, *c) : 0;
 }
 
 std::optional<StoredChunk> find_chunk(DatasetObject& d, const std::vector<uint64_t>& coords) {
+  if (const auto& shard = d.node->array->shard) {
+    for (auto& c : stored_inner_chunks(d, {model::shard_coords(coords, *shard)}))
+      if (c.coords == coords) return std::move(c);
+    return std::nullopt;
+  }
   const std::string key = key_of(d, coords);
   auto info = check(d.store().head(key));
   if (!info) return std::nullopt;
@@ -149,17 +185,21 @@ herr_t chunk_optional(DatasetObject& d, H5VL_native_dataset_optional_args_t& a, 
     case H5VL_NATIVE_DATASET_GET_CHUNK_STORAGE_SIZE: {
       const auto& meta = chunked_meta(d);
       auto c = find_chunk(d, chunk_coords(d, meta, a.get_chunk_storage_size.offset));
-      *a.get_chunk_storage_size.size = c ? raw_size(d, c->key, c->object_size) : 0;
+      *a.get_chunk_storage_size.size = c ? raw_size(d, *c) : 0;
       return 0;
     }
     case H5VL_NATIVE_DATASET_CHUNK_READ: {
       const auto& meta = chunked_meta(d);
       require_fixed_size(d, "direct chunk reads");
       auto& r = a.chunk_read;
-      const std::string key = key_of(d, chunk_coords(d, meta, r.offset));
-      auto got = check(d.store().get(key));
-      if (!got) throw Error(not_found("chunk " + key + " of '" + d.path + "' is not stored (never written)"));
-      auto raw = check_chunk(io::to_hdf5_form(meta, std::move(*got)), "chunk " + key);
+      const auto coords = chunk_coords(d, meta, r.offset);
+      std::optional<StoredChunk> c;
+      if (meta.shard) c = find_chunk(d, coords);
+      else c = StoredChunk{coords, key_of(d, coords), 0, 0, false};
+      auto got = c ? stored_bytes(d, *c) : std::nullopt;
+      const std::string what = c ? describe(*c) : "chunk " + key_of(d, coords);
+      if (!got) throw Error(not_found(what + " of '" + d.path + "' is not stored (never written)"));
+      auto raw = check_chunk(io::to_hdf5_form(meta, std::move(*got)), what);
       if (!raw.empty()) std::memcpy(r.buf, raw.data(), raw.size());
       r.filters = 0;
       return 0;
@@ -251,6 +291,41 @@ class Done {
 
 }  // namespace
 
+namespace {
+
+// write_raw_chunks for a sharded dataset: every chunk converted to its stored form on the pool,
+// then one read-modify-write per shard (io::write_sharded; no GET when all of a shard is given).
+void write_raw_into_shards(DatasetObject& d, const model::ArrayMeta& meta, const RawChunk* chunks, size_t n) {
+  Stats& stats = *ConnectorState::instance().stats();
+  io::ChunkPlan plan;
+  plan.chunks.resize(n);
+  for (size_t i = 0; i < n; ++i) plan.chunks[i].coords = chunk_coords(d, meta, chunks[i].offset);
+  std::vector<Bytes> encoded(n);
+  FirstError err;
+  d.file->pool->parallel_for(n, 0, [&](size_t i) {
+    const RawChunk& c = chunks[i];
+    const std::string where = "inner chunk " + model::chunk_key(plan.chunks[i].coords) + " of '" + d.path + "'";
+    if (meta.uncompressed() && c.size != meta.chunk_bytes()) {
+      err.set(invalid_argument("direct chunk write: " + where + " has " + std::to_string(c.size) +
+                               " bytes, not the chunk's " + std::to_string(meta.chunk_bytes())));
+      return;
+    }
+    io::FormChange how = io::FormChange::kVerbatim;
+    auto r = meta.uncompressed() ? Result<Bytes>(Bytes(c.data, c.data + c.size))
+                                 : io::from_hdf5_form(meta, Bytes(c.data, c.data + c.size), c.filter_mask, &how);
+    if (!r.ok()) {
+      err.set(r.status().with_context(where));
+      return;
+    }
+    encoded[i] = std::move(r).value();
+    count_change(stats, how);
+  });
+  check(err.get());
+  check(io::write_sharded(make_target(d), plan, nullptr, &encoded));
+}
+
+}  // namespace
+
 void write_raw_chunks(DatasetObject& d, const RawChunk* chunks, size_t n) {
   d.file->require_writable("write a chunk");
   const auto& meta = chunked_meta(d);
@@ -264,6 +339,7 @@ void write_raw_chunks(DatasetObject& d, const RawChunk* chunks, size_t n) {
       throw Error(invalid_argument("chunk " + keys[i] + " of '" + d.path + "' is given twice in one call"));
   }
   if (n == 0) return;
+  if (meta.shard) return write_raw_into_shards(d, meta, chunks, n);
 
   // Groups of consecutive chunks: [bounds[g], bounds[g + 1]).
   const bool uncompressed = meta.uncompressed();

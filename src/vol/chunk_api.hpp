@@ -13,6 +13,10 @@
 //   - "size" and the bytes read/written are HDF5's raw chunk form (io/hdf5_chunk_form.hpp),
 //     filter mask 0 on reads; writes with a filter mask are decoded and stored fully encoded,
 //     writes with every filter applied are stored as given (gzip: re-framed, not recompressed);
+//   - sharded datasets (io/shard_io.hpp): the chunks are the inner chunks their shards' indexes
+//     list; "addr" is the inner chunk's byte offset inside its shard object (whose key is the
+//     shard's chunk key), "size" its stored size in HDF5's form; H5Dwrite_chunk rewrites the
+//     shard (one GET unless every inner chunk of it is given, one PUT);
 //   - H5Dwrite_chunk and arraymorph_write_chunks (many chunks per call, the `arraymorph cp` path)
 //     share one implementation, write_raw_chunks.
 //
@@ -21,6 +25,7 @@
 
 #include <hdf5.h>
 
+#include "io/chunk_io.hpp"
 #include "vol/object_model.hpp"
 
 namespace arraymorph::vol {
@@ -47,6 +52,9 @@ struct RawChunk {
 // and throws the first failure naming the chunk key; then any subset of the chunks may be
 // stored, each whole or not at all. The chunks leave the file's chunk cache.
 void write_raw_chunks(DatasetObject& d, const RawChunk* chunks, size_t n);
+
+// The engine's view of `d` (store, chunk cache, range planner settings; defined in dataset_io.cpp).
+io::ArrayTarget make_target(DatasetObject& d);
 
 // H5Dvlen_get_buf_size (defined in dataset_io.cpp): the bytes H5Dread of the selection `space`
 // into `mem_type` would allocate for variable-length data (strings: each plus its NUL).

@@ -140,6 +140,8 @@ bool vlen_element_dataset(const DatasetObject& d) {
   return d.node->array->data_type == "variable_length_bytes" && serialized_elements(d.type.get());
 }
 
+}  // namespace
+
 // The engine's view of a dataset: store, chunk cache of the file (not for anonymous datasets,
 // whose chunks live in a private store under a shared prefix), range planner settings.
 io::ArrayTarget make_target(DatasetObject& d) {
@@ -159,6 +161,8 @@ io::ArrayTarget make_target(DatasetObject& d) {
   t.ranged_reads = cfg.ranged_reads;
   return t;
 }
+
+namespace {
 
 // ---------------------------------------------------------------------------- read-ahead
 void note_readahead(const io::ReadAheadCounts& c) {

@@ -54,8 +54,9 @@ def test_read_zarr_python_shards(backend, codec):
         d = f["a"]
         assert d.shape == SHAPE and d.chunks == INNER and d.dtype == np.dtype("f4")
         gets, _, s = _counts(lambda: np.testing.assert_array_equal(d[...], data))
-        # Every index once, then one merged range per shard (its inner chunks lie back to back).
-        assert gets == N_SHARDS * _index_requests(backend) + N_SHARDS, s
+        # Every inner chunk of every shard is needed: each shard is one whole-object GET, its
+        # index read from the object's end.
+        assert gets == N_SHARDS, s
         gets, _, s = _counts(lambda: np.testing.assert_array_equal(d[...], data))
         assert gets == 0, s  # inner chunks and indexes come from the chunk cache
 
@@ -95,8 +96,16 @@ def test_missing_shards_and_empty_inner_chunks_read_as_fill(backend):
     with h5py.File(backend.url("sparse.h5"), "r") as f:
         d = f["a"]
         gets, _, s = _counts(lambda: np.testing.assert_array_equal(d[...], want))
-        # Absent shards cost their index request (answered "not found"), nothing more.
-        assert gets == N_SHARDS * _index_requests(backend) + 1 - (backend.name == "azure") * (N_SHARDS - 1), s
+        # One whole-object GET per shard (5 answered "not found").
+        assert gets == N_SHARDS, s
+        # Part of the shards: their indexes (from the cache now), then the one inner chunk.
+        gets, _, s = _counts(lambda: np.testing.assert_array_equal(d[36:60, 0:20], want[36:60, 0:20]))
+        assert gets == 0, s
+    with h5py.File(backend.url("sparse.h5"), "r") as f:
+        d = f["a"]
+        gets, _, s = _counts(lambda: np.testing.assert_array_equal(d[36:60, 0:20], want[36:60, 0:20]))
+        # Shard (1, 0) only: its index (HEAD + GET on Azure), then the one stored inner chunk.
+        assert gets == _index_requests(backend) + 1, s
 
 
 def test_corrupt_index_is_an_error_naming_the_object(backend):
@@ -206,6 +215,42 @@ def test_index_at_start_and_plain_index_codecs(backend):
     want = DATA.copy()
     want[5, 5:20] = 3
     np.testing.assert_array_equal(zarr.open_group(backend.zarr_store("start.h5"), mode="r")["a"][...], want)
+
+
+def test_chunk_api_reports_inner_chunks(backend):
+    import zlib
+
+    url = backend.url("capi.h5")
+    with arraymorph.shards(4):
+        with h5py.File(url, "w") as f:
+            d = f.create_dataset("a", shape=SHAPE, dtype="f4", chunks=INNER, fillvalue=-1, compression="gzip")
+            d[0:32, 0:40] = DATA[0:32, 0:40]  # inner chunks (0..3, 0..4): 20, in shards (0,0), (0,1)
+    with h5py.File(url, "a") as f:
+        dsid = f["a"].id
+        assert dsid.get_num_chunks() == 20
+        first = dsid.get_chunk_info(0)
+        assert first.chunk_offset == (0, 0) and first.byte_offset == 0 and first.filter_mask == 0
+        info = dsid.get_chunk_info_by_coord((8, 8))
+        assert info.byte_offset > 0  # inside its shard object
+        mask, raw = dsid.read_direct_chunk((8, 8))
+        assert mask == 0 and len(raw) == info.size
+        np.testing.assert_array_equal(np.frombuffer(zlib.decompress(raw), "f4").reshape(INNER), DATA[8:16, 8:16])
+        assert dsid.get_chunk_info_by_coord((40, 40)).byte_offset is None  # never written
+        seen = []
+        dsid.chunk_iter(lambda i: seen.append(i.chunk_offset))
+        assert len(seen) == 20 and seen == sorted(seen)
+        # Direct chunk writes go into the shard (read-modify-write), next to the other chunks.
+        new = np.full(INNER, 3.5, dtype="f4")
+        gets, puts, s = _counts(lambda: dsid.write_direct_chunk((16, 16), zlib.compress(new.tobytes())))
+        assert puts == 1, s
+        arraymorph.write_chunks(f["a"], [((40, 88), 0, zlib.compress(new.tobytes()))])
+        want = np.full(SHAPE, -1, dtype="f4")
+        want[0:32, 0:40] = DATA[0:32, 0:40]
+        want[16:24, 16:24] = 3.5
+        want[40:48, 88:96] = 3.5
+        np.testing.assert_array_equal(f["a"][...], want)
+        assert dsid.get_num_chunks() == 21
+    np.testing.assert_array_equal(zarr.open_group(backend.zarr_store("capi.h5"), mode="r")["a"][...], want)
 
 
 # ------------------------------------------------------------------------------ TensorStore
