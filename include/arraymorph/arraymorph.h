@@ -74,9 +74,10 @@ ARRAYMORPH_API ssize_t arraymorph_link_names_ordered(hid_t loc_id, const char *n
                                                      size_t len);
 
 /* Kind of the link `name` (relative to loc_id; soft links in its parent components are followed):
- * 0 no such link, 1 hard link (a group or dataset), 2 soft link, negative on error (HDF5 error
- * pushed). For a soft link its target is written into buf (NUL-terminated, truncated to len) and
- * its full length (without the NUL) into *target_len (when not NULL). (H5Lget_info1, which h5py
+ * 0 no such link, 1 hard link (a group, dataset or committed datatype), 2 soft link, 3 external
+ * link, negative on error (HDF5 error pushed). For a soft link its target is written into buf
+ * (NUL-terminated, truncated to len) and its full length (without the NUL) into *target_len (when
+ * not NULL); for an external link the same with "<file>\0<object path>". (H5Lget_info1, which h5py
  * calls, refuses non-native connectors.) */
 ARRAYMORPH_API int arraymorph_link_info(hid_t loc_id, const char *name, char *buf, size_t len,
                                         size_t *target_len);

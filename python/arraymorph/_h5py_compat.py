@@ -10,7 +10,8 @@ This module wraps the few high-level h5py methods that depend on those calls (it
 ``len``, membership tests, ``get(getclass/getlink)``, ``visit*``, hashing and equality) so that,
 for objects opened through arraymorph only, they use arraymorph's own link listing
 (``arraymorph_link_names`` and ``arraymorph_link_info`` in the C API). Soft links are listed
-with the other links, reported by ``get(getlink=True)`` as ``h5py.SoftLink`` and, as in native
+with the other links, reported by ``get(getlink=True)`` as ``h5py.SoftLink`` (external links as
+``h5py.ExternalLink``) and, as in native
 HDF5, never followed by ``visit``/``visititems`` (``visit_links`` reports them). Objects of
 native files take h5py's original path. It is installed once, when ``arraymorph`` is imported.
 """
@@ -40,7 +41,17 @@ def _names(group, core, name=".", creation_order=False):
         return core.link_names(group.id.id, name, creation_order)
 
 
-_NONE, _HARD, _SOFT = 0, 1, 2
+_NONE, _HARD, _SOFT, _EXTERNAL = 0, 1, 2, 3
+
+
+def _link_object(kind, target):
+    """The h5py link object for a (kind, target) of ``core.link_info``."""
+    if kind == _SOFT:
+        return h5py.SoftLink(target)
+    if kind == _EXTERNAL:
+        filename, path = target.split("\0", 1)
+        return h5py.ExternalLink(filename, path)
+    return h5py.HardLink()
 
 
 def _link(group, core, name):
@@ -55,7 +66,7 @@ def _walk(group, core, prefix="", links=False):
     for name in _names(group, core, prefix or "."):
         path = posixpath.join(prefix, name) if prefix else name
         kind, target = _link(group, core, path)
-        if kind == _SOFT:
+        if kind in (_SOFT, _EXTERNAL):  # never followed, as H5Ovisit/H5Lvisit
             if links:
                 yield path, kind, target
             continue
@@ -113,18 +124,16 @@ def install(core) -> None:
             except (KeyError, ValueError, RuntimeError):
                 return False
 
-    def get(self, name, default=None, getclass=False, getlink=False):
+    def get(self, name, default=None, getclass=False, getlink=False, **elink):
         if not (getclass or getlink) or not _owned(self, core):
-            return orig_get(self, name, default, getclass, getlink)
+            return orig_get(self, name, default, getclass, getlink, **elink)
         if name not in self:
             return default
         if getlink:
             if isinstance(name, bytes):
                 name = name.decode("utf-8")
-            kind, target = _link(self, core, name)
-            if kind == _SOFT:
-                return h5py.SoftLink if getclass else h5py.SoftLink(target)
-            return h5py.HardLink if getclass else h5py.HardLink()  # also "." and "/"
+            link = _link_object(*_link(self, core, name))  # HardLink also for "." and "/"
+            return type(link) if getclass else link
         obj = self[name]
         return type(obj)
 
@@ -159,7 +168,7 @@ def install(core) -> None:
         if not _owned(self, core):
             return orig_visititems_links(self, func)
         for path, kind, target in _walk(self, core, links=True):
-            link = h5py.SoftLink(target) if kind == _SOFT else h5py.HardLink()
+            link = _link_object(kind, target)
             r = func(path, link)
             if r is not None:
                 return r

@@ -159,7 +159,8 @@ std::vector<std::string> link_names(int64_t loc_id, const std::string& name, boo
   return names;
 }
 
-// Kind of the link `name` relative to loc_id: (0 none | 1 hard | 2 soft, soft link target or "").
+// Kind of the link `name` relative to loc_id: (0 none | 1 hard | 2 soft | 3 external, soft link
+// target, "<file>\0<path>" of an external link, or "").
 std::pair<int, std::string> link_info(int64_t loc_id, const std::string& name) {
   std::string buf(1024, '\0');
   for (;;) {
@@ -167,7 +168,7 @@ std::pair<int, std::string> link_info(int64_t loc_id, const std::string& name) {
     const int kind = arraymorph_link_info(static_cast<hid_t>(loc_id), name.c_str(), buf.data(), buf.size(), &need);
     if (kind < 0) throw std::runtime_error("arraymorph_link_info: " + take_hdf5_errors());
     if (need < buf.size()) {
-      buf.resize(kind == 2 ? need : 0);
+      buf.resize(kind == 2 || kind == 3 ? need : 0);
       return {kind, buf};
     }
     buf.assign(need + 1, '\0');

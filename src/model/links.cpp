@@ -45,6 +45,21 @@ const json* soft_record(const Node& group, const std::string& name) {
   return &*it;
 }
 
+// The soft or external link record `name` of `group`, or null.
+const json* link_record(const Node& group, const std::string& name) {
+  if (const json* soft = soft_record(group, name)) return soft;
+  if (group.kind != NodeKind::kGroup || !group.hdf5.is_object()) return nullptr;
+  auto links = group.hdf5.find(kLinksKey);
+  if (links == group.hdf5.end() || !links->is_object()) return nullptr;
+  auto it = links->find(name);
+  if (it == links->end() || !it->is_object() || it->value("type", "") != "external") return nullptr;
+  if (!it->contains("file") || !(*it)["file"].is_string() || !it->contains("path") || !(*it)["path"].is_string())
+    return nullptr;
+  return &*it;
+}
+
+bool is_external(const json& rec) { return rec.value("type", "") == "external"; }
+
 Result<std::string> resolve(Hierarchy& tree, const std::string& path, bool follow_last, int& hops) {
   auto norm = normalize_path(path);
   if (!norm.ok()) return norm.status();
@@ -55,7 +70,12 @@ Result<std::string> resolve(Hierarchy& tree, const std::string& path, bool follo
     if (!last || follow_last) {
       auto parent = tree.get(cur);
       if (!parent.ok() && parent.status().code() != Code::kNotFound) return parent.status();
-      const json* rec = parent.ok() ? soft_record(*parent.value(), segs[i]) : nullptr;
+      const json* rec = parent.ok() ? link_record(*parent.value(), segs[i]) : nullptr;
+      if (rec && is_external(*rec)) {
+        if (last) return join(cur, segs[i]);  // the link itself: the caller opens the other file
+        return unsupported("the path '" + path + "' continues below the external link '" + join(cur, segs[i]) +
+                           "' (only opening objects follows external links: open the linked group first)");
+      }
       if (rec) {
         if (++hops > kMaxSoftLinks)
           return invalid_argument("too many soft links while resolving '" + path + "' (more than " +
@@ -89,17 +109,17 @@ Status ensure_parent(Hierarchy& tree, const std::string& loc, bool make_parents)
   return ok_status();
 }
 
-// Edits the soft link record `name` of `group` (set, or erase when target is null) and writes
-// the group's metadata.
-Status set_soft_record(Hierarchy& tree, const std::string& group, const std::string& name, const std::string* target) {
+// Edits the link record `name` of `group` (set, or erase when `record` is null) and writes the
+// group's metadata.
+Status set_link_record(Hierarchy& tree, const std::string& group, const std::string& name, const json* record) {
   auto g = tree.get(group);
   if (!g.ok()) return g.status();
   Node& node = *g.value();
   if (!node.hdf5.is_object()) node.hdf5 = json::object();
   json& links = node.hdf5[kLinksKey];
   if (!links.is_object()) links = json::object();
-  if (target) {
-    links[name] = {{"type", "soft"}, {"target", *target}};
+  if (record) {
+    links[name] = *record;
     note_link_added(node, name);
   } else {
     links.erase(name);
@@ -108,7 +128,13 @@ Status set_soft_record(Hierarchy& tree, const std::string& group, const std::str
   }
   tree.mark_dirty(group);
   Status s = tree.flush(false);
-  return s.ok() ? s : s.with_context("recording soft link '" + join(group, name) + "'");
+  return s.ok() ? s : s.with_context("recording link '" + join(group, name) + "'");
+}
+
+// The record of a soft or external link.
+json link_record_json(const LinkInfo& link) {
+  if (link.kind == LinkKind::kExternal) return {{"type", "external"}, {"file", link.file}, {"path", link.target}};
+  return {{"type", "soft"}, {"target", link.target}};
 }
 
 // ------------------------------------------------------------------------------ copy plan
@@ -167,8 +193,9 @@ struct Planner {
     for (const auto& name : names.value()) {
       const std::string child = join(path, name);
       const std::string child_rel = rel + "/" + name;
-      const json* rec = soft_record(group, name);
+      const json* rec = link_record(group, name);
       Status s;
+      if (rec && is_external(*rec)) continue;  // copied as its record, with the group
       if (!rec) {
         s = walk(child, child_rel, depth + 1);
       } else if (opts.expand_soft) {
@@ -257,9 +284,15 @@ Result<LinkInfo> link_info(Hierarchy& tree, const std::string& loc) {
     return parent.status();
   }
   if (parent.value()->kind != NodeKind::kGroup) return info;
-  if (const json* rec = soft_record(*parent.value(), base_name(loc))) {
-    info.kind = LinkKind::kSoft;
-    info.target = (*rec)["target"].get<std::string>();
+  if (const json* rec = link_record(*parent.value(), base_name(loc))) {
+    if (is_external(*rec)) {
+      info.kind = LinkKind::kExternal;
+      info.file = (*rec)["file"].get<std::string>();
+      info.target = (*rec)["path"].get<std::string>();
+    } else {
+      info.kind = LinkKind::kSoft;
+      info.target = (*rec)["target"].get<std::string>();
+    }
     return info;
   }
   auto ex = tree.exists(loc);
@@ -274,22 +307,41 @@ Result<std::vector<std::string>> link_names(Hierarchy& tree, const std::string& 
   auto node = tree.get(group);
   if (!node.ok()) return node.status();
   std::set<std::string> names(kids.value().begin(), kids.value().end());
-  for (const auto& kv : soft_links_of(*node.value())) names.insert(kv.first);
+  const Node& g = *node.value();
+  if (g.hdf5.is_object() && g.hdf5.contains(kLinksKey) && g.hdf5[kLinksKey].is_object())
+    for (auto it = g.hdf5[kLinksKey].begin(); it != g.hdf5[kLinksKey].end(); ++it)
+      if (link_record(g, it.key())) names.insert(it.key());
   std::vector<std::string> sorted(names.begin(), names.end());
   if (order == LinkOrder::kCreation) return in_creation_order(*node.value(), sorted);
   return sorted;
 }
 
-Status create_soft_link(Hierarchy& tree, const std::string& loc, const std::string& target, bool make_parents) {
-  if (target.empty()) return invalid_argument("soft link '" + loc + "' needs a non-empty target path");
+namespace {
+// Records the soft or external link `rec` at the free name `loc` (`what` names its kind).
+Status add_link_record(Hierarchy& tree, const std::string& loc, const json& rec, const char* what, bool make_parents) {
   if (loc == "/") return Status(Code::kAlreadyExists, "the root group always exists");
   Status s = ensure_parent(tree, loc, make_parents);
   if (!s.ok()) return s;
   auto info = link_info(tree, loc);
   if (!info.ok()) return info.status();
   if (info.value().kind != LinkKind::kNone)
-    return Status(Code::kAlreadyExists, "cannot create soft link '" + loc + "': an object with that name already exists");
-  return set_soft_record(tree, parent_path(loc), base_name(loc), &target);
+    return Status(Code::kAlreadyExists,
+                  std::string("cannot create ") + what + " '" + loc + "': an object with that name already exists");
+  return set_link_record(tree, parent_path(loc), base_name(loc), &rec);
+}
+}  // namespace
+
+Status create_soft_link(Hierarchy& tree, const std::string& loc, const std::string& target, bool make_parents) {
+  if (target.empty()) return invalid_argument("soft link '" + loc + "' needs a non-empty target path");
+  return add_link_record(tree, loc, {{"type", "soft"}, {"target", target}}, "soft link", make_parents);
+}
+
+Status create_external_link(Hierarchy& tree, const std::string& loc, const std::string& file, const std::string& path,
+                            bool make_parents) {
+  if (file.empty()) return invalid_argument("external link '" + loc + "' needs a target file name");
+  if (path.empty()) return invalid_argument("external link '" + loc + "' needs a target object path");
+  return add_link_record(tree, loc, {{"type", "external"}, {"file", file}, {"path", path}}, "external link",
+                         make_parents);
 }
 
 Status delete_link(Hierarchy& tree, const std::string& loc) {
@@ -297,7 +349,8 @@ Status delete_link(Hierarchy& tree, const std::string& loc) {
   if (!info.ok()) return info.status();
   switch (info.value().kind) {
     case LinkKind::kNone: return not_found("link '" + loc + "' does not exist");
-    case LinkKind::kSoft: return set_soft_record(tree, parent_path(loc), base_name(loc), nullptr);
+    case LinkKind::kSoft:
+    case LinkKind::kExternal: return set_link_record(tree, parent_path(loc), base_name(loc), nullptr);
     case LinkKind::kHard: return tree.remove(loc);
   }
   return ok_status();
@@ -314,12 +367,13 @@ Status move_link(Hierarchy& tree, const std::string& src, const std::string& dst
   if (to.value().kind != LinkKind::kNone)
     return Status(Code::kAlreadyExists,
                   "cannot move '" + src + "' to '" + dst + "': an object with that name already exists");
-  if (from.value().kind == LinkKind::kSoft) {
+  if (from.value().kind == LinkKind::kSoft || from.value().kind == LinkKind::kExternal) {
     Status s = ensure_parent(tree, dst, make_parents);
     if (!s.ok()) return s;
-    s = set_soft_record(tree, parent_path(dst), base_name(dst), &from.value().target);
+    const json rec = link_record_json(from.value());
+    s = set_link_record(tree, parent_path(dst), base_name(dst), &rec);
     if (!s.ok()) return s;
-    return set_soft_record(tree, parent_path(src), base_name(src), nullptr);
+    return set_link_record(tree, parent_path(src), base_name(src), nullptr);
   }
   if (inside(dst, src)) return invalid_argument("cannot move group '" + src + "' into itself ('" + dst + "')");
   CopyOptions keep;

@@ -23,12 +23,19 @@
 
 namespace arraymorph::model {
 
-enum class LinkKind { kNone, kHard, kSoft };
+enum class LinkKind { kNone, kHard, kSoft, kExternal };
 
 struct LinkInfo {
   LinkKind kind = LinkKind::kNone;
-  std::string target;  // soft links: the target as given at creation
+  std::string target;  // soft links: the target as given; external links: the object path
+  std::string file;    // external links: the target file name as given at creation
 };
+
+// External links (H5Lcreate_external, h5py.ExternalLink) are records in the same `_hdf5.links`:
+// {"type": "external", "file": "<file name as given>", "path": "<object path in that file>"}.
+// They are listed, deleted, moved and copied like soft links; resolving a path never crosses one
+// (the VOL layer opens the other file, src/vol/external_links.hpp), and a path that continues
+// below one fails naming it.
 
 // Soft links recorded in a group node: name -> target.
 std::map<std::string, std::string> soft_links_of(const Node& group);
@@ -50,7 +57,10 @@ Result<std::vector<std::string>> link_names(Hierarchy& tree, const std::string& 
 
 // Records a soft link at `loc` (parents created as groups with `make_parents`).
 Status create_soft_link(Hierarchy& tree, const std::string& loc, const std::string& target, bool make_parents);
-// Deletes the link at `loc`: a soft link's record, or the node and all its objects.
+// Records an external link at `loc` to object `path` of file `file`.
+Status create_external_link(Hierarchy& tree, const std::string& loc, const std::string& file, const std::string& path,
+                            bool make_parents);
+// Deletes the link at `loc`: a soft or external link's record, or the node and all its objects.
 Status delete_link(Hierarchy& tree, const std::string& loc);
 // Renames the link `src` to `dst` (both link locations). AlreadyExists when dst is taken.
 Status move_link(Hierarchy& tree, const std::string& src, const std::string& dst, bool make_parents);

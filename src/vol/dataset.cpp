@@ -14,6 +14,7 @@
 #include "store/memory_store.hpp"
 #include "vol/attribute_store.hpp"
 #include "vol/callbacks.hpp"
+#include "vol/external_links.hpp"
 #include "vol/chunk_api.hpp"
 #include "vol/committed_types.hpp"
 #include "vol/connector_state.hpp"
@@ -173,6 +174,7 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* loc, const char* name, 
 void* dataset_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t dapl, hid_t, void**) {
   Object* o = as_object(obj);
   const std::string full = check(model::join_path(resolve_path(*o, loc), name ? name : "."));
+  if (void* ext = open_external_as(*o, full, H5I_DATASET)) return ext;
   std::string path = check(model::resolve_object(*o->file->tree, full));
   auto node = check(o->file->tree->get(path));
   if (node->kind != model::NodeKind::kArray)

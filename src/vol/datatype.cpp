@@ -13,6 +13,7 @@
 #include "model/links.hpp"
 #include "vol/attribute_store.hpp"
 #include "vol/callbacks.hpp"
+#include "vol/external_links.hpp"
 #include "vol/object_model.hpp"
 #include "vol/type_map.hpp"
 
@@ -105,6 +106,7 @@ void* datatype_commit(void* obj, const H5VL_loc_params_t* loc, const char* name,
 void* datatype_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t, hid_t, void**) {
   Object* o = as_object(obj);
   const std::string full = check(model::join_path(resolve_path(*o, loc), name ? name : "."));
+  if (void* ext = open_external_as(*o, full, H5I_DATATYPE)) return ext;
   const std::string path = check(model::resolve_object(*o->file->tree, full));
   auto node = check(o->file->tree->get(path));
   if (node->kind != model::NodeKind::kDatatype)

@@ -8,6 +8,7 @@
 #include "model/creation_order.hpp"
 #include "model/links.hpp"
 #include "vol/callbacks.hpp"
+#include "vol/external_links.hpp"
 #include "vol/object_model.hpp"
 
 namespace arraymorph::vol {
@@ -36,6 +37,7 @@ void* group_create(void* obj, const H5VL_loc_params_t* loc, const char* name, hi
 void* group_open(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t, hid_t, void**) {
   Object* o = as_object(obj);
   const std::string full = check(model::join_path(resolve_path(*o, loc), name ? name : "."));
+  if (void* ext = open_external_as(*o, full, H5I_GROUP)) return ext;
   std::string path = check(model::resolve_object(*o->file->tree, full));
   auto node = check(o->file->tree->get(path));
   if (node->kind != model::NodeKind::kGroup)

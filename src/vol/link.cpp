@@ -1,18 +1,23 @@
-// link.cpp -- the link VOL class: H5Lcreate_soft, H5Lmove, H5Lcopy (soft links), H5Lexists,
+// link.cpp -- the link VOL class: H5Lcreate_soft/_external, H5Lmove, H5Lcopy (soft and external
+// links), H5Lexists,
 // H5Ldelete, H5Literate/H5Lvisit, H5Lget_info, H5Lget_val.
 //
 // Every child node of a group is a hard link named after its key segment; soft links are records
 // in the group's `_hdf5.links` (src/model/links.hpp). Links are listed in name order (HDF5's
 // default name index) or, in groups that track it, creation order (model/creation_order.hpp),
-// nodes and soft links merged. Second hard links to an existing object,
-// external and user-defined links fail with a clear "not supported" error (Zarr has only a tree).
+// nodes and soft/external links merged. External links (H5Lcreate_external) are records like soft
+// links; following one opens the other file (vol/external_links.hpp). Second hard links to an
+// existing object and user-defined links fail with a clear "not supported" error (Zarr has only a
+// tree).
 #include <cstring>
+#include <optional>
 
 #include "arraymorph/arraymorph.h"
 #include "model/creation_order.hpp"
 #include "model/links.hpp"
 #include "vol/callbacks.hpp"
 #include "vol/dimension_sync.hpp"
+#include "vol/external_links.hpp"
 #include "vol/object_model.hpp"
 #include "vol/registration.hpp"
 
@@ -40,6 +45,9 @@ void fill_link_info(FileShared& f, const std::string& path, const model::LinkInf
   if (link.kind == model::LinkKind::kSoft) {
     info->type = H5L_TYPE_SOFT;
     info->u.val_size = link.target.size() + 1;
+  } else if (link.kind == model::LinkKind::kExternal) {
+    info->type = H5L_TYPE_EXTERNAL;
+    info->u.val_size = pack_external_value(link.file, link.target).size();
   } else {
     info->type = H5L_TYPE_HARD;
     info->u.token = f.token_for(path);
@@ -129,6 +137,14 @@ void rename_open_objects(FileShared& f, const std::string& from, const std::stri
   H5E_END_TRY
 }
 
+// HDF5 passes invalid LCPL/LAPL ids through to the connector; native HDF5 fails on them, so do we.
+void check_link_plists(const char* call, hid_t lcpl, hid_t lapl) {
+  if (lcpl != H5P_DEFAULT && H5Pisa_class(lcpl, H5P_LINK_CREATE) <= 0)
+    throw Error(invalid_argument(std::string(call) + ": the link creation property list is not valid"));
+  if (lapl != H5P_DEFAULT && H5Pisa_class(lapl, H5P_LINK_ACCESS) <= 0)
+    throw Error(invalid_argument(std::string(call) + ": the link access property list is not valid"));
+}
+
 std::shared_ptr<FileShared> same_file(Object* a, Object* b, const char* what) {
   if (b && a->file != b->file)
     throw Error(unsupported(std::string(what) + " between two files (links cannot cross files; use H5Ocopy)"));
@@ -137,8 +153,8 @@ std::shared_ptr<FileShared> same_file(Object* a, Object* b, const char* what) {
 
 }  // namespace
 
-herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_params_t* loc, hid_t lcpl, hid_t, hid_t,
-                   void**) {
+herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_params_t* loc, hid_t lcpl, hid_t lapl,
+                   hid_t, void**) {
   switch (args->op_type) {
     case H5VL_LINK_CREATE_HARD: {
       Object* where = as_object(obj ? obj : args->args.hard.curr_obj);
@@ -168,16 +184,23 @@ herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_para
     }
     case H5VL_LINK_CREATE_SOFT: {
       Object* where = as_object(obj);
+      check_link_plists("H5Lcreate_soft", lcpl, lapl);
       where->file->require_writable("create a soft link");
       const char* target = args->args.soft.target;
       check(model::create_soft_link(*where->file->tree, link_loc(*where, loc), target ? target : "",
                                     creates_parents(lcpl)));
       return 0;
     }
-    case H5VL_LINK_CREATE_UD:
-      throw Error(unsupported(args->args.ud.type == H5L_TYPE_EXTERNAL
-                                  ? "external links (H5Lcreate_external / h5py.ExternalLink)"
-                                  : "user-defined links (H5Lcreate_ud)"));
+    case H5VL_LINK_CREATE_UD: {
+      if (args->args.ud.type != H5L_TYPE_EXTERNAL) throw Error(unsupported("user-defined links (H5Lcreate_ud)"));
+      Object* where = as_object(obj);
+      check_link_plists("H5Lcreate_external", lcpl, lapl);
+      where->file->require_writable("create an external link");
+      std::string file, path;
+      unpack_external_value(args->args.ud.buf, args->args.ud.buf_size, &file, &path);
+      check(model::create_external_link(*where->file->tree, link_loc(*where, loc), file, path, creates_parents(lcpl)));
+      return 0;
+    }
   }
   throw Error(unsupported("link create operation"));
 }
@@ -207,7 +230,10 @@ herr_t link_copy(void* src_obj, const H5VL_loc_params_t* loc1, void* dst_obj, co
   if (link.kind == model::LinkKind::kHard)
     throw Error(unsupported("copying the hard link '" + from + "' (H5Lcopy would give the object a second name; "
                             "use H5Ocopy / Group.copy to copy the object)"));
-  check(model::create_soft_link(*f->tree, to, link.target, creates_parents(lcpl)));
+  if (link.kind == model::LinkKind::kExternal)
+    check(model::create_external_link(*f->tree, to, link.file, link.target, creates_parents(lcpl)));
+  else
+    check(model::create_soft_link(*f->tree, to, link.target, creates_parents(lcpl)));
   return 0;
 }
 
@@ -250,13 +276,13 @@ herr_t link_get(void* obj, const H5VL_loc_params_t* loc, H5VL_link_get_args_t* a
       const std::string path = link_loc(*o, loc);
       const model::LinkInfo link = check(model::link_info(*o->file->tree, path));
       if (link.kind == model::LinkKind::kNone) check(o->file->tree->get(path).status());
-      if (link.kind != model::LinkKind::kSoft)
+      if (link.kind == model::LinkKind::kHard)
         throw Error(invalid_argument("'" + path + "' is a hard link; only soft and external links have a value"));
+      // A soft link's target with its NUL; an external link's packed value (H5Lunpack_elink_val).
+      const std::string value = link.kind == model::LinkKind::kExternal ? pack_external_value(link.file, link.target)
+                                                                        : link.target + '\0';
       auto& a = args->args.get_val;
-      if (a.buf && a.buf_size > 0) {
-        size_t n = std::min(a.buf_size, link.target.size() + 1);
-        std::memcpy(a.buf, link.target.c_str(), n);
-      }
+      if (a.buf && a.buf_size > 0) std::memcpy(a.buf, value.data(), std::min(a.buf_size, value.size()));
       return 0;
     }
   }
@@ -268,13 +294,28 @@ herr_t link_specific(void* obj, const H5VL_loc_params_t* loc, H5VL_link_specific
   switch (args->op_type) {
     case H5VL_LINK_EXISTS: {
       // True for any link, even a dangling soft link (as H5Lexists); false when a parent is missing.
-      auto where = model::link_location(*o->file->tree, resolve_path(*o, loc));
+      // A path through an external link is looked up in the linked file.
+      std::string path = resolve_path(*o, loc);
+      const Object* in = o;
+      std::optional<ThroughExternal> through;
+      try {
+        through = through_external(*o, path, lapl_of(loc));
+      } catch (const Error& e) {
+        if (e.status().code() != Code::kNotFound) throw;
+        *args->args.exists.exists = false;  // the external file or its group is missing
+        return 0;
+      }
+      if (through) {
+        in = through->group.get();
+        path = through->path;
+      }
+      auto where = model::link_location(*in->file->tree, path);
       if (!where.ok() && where.status().code() == Code::kNotFound) {
         *args->args.exists.exists = false;
         return 0;
       }
       *args->args.exists.exists =
-          check(model::link_info(*o->file->tree, check(std::move(where)))).kind != model::LinkKind::kNone;
+          check(model::link_info(*in->file->tree, check(std::move(where)))).kind != model::LinkKind::kNone;
       return 0;
     }
     case H5VL_LINK_DELETE: {

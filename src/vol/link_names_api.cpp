@@ -5,6 +5,7 @@
 
 #include "arraymorph/arraymorph.h"
 #include "model/links.hpp"
+#include "vol/external_links.hpp"
 #include "vol/object_model.hpp"
 #include "vol/trampoline.hpp"
 
@@ -47,17 +48,26 @@ int arraymorph_link_info(hid_t loc_id, const char* name, char* buf, size_t len, 
   try {
     vol::Object* o = vol::require_owned(loc_id);
     if (target_len) *target_len = 0;
-    auto loc = model::link_location(*o->file->tree, check(model::join_path(o->path, name ? name : ".")));
+    std::string path = check(model::join_path(o->path, name ? name : "."));
+    auto through = vol::through_external(*o, path, H5P_DEFAULT);  // a path below an external link
+    if (through) {
+      o = through->group.get();
+      path = through->path;
+    }
+    auto loc = model::link_location(*o->file->tree, path);
     if (!loc.ok() && loc.status().code() == Code::kNotFound) return 0;
     const model::LinkInfo info = check(model::link_info(*o->file->tree, check(std::move(loc))));
-    if (info.kind == model::LinkKind::kSoft) {
-      if (target_len) *target_len = info.target.size();
+    if (info.kind == model::LinkKind::kSoft || info.kind == model::LinkKind::kExternal) {
+      // External: "<file>\0<path>" (the full length counts both and the separator).
+      const std::string value =
+          info.kind == model::LinkKind::kSoft ? info.target : info.file + std::string(1, '\0') + info.target;
+      if (target_len) *target_len = value.size();
       if (buf && len) {
-        size_t n = std::min(len - 1, info.target.size());
-        std::memcpy(buf, info.target.data(), n);
+        size_t n = std::min(len - 1, value.size());
+        std::memcpy(buf, value.data(), n);
         buf[n] = '\0';
       }
-      return 2;
+      return info.kind == model::LinkKind::kSoft ? 2 : 3;
     }
     return info.kind == model::LinkKind::kHard ? 1 : 0;
   } catch (...) {

@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "model/creation_order.hpp"
 #include "model/links.hpp"
 
 #include "vol/callbacks.hpp"
 #include "vol/committed_types.hpp"
+#include "vol/external_links.hpp"
 #include "vol/object_model.hpp"
 #include "vol/registration.hpp"
 
@@ -96,6 +98,8 @@ void object_info(FileShared& f, const std::string& path, H5O_info2_t* info) {
 
 void* object_open(void* obj, const H5VL_loc_params_t* loc, H5I_type_t* opened_type, hid_t, void**) {
   Object* o = as_object(obj);
+  if (loc && loc->type != H5VL_OBJECT_BY_SELF && loc->type != H5VL_OBJECT_BY_TOKEN)
+    if (void* ext = open_if_external(*o, resolve_path(*o, loc), lapl_of(loc), opened_type)) return ext;
   return open_object(*o, object_path(*o, loc), opened_type, H5P_DEFAULT);
 }
 
@@ -108,8 +112,12 @@ herr_t object_copy(void* src_obj, const H5VL_loc_params_t* loc1, const char* src
   Object* src = as_object(src_obj);
   Object* dst = as_object(dst_obj);
   dst->file->require_writable("copy an object into it");
-  const std::string from = check(model::resolve_object(
-      *src->file->tree, check(model::join_path(resolve_path(*src, loc1), src_name ? src_name : "."))));
+  const std::string named = check(model::join_path(resolve_path(*src, loc1), src_name ? src_name : "."));
+  // The source named through an external link: copied from the linked file (H5Ocopy follows it).
+  H5I_type_t linked_type = H5I_BADID;
+  std::unique_ptr<Object> linked(as_object(open_if_external(*src, named, H5P_DEFAULT, &linked_type)));
+  if (linked) src = linked.get();
+  const std::string from = linked ? linked->path : check(model::resolve_object(*src->file->tree, named));
   if (!dst_name || !*dst_name) throw Error(invalid_argument("H5Ocopy needs a destination name"));
   const std::string to = check(model::link_location(
       *dst->file->tree, check(model::join_path(resolve_path(*dst, loc2), dst_name))));

@@ -351,6 +351,9 @@ void apply_dcpl(hid_t dcpl, hid_t type, model::ArrayMeta& meta) {
   const size_t rank = meta.shape.size();
   H5D_layout_t layout = dcpl >= 0 && dcpl != H5P_DEFAULT ? H5Pget_layout(dcpl) : H5D_CONTIGUOUS;
   if (layout == H5D_VIRTUAL) throw Error(unsupported("virtual datasets (H5D_VIRTUAL layout)"));
+  // Raw data in files outside the store: refused rather than silently stored in the store.
+  if (dcpl >= 0 && dcpl != H5P_DEFAULT && H5Pget_external_count(dcpl) > 0)
+    throw Error(unsupported("external raw-data files (H5Pset_external, h5py create_dataset(external=...))"));
   if (layout == H5D_CHUNKED && rank > 0) {
     std::vector<hsize_t> dims(rank);
     if (H5Pget_chunk(dcpl, static_cast<int>(rank), dims.data()) != static_cast<int>(rank))

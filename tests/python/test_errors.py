@@ -87,13 +87,13 @@ def test_corrupt_metadata_names_the_key(backend):
     assert "corrupt.h5/zarr.json" in str(e.value)
 
 
-def test_unsupported_operations_are_clear(backend):
+def test_unsupported_operations_are_clear(backend, tmp_path):
     with h5py.File(backend.url("unsup.h5"), "w") as f:
         f["d"] = np.arange(3)
-        with pytest.raises(Exception) as e:
-            f["link"] = h5py.ExternalLink("other.h5", "/x")
-        assert "not supported by arraymorph" in str(e.value)
-        assert "link" not in f
+        # External raw-data files: refused, never silently stored in the store instead.
+        with pytest.raises(Exception, match=r"not supported by arraymorph: external raw-data files \(H5Pset_external"):
+            f.create_dataset("e", (10,), "i4", external=[(str(tmp_path / "raw.bin"), 0, h5py.h5f.UNLIMITED)])
+        assert "e" not in f and not (tmp_path / "raw.bin").exists()
 
 
 def test_null_read_buffer_is_an_error_not_a_crash(backend):
