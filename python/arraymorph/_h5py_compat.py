@@ -14,10 +14,15 @@ with the other links, reported by ``get(getlink=True)`` as ``h5py.SoftLink`` (ex
 ``h5py.ExternalLink``) and, as in native
 HDF5, never followed by ``visit``/``visititems`` (``visit_links`` reports them). Objects of
 native files take h5py's original path. It is installed once, when ``arraymorph`` is imported.
+
+``h5py.is_hdf5`` is wrapped too: it checks ``os.path.isfile`` first, which is never true for an
+arraymorph file (a key prefix), so names that are not regular local files go to the connector.
+Equality follows HDF5's object identity: a file equals its root group (``f[f.ref] == f``).
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
 
 import h5py
@@ -183,7 +188,8 @@ def install(core) -> None:
         if not _owned(self, core) or not hasattr(other, "id") or not _owned(other, core):
             return orig_eq(self, other)
         with h5py._objects.phil:
-            return type(self) is type(other) and (self.file.filename, self.name) == (other.file.filename, other.name)
+            # As natively (object identity): a file equals its root group.
+            return (self.file.filename, self.name) == (other.file.filename, other.name)
 
     Group.__iter__ = __iter__
     Group.__len__ = __len__
@@ -199,4 +205,23 @@ def install(core) -> None:
         Group.visititems_links = visititems_links
     HLObject.__hash__ = __hash__
     HLObject.__eq__ = __eq__
+    orig_is_hdf5 = _base.is_hdf5
+
+    def is_hdf5(fname):
+        """h5py's is_hdf5 answers False for anything but a regular local file; an arraymorph file
+        is a key prefix (a directory in the local store, an S3/Azure key or URL), so for anything
+        else ask the default connector (H5Fis_accessible); a failure means "no"."""
+        name = os.fspath(fname)
+        if isinstance(name, bytes):
+            name = name.decode("utf-8", "surrogateescape")
+        if "://" not in name and os.path.isfile(name):
+            return orig_is_hdf5(fname)
+        with h5py._objects.phil:
+            try:
+                return bool(h5py.h5f.is_hdf5(_base.filename_encode(name if "://" in name else os.path.abspath(name))))
+            except Exception:
+                return False
+
+    _base.is_hdf5 = is_hdf5
+    h5py.is_hdf5 = is_hdf5
     setattr(Group, _MARK, True)

@@ -125,3 +125,4 @@ def test_h5g_get_objinfo_matches_native(backend, tmp_path):
         assert _objinfo_session(f) == expected
         # arraymorph records no modification times: 0, as natively with track_times=False
         assert h5py.h5g.get_objinfo(f["g/d"].id).mtime == 0
+

@@ -7,6 +7,8 @@ import h5py
 import numpy as np
 import pytest
 
+from native_files import native_file
+
 
 def test_w_creates_and_r_reads(backend):
     url = backend.url("modes.h5")
@@ -111,3 +113,21 @@ def test_filename_and_plain_names_in_local_root(local_root):
         assert f.filename == "plain.h5"
     assert (local_root / "plain.h5" / "zarr.json").is_file()
     assert (local_root / "plain.h5" / "x" / "zarr.json").is_file()
+
+
+def test_is_hdf5_and_root_group_identity_match_native(backend, tmp_path):
+    """h5py.is_hdf5 checks os.path.isfile first, never true for an arraymorph file (a key
+    prefix); and a file equals its root group (HDF5 object identity, f[f.ref] == f)."""
+    import h5py._hl.base
+
+    native = str(tmp_path / "n.h5")
+    with native_file(native, "w") as f:
+        refs = f.create_dataset("refs", data=[f.ref])
+        expected = [f[refs[0]] == f, f["/"] == f, f[refs[0]] == f.create_group("g")]
+    url = backend.url("i.h5")
+    with h5py.File(url, "w") as f:
+        refs = f.create_dataset("refs", data=[f.ref])
+        assert [f[refs[0]] == f, f["/"] == f, f[refs[0]] == f.create_group("g")] == expected == [True, True, False]
+    for is_hdf5 in (h5py.is_hdf5, h5py._hl.base.is_hdf5):
+        assert is_hdf5(url)
+        assert not is_hdf5(backend.url("missing.h5")) and not is_hdf5(str(tmp_path / "missing.h5"))
