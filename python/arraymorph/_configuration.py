@@ -204,15 +204,17 @@ def stats() -> dict:
     dict
         ``{"get"|"put"|"head"|"list"|"delete": {"requests", "bytes", "retries", "errors",
         "not_found"}, "cache": {"hits", "misses"}, "zero_copy": {"reads", "bytes"},
-        "readahead": {"chunks", "hits", "unused"},
+        "readahead": {"chunks", "hits", "unused", "cancelled", "waits"},
         "direct_chunks": {"verbatim", "reframed", "recoded"}, "max_inflight_seen": int}``;
         counts since the process started or the last :func:`reset_stats`, over every file.
         ``zero_copy`` counts the GETs whose bytes the store wrote straight into the array being
         read (no intermediate chunk buffer). ``direct_chunks`` counts chunks written in HDF5's
         raw chunk form (``write_direct_chunk``, :func:`write_chunks`) by how they were stored:
         as given, gzip re-framed without recompression, or decoded and encoded again.
-        ``readahead`` counts chunks fetched ahead of a sequential pass through a dataset, those
-        a later read needed, and those never read (``readahead_bytes`` in :func:`configure`).
+        ``readahead`` counts chunks fetched ahead of a sequential pass through a dataset (in the
+        background), those a later read needed, those never read, those dropped before they
+        were requested because the pass ended, and chunks a read waited for because their
+        look-ahead was still in flight (``readahead_bytes`` in :func:`configure`).
     """
     return _core.stats()
 

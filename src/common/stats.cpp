@@ -36,6 +36,8 @@ void Stats::reset() {
   readahead_chunks.store(0, std::memory_order_relaxed);
   readahead_hits.store(0, std::memory_order_relaxed);
   readahead_unused.store(0, std::memory_order_relaxed);
+  readahead_cancelled.store(0, std::memory_order_relaxed);
+  readahead_waits.store(0, std::memory_order_relaxed);
 }
 
 std::string Stats::to_json() const {
@@ -59,7 +61,9 @@ std::string Stats::to_json() const {
                         {"recoded", direct_recoded.load(std::memory_order_relaxed)}};
   j["readahead"] = {{"chunks", readahead_chunks.load(std::memory_order_relaxed)},
                     {"hits", readahead_hits.load(std::memory_order_relaxed)},
-                    {"unused", readahead_unused.load(std::memory_order_relaxed)}};
+                    {"unused", readahead_unused.load(std::memory_order_relaxed)},
+                    {"cancelled", readahead_cancelled.load(std::memory_order_relaxed)},
+                    {"waits", readahead_waits.load(std::memory_order_relaxed)}};
   j["max_inflight_seen"] = max_inflight_seen.load(std::memory_order_relaxed);
   return j.dump();
 }

@@ -36,10 +36,14 @@ class Stats {
   std::atomic<uint64_t> zero_copy_bytes{0};
   // Read-ahead (src/io/readahead.hpp): chunks fetched ahead of a sequential pass (GETs issued for
   // them), chunks a later read needed that had been fetched ahead, and chunks fetched ahead that
-  // the pass left unread (at most one read-ahead window per pass).
+  // the pass left unread (at most one read-ahead window per pass), chunks whose prefetch step was
+  // cancelled before it started, and chunks a read waited for because their prefetch was still
+  // in flight.
   std::atomic<uint64_t> readahead_chunks{0};
   std::atomic<uint64_t> readahead_hits{0};
   std::atomic<uint64_t> readahead_unused{0};
+  std::atomic<uint64_t> readahead_cancelled{0};
+  std::atomic<uint64_t> readahead_waits{0};
   void note_zero_copy(uint64_t bytes) {
     zero_copy_reads.fetch_add(1, std::memory_order_relaxed);
     zero_copy_bytes.fetch_add(bytes, std::memory_order_relaxed);
@@ -54,7 +58,8 @@ class Stats {
 
   void reset();
   // {"get": {"requests": n, ...}, ..., "cache": {"hits": n, "misses": n},
-  //  "zero_copy": {"reads": n, "bytes": n}, "readahead": {"chunks": n, "hits": n, "unused": n},
+  //  "zero_copy": {"reads": n, "bytes": n}, "readahead": {"chunks": n, "hits": n, "unused": n,
+  //  "cancelled": n, "waits": n},
   //  "direct_chunks": {"verbatim": n, "reframed": n, "recoded": n}, "max_inflight_seen": n}
   std::string to_json() const;
   void note_inflight(uint64_t n) {

@@ -16,11 +16,19 @@
 // new bytes; uncached chunks are not added) and erase() when the PUT failed. Entries larger than the capacity are not cached;
 // capacity 0 disables the cache (every call is a no-op / miss).
 //
+// Fills in flight (background read-ahead, src/io/prefetch.hpp): begin_fill() marks a key as
+// being fetched; end_fill() inserts what arrived and wakes readers blocked in wait_fill(), so a
+// read never fetches a chunk a second time while its prefetch is on the way. Any write-side call
+// for the key while its fill is in flight (put, update, erase, erase_prefix, clear) marks the
+// fill stale and end_fill() then drops its bytes: a GET issued before our own PUT can never put
+// the old contents back into the cache after the new ones.
+//
 // Thread-safety: all methods lock an internal mutex; cached buffers are immutable and shared
 // (shared_ptr<const Bytes>), so a reader may keep one after it has been evicted.
 #pragma once
 
 #include <cstdint>
+#include <condition_variable>
 #include <iterator>
 #include <list>
 #include <memory>
@@ -60,6 +68,14 @@ class ChunkCache {
   void erase_prefix(const std::string& prefix);
   void clear();
 
+  // Starts a fill of `key` (false: one is in flight already, or the cache is disabled).
+  bool begin_fill(const std::string& key);
+  // Ends it: inserts `data` (when given and the fill was not made stale) and wakes waiters.
+  void end_fill(const std::string& key, std::optional<Data> data, Tag tag);
+  // Blocks while a fill of `key` is in flight; true when it had to wait.
+  bool wait_fill(const std::string& key);
+  size_t fills_in_flight() const;
+
   uint64_t bytes() const;
   size_t size() const;
 
@@ -77,12 +93,18 @@ class ChunkCache {
     return !a.owner_before(b) && !b.owner_before(a);
   }
   void remove_locked(std::list<Entry>::iterator it);
+  void put_locked(const std::string& key, Data data, Tag tag);
+  void make_stale_locked(const std::string& key) {
+    if (auto f = filling_.find(key); f != filling_.end()) f->second = true;
+  }
 
   const uint64_t capacity_;
   mutable std::mutex mu_;
   std::list<Entry> lru_;  // front: most recently used
   std::unordered_map<std::string, std::list<Entry>::iterator> index_;
   uint64_t bytes_ = 0;
+  std::unordered_map<std::string, bool> filling_;  // key -> stale (a write came while in flight)
+  std::condition_variable fill_done_;
 };
 
 }  // namespace arraymorph::io

@@ -12,6 +12,7 @@
 #include "io/codec_pipeline.hpp"
 #include "io/shard_io.hpp"
 #include "model/chunk_key.hpp"
+#include "sched/job_group.hpp"
 
 namespace arraymorph::io {
 namespace {
@@ -34,37 +35,6 @@ Result<Bytes> refetch_and_decode(const ArrayTarget& t, const std::string& key, c
   return second;
 }
 
-
-// Jobs submitted to the pool that the caller waits for (no spinning).
-class JobGroup {
- public:
-  explicit JobGroup(ThreadPool& pool) : pool_(pool) {}
-  ~JobGroup() { wait(); }
-  void run(std::function<void()> job) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++pending_;
-    }
-    pool_.submit([this, job = std::move(job)] {
-      try {
-        job();
-      } catch (...) {
-      }
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) cv_.notify_all();
-    });
-  }
-  void wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return pending_ == 0; });
-  }
-
- private:
-  ThreadPool& pool_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  size_t pending_ = 0;
-};
 
 std::string key_of(const ArrayTarget& t, const ChunkWork& w) {
   return t.node_prefix + "/" + model::chunk_key(w.coords);
@@ -180,6 +150,7 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
   std::vector<std::pair<size_t, ChunkCache::Data>> hits;
   std::vector<RangedChunk> ranged;
   std::vector<size_t> ranged_of(can_range ? n : 0, SIZE_MAX);
+  std::vector<size_t> fetch;  // chunks to request, in plan order
   // Zero-copy destinations (uncompressed chunks only): every range of a ranged read, and a whole
   // chunk either when it will not be cached or when the selection covers all of it (then the
   // cache gets a copy gathered from the caller's buffer, see chunk_io.hpp).
@@ -188,47 +159,46 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
   for (size_t i = 0; i < n; ++i) {
     const ChunkWork& w = plan.chunks[i];
     keys[i] = key_of(t, w);
-    const bool ahead = w.pieces.empty();  // read-ahead only: fetched whole into the cache
-    if (ahead && !can_cache_chunks) continue;
     if (cache) {
-      if (ahead) {
-        if (cache->get(keys[i], tag)) continue;  // already there (kept fresh in the LRU)
-      } else {
-        auto hit = cache->get(keys[i], tag);
-        count_cache(t, hit.has_value());
-        if (hit) {
-          hits.emplace_back(i, std::move(*hit));
-          continue;
-        }
+      // Look-ahead of this chunk still in flight (prefetch.hpp): wait for it, never fetch twice.
+      if (cache->wait_fill(keys[i])) {
+        if (t.fill_waits) t.fill_waits->fetch_add(1, std::memory_order_relaxed);
+        if (t.stats) t.stats->readahead_waits.fetch_add(1, std::memory_order_relaxed);
       }
-    }
-    if (ahead) {
-      reqs.push_back({keys[i], std::nullopt});
-      targets.push_back({i, -1, -1});
-      if (t.stats) t.stats->readahead_chunks.fetch_add(1, std::memory_order_relaxed);
-      continue;
+      auto hit = cache->get(keys[i], tag);
+      count_cache(t, hit.has_value());
+      if (hit) {
+        hits.emplace_back(i, std::move(*hit));
+        continue;
+      }
     }
     if (can_range) {
       RangePlan rp = plan_ranges(w.pieces, es, chunk_bytes, t.ranges);
       if (!rp.whole) {
-        RangedChunk rc;
-        rc.pieces_of_range.resize(rp.ranges.size());
-        for (size_t p = 0; p < w.pieces.size(); ++p) rc.pieces_of_range[rp.piece_range[p]].push_back(static_cast<uint32_t>(p));
-        for (size_t k = 0; k < rp.ranges.size(); ++k) {
-          const ByteRun& br = rp.ranges[k];
-          reqs.push_back({keys[i], ByteRange{br.offset, br.length}});
-          int64_t di = -1;
-          if (auto d = destination_for(t, w, &rc.pieces_of_range[k], br.offset, br.length, buf)) {
-            di = static_cast<int64_t>(dests.size());
-            dests.push_back(std::move(*d));
-          }
-          targets.push_back({i, static_cast<int64_t>(k), di});
-        }
-        rc.plan = std::move(rp);
         ranged_of[i] = ranged.size();
-        ranged.push_back(std::move(rc));
-        continue;
+        ranged.push_back(RangedChunk{std::move(rp), {}});
       }
+    }
+    fetch.push_back(i);
+  }
+  for (size_t i : fetch) {
+    const ChunkWork& w = plan.chunks[i];
+    if (can_range && ranged_of[i] != SIZE_MAX) {
+      RangedChunk& rc = ranged[ranged_of[i]];
+      const RangePlan& rp = rc.plan;
+      rc.pieces_of_range.resize(rp.ranges.size());
+      for (size_t p = 0; p < w.pieces.size(); ++p) rc.pieces_of_range[rp.piece_range[p]].push_back(static_cast<uint32_t>(p));
+      for (size_t k = 0; k < rp.ranges.size(); ++k) {
+        const ByteRun& br = rp.ranges[k];
+        reqs.push_back({keys[i], ByteRange{br.offset, br.length}});
+        int64_t di = -1;
+        if (auto d = destination_for(t, w, &rc.pieces_of_range[k], br.offset, br.length, buf)) {
+          di = static_cast<int64_t>(dests.size());
+          dests.push_back(std::move(*d));
+        }
+        targets.push_back({i, static_cast<int64_t>(k), di});
+      }
+      continue;
     }
     reqs.push_back({keys[i], std::nullopt});
     int64_t di = -1;
@@ -264,8 +234,6 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
     const ChunkWork& w = plan.chunks[tg.chunk];
     const std::string& key = keys[tg.chunk];
     if (!res.ok()) {
-      // A failed look-ahead is no error of this read: the chunk is simply not cached.
-      if (w.pieces.empty()) return;
       err.set(res.status().with_context("reading chunk '" + key + "'"));
       return;
     }
@@ -310,8 +278,8 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
       auto raw = decode_chunk(t.meta, std::move(stored));
       if (!raw.ok() && on_pool) raw = refetch_and_decode(t, key, raw.status());
       if (!raw.ok()) {
-        if (!w.pieces.empty()) err.set(raw.status().with_context("decoding chunk '" + key + "'"));
-        return;  // a look-ahead chunk that does not decode is not cached; its read will report it
+        err.set(raw.status().with_context("decoding chunk '" + key + "'"));
+        return;
       }
       auto data = std::make_shared<const Bytes>(std::move(raw).value());
       scatter_chunk(t, w, data->data(), buf);
@@ -450,8 +418,10 @@ Status write_chunks(const ArrayTarget& t, const ChunkPlan& plan, const unsigned 
           cache->update(keys[j], std::move(raw[j]), tag);
         } else if (direct[j] && cache->get(keys[j], tag)) {  // from the caller's buffer: cache a copy
           cache->put(keys[j], std::make_shared<const Bytes>(puts[j].data, puts[j].data + puts[j].size), tag);
-        } else if (!direct[j]) {
-          cache->erase(keys[j]);  // encoded in place: never leave an older version behind
+        } else {
+          // Encoded in place, or PUT from the caller's buffer and not cached: never leave an
+          // older version behind, nor let a look-ahead GET still in flight put one back.
+          cache->erase(keys[j]);
         }
       }
     }

@@ -21,10 +21,9 @@
 // cache would change what re-reads cost. With cache_bytes = 0 the same read takes ~0.08 s instead
 // of ~0.11 s: streaming workloads that never re-read should turn the cache off.
 //
-// Read-ahead chunks (src/io/readahead.hpp) are plan entries with no pieces: fetched whole into the
-// cache in the same round trip as the read's own chunks (skipped when already cached or when the
-// cache cannot hold a chunk), never counted as cache hits or misses, and never an error of the
-// read: a look-ahead GET or decode that fails only leaves the chunk uncached.
+// Read-ahead (src/io/readahead.hpp, src/io/prefetch.hpp) fills the cache in the background; a
+// chunk whose fill is still in flight is waited for (ChunkCache::wait_fill, counted in
+// Stats::readahead_waits and target.fill_waits), never fetched a second time.
 //
 // Writes gather pieces into whole chunks — fetching the old chunk first (from the cache if there,
 // else a GET) only when the selection does not cover all of its in-extent elements
@@ -45,6 +44,7 @@
 // HDF5 leaves that case undefined too.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -69,6 +69,7 @@ struct ArrayTarget {
   RangeCostModel ranges{};           // whole vs ranged GETs for uncompressed chunks
   bool ranged_reads = true;          // false: whole chunks only
   size_t max_inflight = 64;          // sizes the write batches
+  std::atomic<uint64_t>* fill_waits = nullptr;  // bumped per chunk a read waited for (may be null)
 };
 
 Status read_chunks(const ArrayTarget& target, const ChunkPlan& plan, unsigned char* buf);

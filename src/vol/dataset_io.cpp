@@ -7,6 +7,7 @@
 // H5Dread_multi/H5Dwrite_multi move their chunks together (run_transfers).
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <cstring>
 #include <functional>
@@ -169,6 +170,7 @@ void note_readahead(const io::ReadAheadCounts& c) {
   Stats& st = *ConnectorState::instance().stats();
   st.readahead_hits.fetch_add(c.hits, std::memory_order_relaxed);
   st.readahead_unused.fetch_add(c.unused, std::memory_order_relaxed);
+  st.readahead_cancelled.fetch_add(c.cancelled, std::memory_order_relaxed);
 }
 
 // The bounding box of a file selection when it is one dense block (all, or a hyperslab with no
@@ -187,36 +189,59 @@ std::optional<io::Box> dense_box(hid_t space) {
   return io::Box{std::vector<uint64_t>(lo.begin(), lo.end()), std::vector<uint64_t>(hi.begin(), hi.end())};
 }
 
-// Feeds this read to the handle's pass detector; returns the chunks to fetch ahead. While a pass
-// is sequential the read's own chunks are fetched whole (no ranged GETs) so that the next
-// batches, which need the rest of them, find them in the cache.
-std::vector<std::vector<uint64_t>> plan_readahead(DatasetObject& d, const Selections& s, io::ArrayTarget& target) {
+// Feeds this read to the handle's pass detector. While a pass is sequential the read's own chunks
+// are fetched whole (no ranged GETs) so that the next batches, which need the rest of them, find
+// them in the cache. Returns the look-ahead step for the handle's Prefetcher -- submitted by the
+// caller once the read's own GETs are done, so they never queue behind it -- or nothing.
+std::function<void()> plan_readahead(DatasetObject& d, const Selections& s, io::ArrayTarget& target) {
   io::ReadAheadCounts counts;
-  std::vector<std::vector<uint64_t>> ahead;
   const auto& meta = *d.node->array;
   const uint64_t chunk_bytes = std::max<uint64_t>(1, meta.chunk_bytes());
   uint64_t budget = 0;
-  if (target.cache && target.cache->enabled() && chunk_bytes <= target.cache->capacity())
+  // Not for sharded arrays: their inner chunks are cached under shard keys by src/io/shard_io.cpp,
+  // whose fills the background Prefetcher does not register (no wait, no stale-marking).
+  if (!meta.shard && target.cache && target.cache->enabled() && chunk_bytes <= target.cache->capacity())
     budget = std::min(d.file->config.readahead_bytes, target.cache->capacity() / 2) / chunk_bytes;
   auto box = budget > 0 ? dense_box(s.file) : std::nullopt;
+  io::ReadAhead::Coords ahead;
   if (!box) {
     d.readahead.reset(counts);
   } else {
-    ahead = d.readahead.on_read(*box, meta.shape, meta.chunk_shape, budget, counts);
-    if (d.readahead.sequential()) target.ranged_reads = false;
+    io::ReadTiming timing;
+    timing.now_s = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    timing.fetch_s = d.prefetch.step_seconds();
+    const uint64_t waits = d.readahead_waits.load(std::memory_order_relaxed);
+    timing.waited = waits != d.readahead_waits_seen;
+    d.readahead_waits_seen = waits;
+    ahead = d.readahead.on_read(*box, meta.shape, meta.chunk_shape, budget, counts, timing);
+    if (d.readahead.sequential()) {
+      target.ranged_reads = false;
+      target.fill_waits = &d.readahead_waits;
+    }
   }
   note_readahead(counts);
-  return ahead;
+  if (ahead.empty()) return {};
+  auto pt = std::make_shared<io::PrefetchTarget>();
+  pt->store = &target.store;
+  pt->node_prefix = target.node_prefix;
+  pt->meta = meta;
+  pt->pool = &target.pool;
+  pt->cache = target.cache;
+  pt->owner = target.owner;
+  pt->stats = target.stats;
+  return [&d, pt = std::shared_ptr<const io::PrefetchTarget>(std::move(pt)), ahead = std::move(ahead)]() mutable {
+    d.prefetch.submit(std::move(pt), std::move(ahead));
+  };
 }
 
-// Appends look-ahead chunks to a read plan: chunk work with no pieces, fetched whole into the
-// cache only (io/chunk_io.hpp).
-void append_readahead(io::ChunkPlan& plan, std::vector<std::vector<uint64_t>>&& ahead) {
-  for (auto& c : ahead) {
-    io::ChunkWork w;
-    w.coords = std::move(c);
-    plan.chunks.push_back(std::move(w));
-  }
+// Runs a read's store work, then starts its look-ahead (if any) in the background.
+std::function<Status()> with_prefetch(std::function<Status()> io, std::function<void()> prefetch) {
+  if (!prefetch) return io;
+  return [io = std::move(io), prefetch = std::move(prefetch)] {
+    Status st = io();
+    if (st.ok()) prefetch();
+    return st;
+  };
 }
 
 // ---------------------------------------------------------------------------- MPI collective hook
@@ -300,18 +325,18 @@ Transfer prepare_read(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t f
   }
   const auto& meta = *d.node->array;
   auto target = std::make_shared<io::ArrayTarget>(make_target(d));
-  auto ahead = d.anonymous() ? std::vector<std::vector<uint64_t>>{} : plan_readahead(d, s, *target);
+  auto ahead = d.anonymous() ? std::function<void()>{} : plan_readahead(d, s, *target);
   if (H5Tequal(mem_type, d.type.get()) > 0) {
     auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, mem_runs(s)));
-    append_readahead(*plan, std::move(ahead));
-    t.io = [target, plan, buf] { return io::read_chunks(*target, *plan, static_cast<unsigned char*>(buf)); };
+    t.io = with_prefetch([target, plan, buf] { return io::read_chunks(*target, *plan, static_cast<unsigned char*>(buf)); },
+                         std::move(ahead));
     return t;
   }
   // Conversion: read a dense buffer in selection order, convert and scatter it afterwards.
   auto dense = std::make_shared<std::vector<unsigned char>>(s.count * meta.element_size);
   auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
-  append_readahead(*plan, std::move(ahead));
-  t.io = [target, plan, dense] { return io::read_chunks(*target, *plan, dense->data()); };
+  t.io = with_prefetch([target, plan, dense] { return io::read_chunks(*target, *plan, dense->data()); },
+                       std::move(ahead));
   const uint64_t count = s.count;
   t.after = [&d, mem_type, dxpl, buf, dense, count, runs = mem_runs(s), what = t.what] {
     const size_t ms = H5Tget_size(mem_type);

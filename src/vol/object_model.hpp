@@ -12,12 +12,14 @@
 #include <hdf5.h>
 
 #include <map>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/config.hpp"
 #include "common/hid.hpp"
+#include "io/prefetch.hpp"
 #include "io/readahead.hpp"
 #include "model/hierarchy.hpp"
 #include "model/write_lock.hpp"
@@ -124,7 +126,16 @@ struct DatasetObject : Object {
   Hid dcpl;
   Hid dapl;
   io::ReadAhead readahead;  // sequential-pass detection of this handle's reads (HDF5 thread)
-  DatasetObject(const Object& via, std::string p) : Object(Kind::kDataset, via, std::move(p)) {}
+  // Chunks this handle's reads waited for because their look-ahead was in flight (bumped by
+  // io::read_chunks on any thread), and the value the pass detector saw last.
+  std::atomic<uint64_t> readahead_waits{0};
+  uint64_t readahead_waits_seen = 0;
+  // Background fetches of the look-ahead (declared last: destroyed first, waiting for the steps
+  // in flight while the store, cache and metadata above are still alive).
+  io::Prefetcher prefetch;
+  DatasetObject(const Object& via, std::string p) : Object(Kind::kDataset, via, std::move(p)) {
+    readahead.cancel_hook = [this] { return prefetch.cancel(); };
+  }
 };
 
 // A committed (named) datatype (H5Tcommit2/H5Tcommit_anon/H5Topen2; src/vol/datatype.cpp).

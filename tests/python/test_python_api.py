@@ -260,7 +260,7 @@ def test_stats_shape():
     assert set(s["cache"]) == {"hits", "misses"}
     assert set(s["zero_copy"]) == {"reads", "bytes"}
     assert set(s["direct_chunks"]) == {"verbatim", "reframed", "recoded"}
-    assert set(s["readahead"]) == {"chunks", "hits", "unused"}
+    assert set(s["readahead"]) == {"chunks", "hits", "unused", "cancelled", "waits"}
     assert all(isinstance(v, int) and v >= 0 for v in _all_counts(s))
     assert json.loads(_core.stats_json()).keys() == s.keys()
 

@@ -1,5 +1,6 @@
-"""Read-ahead for sequential passes (src/io/readahead.hpp), proven by request counts and the
-``readahead`` counters of arraymorph.stats(), never by timings; values always compared.
+"""Read-ahead for sequential passes (src/io/readahead.hpp, fetched in the background by
+src/io/prefetch.hpp), proven by request counts and the ``readahead`` counters of
+arraymorph.stats(), never by timings; values always compared.
 
 The array: 1024 x 64 float32 in 256 x 32 chunks (a 4 x 2 grid, 32 KiB chunks), read in batches
 of 64 rows, the training-loop pattern ``for i in range(0, n, b): x = ds[i:i+b]``.
@@ -89,9 +90,48 @@ def test_misprediction_is_bounded_by_the_window(backend):
         np.testing.assert_array_equal(d[0:B], DATA[0:B])
         np.testing.assert_array_equal(d[B:2 * B], DATA[B:2 * B])  # a pass starts: look-ahead
         np.testing.assert_array_equal(d[900:910, 3:7], DATA[900:910, 3:7])  # ... and ends
-        s = arraymorph.stats()
-    assert 0 < s["readahead"]["chunks"] <= budget_chunks, s
-    assert s["readahead"]["unused"] == s["readahead"]["chunks"], s
+    s = arraymorph.stats()  # after close: every step in flight has finished
+    ra = s["readahead"]
+    # Two chunk rows were requested ahead; the step either started (fetched, never read) or
+    # was cancelled before it did (never requested).
+    assert 0 <= ra["chunks"] <= budget_chunks, s
+    assert ra["unused"] + ra["cancelled"] == budget_chunks and ra["hits"] == 0, s
+    assert ra["chunks"] == ra["unused"], s
+
+
+def test_random_access_after_a_sequential_run_stops_reading_ahead(backend):
+    """The pass ends at the first read that breaks it: queued steps are cancelled, nothing more
+    is fetched ahead however many random reads follow, and what was fetched ahead and never
+    read stays within the budget."""
+    n, cr, b = 4096, 64, 16
+    data = np.arange(n * M, dtype="f4").reshape(n, M)
+    url = backend.url("seqrand.h5")
+    with h5py.File(url, "w") as f:
+        f.create_dataset("d", data=data, chunks=(cr, CC))
+    budget_chunks = 32  # 16 chunk rows
+    arraymorph.configure(readahead_bytes=budget_chunks * cr * CC * 4)
+    rng = np.random.default_rng(3)
+    with h5py.File(url, "r") as f:
+        d = f["d"]
+        arraymorph.reset_stats()
+        for i in range(0, 8 * cr, b):  # 32 sequential batches
+            np.testing.assert_array_equal(d[i:i + b], data[i:i + b])
+        starts = [int(rng.integers(0, n - b))]
+        while len(starts) < 40:  # random, but none continuing the one before (a two-read pass)
+            i = int(rng.integers(0, n - b))
+            if abs(i - starts[-1]) > b:
+                starts.append(i)
+        for i in starts:
+            np.testing.assert_array_equal(d[i:i + b], data[i:i + b])
+    s = arraymorph.stats()  # after close: every step in flight has finished
+    ra = s["readahead"]
+    # Every chunk fetched ahead was read by the pass or is counted unused (random reads count no
+    # hits and request nothing), and what the break left behind is within the budget.
+    assert ra["chunks"] == ra["hits"] + ra["unused"], s
+    assert ra["unused"] + ra["cancelled"] <= budget_chunks, s
+    # The pass covered chunk rows 0-7 (its first read's row fetched by the read itself): at most
+    # the rest of them plus one budget was ever fetched ahead, however many random reads followed.
+    assert 0 < ra["chunks"] <= 7 * (M // CC) + budget_chunks, s
 
 
 def test_writes_between_batches_are_read_back_not_the_look_ahead(backend):
