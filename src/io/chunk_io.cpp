@@ -181,6 +181,12 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
     }
     fetch.push_back(i);
   }
+  // The read's ranged GETs planned as a whole: fewer rounds of requests where that pays.
+  if (!ranged.empty()) {
+    std::vector<RangePlan*> plans;
+    for (RangedChunk& rc : ranged) plans.push_back(&rc.plan);
+    coalesce_plans(plans, fetch.size() - ranged.size(), t.ranges);
+  }
   for (size_t i : fetch) {
     const ChunkWork& w = plan.chunks[i];
     if (can_range && ranged_of[i] != SIZE_MAX) {

@@ -3,8 +3,8 @@
 //
 // Reads: chunks found in the file's chunk cache (target.cache) are scattered from it without a
 // request. For the others, uncompressed chunks go through the range planner (range_planner.hpp:
-// whole-object GET or a few merged ranged GETs, by a cost model); compressed chunks are fetched
-// whole. Every GET of the call is issued at once (store.get_many). A missing chunk scatters the
+// whole-object GET or a few merged ranged GETs, by a cost model, then the ranged GETs of all
+// chunks of the read planned together by coalesce_plans); compressed chunks are fetched whole. Every GET of the call is issued at once (store.get_many). A missing chunk scatters the
 // fill value (and is cached as absent).
 //
 // Zero-copy (docs/design.md §4): an uncompressed GET is given a GetDestination listing where its bytes go

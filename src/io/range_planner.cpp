@@ -62,4 +62,69 @@ RangePlan plan_ranges(const std::vector<Piece>& pieces, size_t element_size, uin
   return plan;
 }
 
+double RangeCostModel::rounds_seconds(uint64_t requests, uint64_t bytes) const {
+  const uint64_t p = parallelism >= 1 ? static_cast<uint64_t>(parallelism) : 1;
+  const double bw = bandwidth_bps > 0 ? bandwidth_bps : 1;
+  return static_cast<double>((requests + p - 1) / p) * latency_s + static_cast<double>(bytes) / bw;
+}
+
+uint64_t coalesce_plans(const std::vector<RangePlan*>& plans, uint64_t other_requests, const RangeCostModel& model) {
+  struct Gap {
+    uint64_t bytes;
+    RangePlan* plan;
+    uint32_t after;  // the gap between ranges[after] and ranges[after + 1]
+  };
+  std::vector<Gap> gaps;
+  uint64_t requests = other_requests, bytes = 0;
+  for (RangePlan* p : plans) {
+    if (p->whole) continue;
+    requests += p->ranges.size();
+    bytes += p->bytes;
+    for (size_t k = 0; k + 1 < p->ranges.size(); ++k)
+      gaps.push_back({p->ranges[k + 1].offset - (p->ranges[k].offset + p->ranges[k].length), p, static_cast<uint32_t>(k)});
+  }
+  if (gaps.empty()) return 0;
+  std::sort(gaps.begin(), gaps.end(), [](const Gap& a, const Gap& b) { return a.bytes < b.bytes; });
+  // Merging the m smallest gaps saves m requests for their bytes; only a whole round less pays.
+  const uint64_t par = model.parallelism >= 1 ? static_cast<uint64_t>(model.parallelism) : 1;
+  uint64_t best_m = 0, added = 0;
+  double best = model.rounds_seconds(requests, bytes);
+  for (uint64_t m = 1; m <= gaps.size(); ++m) {
+    added += gaps[m - 1].bytes;
+    const uint64_t r = requests - m;
+    if (r % par != 0 && m != gaps.size()) continue;  // same number of rounds as a smaller m
+    const double t = model.rounds_seconds(r, bytes + added);
+    if (t < best) {
+      best = t;
+      best_m = m;
+    }
+  }
+  if (best_m == 0) return 0;
+  // Apply: per plan, the ranges separated by a chosen gap become one.
+  std::vector<std::pair<RangePlan*, uint32_t>> chosen;
+  for (uint64_t i = 0; i < best_m; ++i) chosen.emplace_back(gaps[i].plan, gaps[i].after);
+  std::sort(chosen.begin(), chosen.end());
+  for (size_t i = 0; i < chosen.size();) {
+    RangePlan* p = chosen[i].first;
+    std::vector<char> join(p->ranges.size(), 0);  // join[k]: ranges k and k + 1 become one
+    for (; i < chosen.size() && chosen[i].first == p; ++i) join[chosen[i].second] = 1;
+    std::vector<ByteRun> merged;
+    std::vector<uint32_t> new_index(p->ranges.size());
+    for (size_t k = 0; k < p->ranges.size(); ++k) {
+      if (k > 0 && join[k - 1]) {
+        ByteRun& last = merged.back();
+        last.length = p->ranges[k].offset + p->ranges[k].length - last.offset;
+      } else {
+        merged.push_back(p->ranges[k]);
+      }
+      new_index[k] = static_cast<uint32_t>(merged.size() - 1);
+    }
+    for (uint32_t& r : p->piece_range) r = new_index[r];
+    p->ranges = std::move(merged);
+    p->bytes = 0;
+    for (const ByteRun& r : p->ranges) p->bytes += r.length;
+  }
+  return best_m;
+}
+
 }  // namespace arraymorph::io

@@ -36,6 +36,8 @@ struct RangeCostModel {
   uint64_t merge_gap = 64ull << 10;  // bytes: runs closer than this are fetched as one range
 
   double seconds(uint64_t requests, uint64_t bytes) const;
+  // The same for one read as a whole: its requests go out in ceil(requests / parallelism) rounds.
+  double rounds_seconds(uint64_t requests, uint64_t bytes) const;
 };
 
 struct ByteRun {
@@ -58,5 +60,16 @@ std::vector<ByteRun> merge_runs(std::vector<ByteRun> runs, uint64_t gap);
 // Plans the GETs of one chunk object of `object_bytes` bytes (uncompressed).
 RangePlan plan_ranges(const std::vector<Piece>& pieces, size_t element_size, uint64_t object_bytes,
                       const RangeCostModel& model);
+
+// Plans the ranged GETs of one read as a whole (issue 19, item 5: fancy and point selections
+// touching many chunks, e.g. `ds[sorted_rows, :]`). Per chunk, plan_ranges prices each extra
+// request at latency / parallelism; but all of a read's requests go out together, so what the
+// read costs is its number of rounds, ceil(requests / parallelism) · latency, plus bytes /
+// bandwidth. Merging the m smallest gaps between ranges of the same chunk (over all chunks of
+// the read) saves m requests for the gaps' bytes; this picks the m with the least
+// rounds_seconds (only whole rounds less pay; ties keep fewer bytes) and applies it to `plans`
+// (ranges and piece_range updated; whole plans untouched). `other_requests`: the read's other
+// GETs (whole chunks). Returns the number of gaps merged.
+uint64_t coalesce_plans(const std::vector<RangePlan*>& plans, uint64_t other_requests, const RangeCostModel& model);
 
 }  // namespace arraymorph::io

@@ -116,3 +116,51 @@ TEST_CASE("empty piece lists and repeated elements") {
   CHECK(q.ranges[0] == ByteRun{80, 8});
   CHECK(q.needed == 8);
 }
+
+TEST_CASE("a read's ranged GETs are planned as a whole: merged gaps buy whole rounds") {
+  // 8 chunks, each with 3 ranges: 24 requests at parallelism 8 = 3 rounds of 10 ms.
+  RangeCostModel m;
+  m.latency_s = 0.010;
+  m.bandwidth_bps = 100e6;  // 1 KB per 10 us
+  m.parallelism = 8;
+  std::vector<RangePlan> plans(8);
+  for (size_t c = 0; c < plans.size(); ++c) {
+    RangePlan& p = plans[c];
+    p.whole = false;
+    // Gaps of 1 KB (between ranges 0 and 1) and of 50 KB + c KB (between 1 and 2).
+    p.ranges = {{0, 1000}, {2000, 1000}, {53000 + 1000 * c, 1000}};
+    p.piece_range = {0, 1, 2, 2};
+    p.bytes = 3000;
+  }
+  std::vector<RangePlan*> ptrs;
+  for (auto& p : plans) ptrs.push_back(&p);
+  // Merging the eight 1 KB gaps saves a round (10 ms) for 8 KB (80 us); merging the 50 KB gaps
+  // too would save another round for 400+ KB (4+ ms): also worth it. Result: one range a chunk.
+  CHECK(coalesce_plans(ptrs, 0, m) == 16);
+  for (size_t c = 0; c < plans.size(); ++c) {
+    REQUIRE(plans[c].ranges.size() == 1);
+    CHECK(plans[c].ranges[0] == ByteRun{0, 54000 + 1000 * c});
+    CHECK(plans[c].piece_range == std::vector<uint32_t>{0, 0, 0, 0});
+    CHECK(plans[c].bytes == 54000 + 1000 * c);
+  }
+  // On a slow link (1 KB per ms) the 50 KB gaps cost more than a round: only the small ones go.
+  m.bandwidth_bps = 1e6;
+  for (size_t c = 0; c < plans.size(); ++c) {
+    plans[c].ranges = {{0, 1000}, {2000, 1000}, {53000 + 1000 * c, 1000}};
+    plans[c].piece_range = {0, 1, 2, 2};
+    plans[c].bytes = 3000;
+  }
+  CHECK(coalesce_plans(ptrs, 0, m) == 8);
+  CHECK(plans[3].ranges == std::vector<ByteRun>{{0, 3000}, {56000, 1000}});
+  CHECK(plans[3].piece_range == std::vector<uint32_t>{0, 0, 1, 1});
+  // Already within one round: nothing merged.
+  std::vector<RangePlan*> two{ptrs[0], ptrs[1]};
+  plans[0].ranges = {{0, 1000}, {2000, 1000}};
+  plans[0].piece_range = {0, 1};
+  plans[1].ranges = {{0, 1000}, {2000, 1000}};
+  plans[1].piece_range = {0, 1};
+  CHECK(coalesce_plans(two, 0, m) == 0);
+  // ... unless other GETs of the read fill the round: 4 whole chunks + 4 ranges = 8, no; 5 = 9.
+  CHECK(coalesce_plans(two, 4, m) == 0);
+  CHECK(coalesce_plans(two, 5, m) == 1);
+}
