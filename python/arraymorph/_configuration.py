@@ -205,6 +205,7 @@ def stats() -> dict:
         ``{"get"|"put"|"head"|"list"|"delete": {"requests", "bytes", "retries", "errors",
         "not_found"}, "cache": {"hits", "misses"}, "zero_copy": {"reads", "bytes"},
         "readahead": {"chunks", "hits", "unused", "cancelled", "waits"},
+        "codec": {"encoded", "decoded", "on_caller"},
         "direct_chunks": {"verbatim", "reframed", "recoded"}, "max_inflight_seen": int}``;
         counts since the process started or the last :func:`reset_stats`, over every file.
         ``zero_copy`` counts the GETs whose bytes the store wrote straight into the array being
@@ -214,7 +215,10 @@ def stats() -> dict:
         ``readahead`` counts chunks fetched ahead of a sequential pass through a dataset (in the
         background), those a later read needed, those never read, those dropped before they
         were requested because the pass ended, and chunks a read waited for because their
-        look-ahead was still in flight (``readahead_bytes`` in :func:`configure`).
+        look-ahead was still in flight (``readahead_bytes`` in :func:`configure`). ``codec``
+        counts chunks encoded and decoded by a compressing codec chain (gzip, zstd, blosc,
+        HDF5 filters) and how many of those ran on the calling thread instead of the worker
+        pool (0: codec work overlaps the network).
     """
     return _core.stats()
 

@@ -38,6 +38,9 @@ void Stats::reset() {
   readahead_unused.store(0, std::memory_order_relaxed);
   readahead_cancelled.store(0, std::memory_order_relaxed);
   readahead_waits.store(0, std::memory_order_relaxed);
+  codec_encoded.store(0, std::memory_order_relaxed);
+  codec_decoded.store(0, std::memory_order_relaxed);
+  codec_on_caller.store(0, std::memory_order_relaxed);
 }
 
 std::string Stats::to_json() const {
@@ -64,6 +67,9 @@ std::string Stats::to_json() const {
                     {"unused", readahead_unused.load(std::memory_order_relaxed)},
                     {"cancelled", readahead_cancelled.load(std::memory_order_relaxed)},
                     {"waits", readahead_waits.load(std::memory_order_relaxed)}};
+  j["codec"] = {{"encoded", codec_encoded.load(std::memory_order_relaxed)},
+                {"decoded", codec_decoded.load(std::memory_order_relaxed)},
+                {"on_caller", codec_on_caller.load(std::memory_order_relaxed)}};
   j["max_inflight_seen"] = max_inflight_seen.load(std::memory_order_relaxed);
   return j.dump();
 }

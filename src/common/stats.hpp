@@ -44,6 +44,12 @@ class Stats {
   std::atomic<uint64_t> readahead_unused{0};
   std::atomic<uint64_t> readahead_cancelled{0};
   std::atomic<uint64_t> readahead_waits{0};
+  // Chunks encoded / decoded by a compressing codec chain (gzip, zstd, blosc, HDF5 plugin
+  // filters), and how many of those ran on the thread that called the engine rather than on
+  // the worker pool (src/io/chunk_io.cpp: expected 0).
+  std::atomic<uint64_t> codec_encoded{0};
+  std::atomic<uint64_t> codec_decoded{0};
+  std::atomic<uint64_t> codec_on_caller{0};
   void note_zero_copy(uint64_t bytes) {
     zero_copy_reads.fetch_add(1, std::memory_order_relaxed);
     zero_copy_bytes.fetch_add(bytes, std::memory_order_relaxed);
@@ -59,7 +65,7 @@ class Stats {
   void reset();
   // {"get": {"requests": n, ...}, ..., "cache": {"hits": n, "misses": n},
   //  "zero_copy": {"reads": n, "bytes": n}, "readahead": {"chunks": n, "hits": n, "unused": n,
-  //  "cancelled": n, "waits": n},
+  //  "cancelled": n, "waits": n}, "codec": {"encoded": n, "decoded": n, "on_caller": n},
   //  "direct_chunks": {"verbatim": n, "reframed": n, "recoded": n}, "max_inflight_seen": n}
   std::string to_json() const;
   void note_inflight(uint64_t n) {

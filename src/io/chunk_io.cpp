@@ -17,6 +17,34 @@
 namespace arraymorph::io {
 namespace {
 
+// Codec work is counted in Stats (codec.encoded / decoded) and, when it ran on the thread that
+// called read_chunks/write_chunks, in codec.on_caller: the proof that it runs on the worker pool,
+// overlapped with the network, and not on the caller's thread.
+thread_local int tl_engine_calls = 0;
+struct CallerScope {
+  CallerScope() { ++tl_engine_calls; }
+  ~CallerScope() { --tl_engine_calls; }
+  CallerScope(const CallerScope&) = delete;
+  CallerScope& operator=(const CallerScope&) = delete;
+};
+
+void count_codec(const ArrayTarget& t, std::atomic<uint64_t> Stats::*counter) {
+  if (!t.stats || t.meta.uncompressed()) return;  // the bytes codec alone is no codec work
+  (t.stats->*counter).fetch_add(1, std::memory_order_relaxed);
+  if (tl_engine_calls > 0) t.stats->codec_on_caller.fetch_add(1, std::memory_order_relaxed);
+}
+
+Result<Bytes> decode_counted(const ArrayTarget& t, Bytes stored) {
+  count_codec(t, &Stats::codec_decoded);
+  return decode_chunk(t.meta, std::move(stored));
+}
+
+template <typename Raw>
+Result<Bytes> encode_counted(const ArrayTarget& t, Raw&& raw) {
+  count_codec(t, &Stats::codec_encoded);
+  return encode_chunk(t.meta, std::forward<Raw>(raw));
+}
+
 // Decodes a fetched chunk; when that fails (corrupt compressed stream, crc32c mismatch, wrong
 // size) the bytes may have been damaged on the way, so the chunk is fetched once more and
 // decoded again. A second failure is reported naming the object: corrupt data is never returned.
@@ -27,7 +55,7 @@ Result<Bytes> refetch_and_decode(const ArrayTarget& t, const std::string& key, c
   if (!again.ok()) return again.status().with_context("re-fetching chunk '" + key + "' after it failed to decode");
   if (!again.value())
     return io_error("chunk '" + key + "' failed to decode (" + first.message() + ") and then vanished");
-  auto second = decode_chunk(t.meta, std::move(*again.value()));
+  auto second = decode_counted(t, std::move(*again.value()));
   if (!second.ok())
     return second.status().with_context("chunk '" + key + "' in " + t.store.describe() +
                                         " is corrupt (decoded twice, fetched twice)");
@@ -128,6 +156,7 @@ void fill_elements(const model::ArrayMeta& meta, unsigned char* dst, uint64_t co
 
 Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* buf) {
   if (t.meta.shard) return read_sharded(t, plan, buf);  // inner chunks of shard objects
+  CallerScope caller;
   const size_t es = t.meta.element_size;
   const size_t n = plan.chunks.size();
   const uint64_t chunk_bytes = t.meta.chunk_bytes();
@@ -281,7 +310,7 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
     }
     // `on_pool`: running on the worker pool, where a blocking re-fetch is allowed.
     auto finish = [&t, &w, &err, &key, cache, &tag, buf](Bytes stored, bool on_pool) {
-      auto raw = decode_chunk(t.meta, std::move(stored));
+      auto raw = decode_counted(t, std::move(stored));
       if (!raw.ok() && on_pool) raw = refetch_and_decode(t, key, raw.status());
       if (!raw.ok()) {
         err.set(raw.status().with_context("decoding chunk '" + key + "'"));
@@ -301,8 +330,26 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
   return err.get();
 }
 
+namespace {
+
+// One batch of a write: its chunks assembled (and encoded) on the worker pool while the previous
+// batch's PUTs are in flight.
+struct WriteBatch {
+  explicit WriteBatch(ThreadPool& pool) : coders(pool) {}
+  size_t begin = 0, size = 0;                   // plan.chunks[begin, begin + size)
+  std::vector<std::string> keys;
+  std::vector<std::shared_ptr<Bytes>> raw;      // assembled raw chunk (null: PUT from buf)
+  std::vector<Bytes> encoded;                   // compressed chunks only
+  std::vector<PutRequest> puts;
+  std::vector<char> direct;                     // PUT straight from the caller's buffer
+  JobGroup coders;                              // the assembly/encode jobs of this batch
+};
+
+}  // namespace
+
 Status write_chunks(const ArrayTarget& t, const ChunkPlan& plan, const unsigned char* buf) {
   if (t.meta.shard) return write_sharded(t, plan, buf);  // read-modify-write of whole shards
+  CallerScope caller;
   const size_t es = t.meta.element_size;
   const size_t n = plan.chunks.size();
   const uint64_t chunk_bytes = t.meta.chunk_bytes();
@@ -313,19 +360,28 @@ Status write_chunks(const ArrayTarget& t, const ChunkPlan& plan, const unsigned 
   const ChunkCache::Tag tag{t.owner, t.meta.shape};
 
   // Bounded batches: enough chunks to keep max_inflight PUTs busy twice over, at least 32 MiB.
+  // Two batches are alive at once: one being PUT, the next being encoded.
   const uint64_t batch_bytes = std::max<uint64_t>(32ull << 20, 2ull * std::max<size_t>(t.max_inflight, 1) * chunk_bytes);
   const size_t batch_chunks = static_cast<size_t>(std::max<uint64_t>(1, batch_bytes / std::max<uint64_t>(chunk_bytes, 1)));
 
   FirstError err;
-  for (size_t b = 0; b < n; b += batch_chunks) {
-    const size_t e = std::min(n, b + batch_chunks);
-    const size_t m = e - b;
-    std::vector<std::shared_ptr<Bytes>> raw(m);        // assembled raw chunk (null: PUT from buf)
-    std::vector<Bytes> encoded(m);                     // compressed chunks only
-    std::vector<std::string> keys(m);
-    for (size_t j = 0; j < m; ++j) keys[j] = key_of(t, plan.chunks[b + j]);
+  // Fetches the old contents of a batch's partly covered chunks (read-modify-write), then
+  // submits its assembly and encoding to the pool and returns without waiting for them.
+  auto prepare = [&](size_t b) -> std::unique_ptr<WriteBatch> {
+    auto wb = std::make_unique<WriteBatch>(t.pool);
+    const size_t m = std::min(n, b + batch_chunks) - b;
+    wb->begin = b;
+    wb->size = m;
+    wb->keys.resize(m);
+    wb->raw.resize(m);
+    wb->encoded.resize(m);
+    wb->puts.resize(m);
+    wb->direct.assign(m, 0);
+    for (size_t j = 0; j < m; ++j) wb->keys[j] = key_of(t, plan.chunks[b + j]);
+    auto& raw = wb->raw;
+    auto& keys = wb->keys;
 
-    // 1. Old contents of partially covered chunks (read-modify-write): cache, else GET.
+    // 1. Old contents of partially covered chunks: cache, else GET (decoded on the pool).
     std::vector<GetRequest> reqs;
     std::vector<size_t> req_chunk;
     for (size_t j = 0; j < m; ++j) {
@@ -345,20 +401,26 @@ Status write_chunks(const ArrayTarget& t, const ChunkPlan& plan, const unsigned 
     if (!reqs.empty()) {
       std::mutex failed_mu;
       std::vector<std::pair<size_t, Status>> failed;  // decode failures, re-fetched below
-      t.store.get_many(reqs, [&](size_t k, Result<std::optional<Bytes>>&& r) {
-        if (!r.ok()) {
-          err.set(r.status().with_context("reading chunk '" + reqs[k].key + "' before updating it"));
-          return;
-        }
-        if (!r.value()) return;  // absent: starts as fill below
-        auto dec = decode_chunk(t.meta, std::move(*r.value()));
-        if (!dec.ok()) {
-          std::lock_guard<std::mutex> lock(failed_mu);
-          failed.emplace_back(k, dec.status());
-          return;
-        }
-        raw[req_chunk[k]] = std::make_shared<Bytes>(std::move(dec).value());
-      });
+      {
+        JobGroup decoders(t.pool);
+        t.store.get_many(reqs, [&](size_t k, Result<std::optional<Bytes>>&& r) {
+          if (!r.ok()) {
+            err.set(r.status().with_context("reading chunk '" + reqs[k].key + "' before updating it"));
+            return;
+          }
+          if (!r.value()) return;  // absent: starts as fill below
+          decoders.run([&, k, stored = std::move(*r.value())]() mutable {
+            auto dec = decode_counted(t, std::move(stored));
+            if (!dec.ok()) {
+              std::lock_guard<std::mutex> lock(failed_mu);
+              failed.emplace_back(k, dec.status());
+              return;
+            }
+            raw[req_chunk[k]] = std::make_shared<Bytes>(std::move(dec).value());
+          });
+        });
+        decoders.wait();
+      }
       for (const auto& [k, first] : failed) {  // on the calling thread: blocking GETs are fine
         auto dec = refetch_and_decode(t, reqs[k].key, first);
         if (!dec.ok()) {
@@ -367,70 +429,91 @@ Status write_chunks(const ArrayTarget& t, const ChunkPlan& plan, const unsigned 
         }
         raw[req_chunk[k]] = std::make_shared<Bytes>(std::move(dec).value());
       }
-      Status s = err.get();
-      if (!s.ok()) return s;
     }
+    if (!err.get().ok()) return wb;
 
-    // 2. Assemble and encode on the worker pool. An uncompressed chunk that is one contiguous span
+    // 2. Assemble and encode on the worker pool, one job per chunk (never on this thread, which
+    //    meanwhile sends the previous batch). An uncompressed chunk that is one contiguous span
     //    of the caller's buffer is PUT from there directly.
-    std::vector<PutRequest> puts(m);
-    std::vector<char> direct(m, 0);  // PUT straight from the caller's buffer
-    t.pool.parallel_for(m, m, [&](size_t j) {
+    WriteBatch* batch = wb.get();
+    for (size_t j = 0; j < m; ++j) {
       const ChunkWork& w = plan.chunks[b + j];
       if (uncompressed && !raw[j] && w.pieces.size() == 1 && w.pieces[0].chunk_offset == 0 &&
           w.pieces[0].count == chunk_elements) {
-        puts[j] = {keys[j], buf + w.pieces[0].buf_offset * es, static_cast<size_t>(chunk_bytes)};
-        direct[j] = 1;
-        return;
+        batch->puts[j] = {keys[j], buf + w.pieces[0].buf_offset * es, static_cast<size_t>(chunk_bytes)};
+        batch->direct[j] = 1;
+        continue;
       }
-      if (!raw[j]) {
-        raw[j] = std::make_shared<Bytes>(chunk_bytes);  // zero-initialised: no second pass for a zero fill
-        if (!zero_fill) fill_elements(t.meta, raw[j]->data(), chunk_elements);
-      }
-      Bytes& c = *raw[j];
-      for (const Piece& p : w.pieces) std::memcpy(c.data() + p.chunk_offset * es, buf + p.buf_offset * es, p.count * es);
-      if (uncompressed) {  // the bytes codec is the identity on the in-memory form
-        puts[j] = {keys[j], c.data(), c.size()};
-        return;
-      }
-      // Keep the raw bytes only for a cached chunk (write-through); otherwise encode in place.
-      const bool keep = cache && cache->get(keys[j], tag).has_value();
-      auto enc = keep ? encode_chunk(t.meta, c) : encode_chunk(t.meta, std::move(c));
-      if (!keep) raw[j].reset();
-      if (!enc.ok()) {
-        err.set(enc.status().with_context("encoding chunk '" + keys[j] + "'"));
-        return;
-      }
-      encoded[j] = std::move(enc).value();
-      puts[j] = {keys[j], encoded[j].data(), encoded[j].size()};
-    });
-    Status s = err.get();
-    if (!s.ok()) return s;
+      const ChunkWork* work = &w;  // plan outlives the job; the loop's reference does not
+      batch->coders.run([&, batch, j, work] {
+        const ChunkWork& w = *work;
+        auto& r = batch->raw[j];
+        if (!r) {
+          r = std::make_shared<Bytes>(chunk_bytes);  // zero-initialised: no second pass for a zero fill
+          if (!zero_fill) fill_elements(t.meta, r->data(), chunk_elements);
+        }
+        Bytes& c = *r;
+        for (const Piece& p : w.pieces) std::memcpy(c.data() + p.chunk_offset * es, buf + p.buf_offset * es, p.count * es);
+        if (uncompressed) {  // the bytes codec is the identity on the in-memory form
+          batch->puts[j] = {batch->keys[j], c.data(), c.size()};
+          return;
+        }
+        // Keep the raw bytes only for a cached chunk (write-through); otherwise encode in place.
+        const bool keep = cache && cache->get(batch->keys[j], tag).has_value();
+        auto enc = keep ? encode_counted(t, c) : encode_counted(t, std::move(c));
+        if (!keep) r.reset();
+        if (!enc.ok()) {
+          err.set(enc.status().with_context("encoding chunk '" + batch->keys[j] + "'"));
+          return;
+        }
+        batch->encoded[j] = std::move(enc).value();
+        batch->puts[j] = {batch->keys[j], batch->encoded[j].data(), batch->encoded[j].size()};
+      });
+    }
+    return wb;
+  };
 
-    // 3. Store them; then write-through to the cache (buffers stay ours until put_many returns).
+  // 3. Stores a prepared batch; then write-through to the cache (buffers stay ours until
+  //    put_many returns).
+  auto store = [&](WriteBatch& wb) {
+    const size_t m = wb.size;
     std::vector<char> stored(m, 0);
-    t.store.put_many(puts, [&](size_t j, Status&& st) {
+    t.store.put_many(wb.puts, [&](size_t j, Status&& st) {
       if (!st.ok()) {
-        err.set(st.with_context("writing chunk '" + puts[j].key + "'"));
+        err.set(st.with_context("writing chunk '" + wb.puts[j].key + "'"));
         return;
       }
       stored[j] = 1;
     });
-    if (cache) {
-      for (size_t j = 0; j < m; ++j) {
-        if (!stored[j]) {
-          cache->erase(keys[j]);
-        } else if (raw[j]) {
-          cache->update(keys[j], std::move(raw[j]), tag);
-        } else if (direct[j] && cache->get(keys[j], tag)) {  // from the caller's buffer: cache a copy
-          cache->put(keys[j], std::make_shared<const Bytes>(puts[j].data, puts[j].data + puts[j].size), tag);
-        } else {
-          // Encoded in place, or PUT from the caller's buffer and not cached: never leave an
-          // older version behind, nor let a look-ahead GET still in flight put one back.
-          cache->erase(keys[j]);
-        }
+    if (!cache) return;
+    for (size_t j = 0; j < m; ++j) {
+      const std::string& key = wb.keys[j];
+      if (!stored[j]) {
+        cache->erase(key);
+      } else if (wb.raw[j]) {
+        cache->update(key, std::move(wb.raw[j]), tag);
+      } else if (wb.direct[j] && cache->get(key, tag)) {  // from the caller's buffer: cache a copy
+        cache->put(key, std::make_shared<const Bytes>(wb.puts[j].data, wb.puts[j].data + wb.puts[j].size), tag);
+      } else {
+        // Encoded in place, or PUT from the caller's buffer and not cached: never leave an
+        // older version behind, nor let a look-ahead GET still in flight put one back.
+        cache->erase(key);
       }
     }
+  };
+
+  if (n == 0) return ok_status();
+  std::unique_ptr<WriteBatch> current = prepare(0);
+  while (current) {
+    current->coders.wait();
+    Status s = err.get();
+    if (!s.ok()) return s;
+    const size_t next = current->begin + current->size;
+    // The next batch is assembled and encoded on the pool while this one's PUTs are in flight.
+    std::unique_ptr<WriteBatch> following = next < n ? prepare(next) : nullptr;
+    store(*current);
+    current = std::move(following);
+    if (current && !err.get().ok()) current->coders.wait();  // let its jobs end before returning
     s = err.get();
     if (!s.ok()) return s;
   }

@@ -27,9 +27,11 @@
 //
 // Writes gather pieces into whole chunks — fetching the old chunk first (from the cache if there,
 // else a GET) only when the selection does not cover all of its in-extent elements
-// (read-modify-write) — encode them on the worker pool and PUT them together, in batches bounded
-// to ~max(32 MiB, 2 x max_inflight chunks) of raw chunk bytes so a huge write does not hold every
-// encoded chunk at once. An uncompressed chunk that is one contiguous span of the buffer is PUT
+// (read-modify-write, decoded on the worker pool as each GET completes) — encode them on the
+// worker pool and PUT them together, in batches bounded to ~max(32 MiB, 2 x max_inflight chunks)
+// of raw chunk bytes so a huge write does not hold every encoded chunk at once. The next batch is
+// assembled and encoded on the pool while the current one's PUTs are in flight (two batches
+// alive at once). Codec work never runs on the calling thread (Stats::codec_on_caller). An uncompressed chunk that is one contiguous span of the buffer is PUT
 // straight from it (no copy). Cached chunks get the new bytes after their PUT succeeds
 // (write-through) and are dropped if it fails.
 //

@@ -48,7 +48,8 @@ void fetch_fills(const PrefetchTarget& t, const std::vector<std::string>& keys) 
       t.store->get_many(reqs, [&](size_t i, Result<std::optional<Bytes>>&& r) {
         if (!r.ok()) return end(i, std::nullopt);           // the read will fetch and report
         if (!r.value()) return end(i, ChunkCache::Data{});   // absent: all fill value
-        auto decode = [&t, &end, i](Bytes stored) {
+        auto decode = [&t, &end, i, compressed](Bytes stored) {
+          if (compressed && t.stats) t.stats->codec_decoded.fetch_add(1, std::memory_order_relaxed);
           auto raw = decode_chunk(t.meta, std::move(stored));
           if (!raw.ok()) return end(i, std::nullopt);         // the read re-fetches and reports
           end(i, std::make_shared<const Bytes>(std::move(raw).value()));

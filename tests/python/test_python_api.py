@@ -24,7 +24,8 @@ OP_FIELDS = {"requests", "bytes", "retries", "errors", "not_found"}
 def _all_counts(s: dict) -> list:
     counts = [v for op in STAT_OPS for v in s[op].values()]
     return (counts + list(s["cache"].values()) + list(s["zero_copy"].values())
-            + list(s["direct_chunks"].values()) + list(s["readahead"].values()) + [s["max_inflight_seen"]])
+            + list(s["direct_chunks"].values()) + list(s["readahead"].values()) + list(s["codec"].values())
+            + [s["max_inflight_seen"]])
 
 
 # ----------------------------------------------------------------------------- version, plugin
@@ -254,7 +255,7 @@ def test_configure_round_trip_through_a_file(tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------- stats
 def test_stats_shape():
     s = arraymorph.stats()
-    assert set(s) == STAT_OPS | {"cache", "zero_copy", "direct_chunks", "readahead", "max_inflight_seen"}
+    assert set(s) == STAT_OPS | {"cache", "zero_copy", "direct_chunks", "readahead", "codec", "max_inflight_seen"}
     for op in STAT_OPS:
         assert set(s[op]) == OP_FIELDS
     assert set(s["cache"]) == {"hits", "misses"}
