@@ -216,6 +216,10 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
     for (RangedChunk& rc : ranged) plans.push_back(&rc.plan);
     coalesce_plans(plans, fetch.size() - ranged.size(), t.ranges);
   }
+  // A read fetching more whole chunks than the cache holds would only evict its own chunks (and
+  // everything else) again: such a one-pass read skips the copy into the cache altogether and
+  // receives every uncompressed chunk straight into the caller's buffer.
+  const bool cache_fetched = can_cache_chunks && (fetch.size() - ranged.size()) * chunk_bytes <= cache->capacity();
   for (size_t i : fetch) {
     const ChunkWork& w = plan.chunks[i];
     if (can_range && ranged_of[i] != SIZE_MAX) {
@@ -239,7 +243,7 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
     int64_t di = -1;
     if (!compressed) {
       auto d = destination_for(t, w, nullptr, 0, chunk_bytes, buf);
-      if (d && (!can_cache_chunks || covered_bytes(*d) == chunk_bytes)) {
+      if (d && (!cache_fetched || covered_bytes(*d) == chunk_bytes)) {
         di = static_cast<int64_t>(dests.size());
         dests.push_back(std::move(*d));
       }
@@ -286,7 +290,7 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
       return;
     }
     if (tg.dest >= 0) {  // the store wrote the bytes into buf already
-      if (tg.range < 0 && can_cache_chunks) {  // copy for the cache off the completion thread
+      if (tg.range < 0 && cache_fetched) {  // copy for the cache off the completion thread
         const GetDestination* d = &dests[static_cast<size_t>(tg.dest)];
         decoders.run([cache, &key, &tag, d] { cache->put(key, gather_chunk(*d), tag); });
       }
@@ -309,7 +313,7 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
       return;
     }
     // `on_pool`: running on the worker pool, where a blocking re-fetch is allowed.
-    auto finish = [&t, &w, &err, &key, cache, &tag, buf](Bytes stored, bool on_pool) {
+    auto finish = [&t, &w, &err, &key, cache, cache_fetched, &tag, buf](Bytes stored, bool on_pool) {
       auto raw = decode_counted(t, std::move(stored));
       if (!raw.ok() && on_pool) raw = refetch_and_decode(t, key, raw.status());
       if (!raw.ok()) {
@@ -318,7 +322,7 @@ Status read_chunks(const ArrayTarget& t, const ChunkPlan& plan, unsigned char* b
       }
       auto data = std::make_shared<const Bytes>(std::move(raw).value());
       scatter_chunk(t, w, data->data(), buf);
-      if (cache) cache->put(key, std::move(data), tag);
+      if (cache_fetched) cache->put(key, std::move(data), tag);
     };
     if (compressed) {  // decode off the completion thread
       decoders.run([finish, stored = std::move(*res.value())]() mutable { finish(std::move(stored), true); });

@@ -19,7 +19,9 @@
 // arrives, so with the cache on, a full read costs the same as before (measured on read_all,
 // 4096^2 float32 in 256^2 chunks over S3: ~0.15 s of client CPU either way), while skipping the
 // cache would change what re-reads cost. With cache_bytes = 0 the same read takes ~0.08 s instead
-// of ~0.11 s: streaming workloads that never re-read should turn the cache off.
+// of ~0.11 s: streaming workloads that never re-read should turn the cache off. A read that
+// fetches more whole chunks than the cache holds (a one-pass read larger than the cache) does not
+// copy them into it at all: they would only evict each other and everything cached before.
 //
 // Read-ahead (src/io/readahead.hpp, src/io/prefetch.hpp) fills the cache in the background; a
 // chunk whose fill is still in flight is waited for (ChunkCache::wait_fill, counted in

@@ -299,12 +299,33 @@ def test_small_cache_evicts(backend):
     arraymorph.configure(cache_bytes=2 * C * C * 4 + 4096)  # room for two chunks
     with h5py.File(url, "r") as f:
         d = f["d"]
-        d[0:C, :]  # 4 chunks through a 2-chunk cache: two stay (completion order decides which)
+        d[0:C, 0:2 * C]  # two chunks: cached
+        d[0:C, 2 * C:]   # two more: the first two are evicted
         arraymorph.reset_stats()
-        out = d[0:C, :]
+        out = d[0:C, 0:2 * C]
         s = arraymorph.stats()
-    np.testing.assert_array_equal(out, DATA[0:C, :])
-    assert s["cache"]["hits"] == 2 and s["cache"]["misses"] == 2 and _gets(s) == 2, s
+    np.testing.assert_array_equal(out, DATA[0:C, 0:2 * C])
+    assert s["cache"]["hits"] == 0 and s["cache"]["misses"] == 2 and _gets(s) == 2, s
+
+
+def test_one_pass_read_larger_than_the_cache_skips_it(backend):
+    """A read fetching more whole chunks than the cache holds does not copy them into it (they
+    would only evict each other and everything cached before): each arrives straight in the
+    caller's buffer, and what the cache held survives."""
+    url = backend.url("onepass.h5")
+    _write(url)
+    arraymorph.configure(cache_bytes=2 * C * C * 4 + 4096)  # room for two chunks
+    with h5py.File(url, "r") as f:
+        d = f["d"]
+        d[0:C, 0:2 * C]  # two chunks: cached
+        arraymorph.reset_stats()
+        np.testing.assert_array_equal(d[C:2 * C, :], DATA[C:2 * C, :])  # four: one pass
+        s = arraymorph.stats()
+        assert _gets(s) == 4, s
+        arraymorph.reset_stats()
+        np.testing.assert_array_equal(d[0:C, 0:2 * C], DATA[0:C, 0:2 * C])
+        s = arraymorph.stats()
+    assert s["cache"]["hits"] == 2 and _gets(s) == 0, s
 
 
 def test_range_planner_settings(backend):
