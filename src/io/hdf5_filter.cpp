@@ -131,6 +131,16 @@ Result<H5Z_class2_t> find_class(H5Z_filter_t id, const std::string& name) {
   return c;
 }
 
+model::Codec filter_codec(const char* codec_name, H5Z_filter_t id, const std::string& name, unsigned flags,
+                          const std::vector<unsigned>& cd) {
+  model::Codec codec{codec_name, model::json::object()};
+  codec.configuration["id"] = id;
+  codec.configuration["name"] = name;
+  codec.configuration["flags"] = flags;
+  codec.configuration["cd_values"] = cd;
+  return codec;
+}
+
 std::string filter_label(const model::Codec& codec) {
   const auto& cfg = codec.configuration;
   std::string name = cfg.value("name", std::string());
@@ -151,12 +161,7 @@ Result<model::Codec> prepare_filter(hid_t dcpl, unsigned index, hid_t type, cons
   if (!cls.ok() && (flags & H5Z_FLAG_OPTIONAL) && cls.status().code() == Code::kUnsupported) {
     std::vector<unsigned> cd(ncd);
     H5Pget_filter2(dcpl, index, &flags, &ncd, cd.data(), 0, nullptr, &config);
-    model::Codec skipped{kSkippedFilter, model::json::object()};
-    skipped.configuration["id"] = id;
-    skipped.configuration["name"] = name;
-    skipped.configuration["flags"] = flags;
-    skipped.configuration["cd_values"] = cd;
-    return skipped;
+    return filter_codec(kSkippedFilter, id, name, flags, cd);
   }
   if (!cls.ok()) return cls.status();
   const H5Z_class2_t c = cls.value();
@@ -189,12 +194,7 @@ Result<model::Codec> prepare_filter(hid_t dcpl, unsigned index, hid_t type, cons
     }
     cd.resize(n);
   }
-  model::Codec codec{kHdf5FilterCodec, model::json::object()};
-  codec.configuration["id"] = id;
-  codec.configuration["name"] = name;
-  codec.configuration["flags"] = flags;
-  codec.configuration["cd_values"] = cd;
-  return codec;
+  return filter_codec(kHdf5FilterCodec, id, name, flags, cd);
 }
 
 Status check_filter(const model::Codec& codec) {

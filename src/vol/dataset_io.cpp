@@ -135,10 +135,26 @@ bool vlen_sequence_dataset(const DatasetObject& d, hid_t mem_type) {
   return true;
 }
 
-// Elements with variable-length data inside compounds/arrays (or sequences of such data):
-// serialized items of vol/vlen_elements.hpp.
-bool vlen_element_dataset(const DatasetObject& d) {
-  return d.node->array->data_type == "variable_length_bytes" && serialized_elements(d.type.get());
+// Datasets whose elements are stored as items of their own (io/vlen_strings.hpp, vlen-bytes):
+// sequences (vol/vlen_sequences.hpp) and serialized elements (vol/vlen_elements.hpp). The
+// conversions between dense memory elements and items run on the HDF5 thread.
+struct ItemForm {
+  size_t mem_size;  // bytes of one memory element
+  std::function<std::vector<std::string>(const void*, uint64_t)> to_items;
+  std::function<void(const std::vector<std::string>&, void*)> from_items;
+};
+
+std::optional<ItemForm> item_form(const DatasetObject& d, hid_t mem_type, hid_t dxpl, const std::string& what) {
+  const hid_t ft = d.type.get();
+  if (vlen_sequence_dataset(d, mem_type))
+    return ItemForm{sizeof(hvl_t),
+                    [=](const void* e, uint64_t n) { return sequences_to_items(ft, mem_type, e, n, what); },
+                    [=](const std::vector<std::string>& i, void* o) { items_to_sequences(ft, mem_type, i, o, dxpl, what); }};
+  if (d.node->array->data_type == "variable_length_bytes" && serialized_elements(ft))
+    return ItemForm{H5Tget_size(mem_type),
+                    [=](const void* e, uint64_t n) { return elements_to_items(ft, mem_type, e, n, what); },
+                    [=](const std::vector<std::string>& i, void* o) { items_to_elements(ft, mem_type, i, o, dxpl, what); }};
+  return std::nullopt;
 }
 
 }  // namespace
@@ -294,32 +310,17 @@ Transfer prepare_read(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t f
     };
     return t;
   }
-  if (vlen_sequence_dataset(d, mem_type)) {  // items read on store threads, converted here after
+  if (auto form = item_form(d, mem_type, dxpl, t.what)) {  // items read on store threads, converted here after
     auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
     auto items = std::make_shared<std::vector<std::string>>(s.count);
     t.io = [&d, plan, items] {
       return io::read_vlen_items(d.store(), d.key_prefix(), *d.node->array, *plan,
                                  [items](uint64_t i, const std::string& item) { (*items)[i] = item; });
     };
-    t.after = [&d, mem_type, dxpl, buf, items, runs = mem_runs(s), what = t.what] {
-      std::vector<unsigned char> dense(items->size() * sizeof(hvl_t));
-      items_to_sequences(d.type.get(), mem_type, *items, dense.data(), dxpl, what);
-      scatter(runs, static_cast<unsigned char*>(buf), dense.data(), sizeof(hvl_t));
-    };
-    return t;
-  }
-  if (vlen_element_dataset(d)) {  // items read on store threads, converted here after
-    auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
-    auto items = std::make_shared<std::vector<std::string>>(s.count);
-    t.io = [&d, plan, items] {
-      return io::read_vlen_items(d.store(), d.key_prefix(), *d.node->array, *plan,
-                                 [items](uint64_t i, const std::string& item) { (*items)[i] = item; });
-    };
-    t.after = [&d, mem_type, dxpl, buf, items, runs = mem_runs(s), what = t.what] {
-      const size_t ms = H5Tget_size(mem_type);
-      std::vector<unsigned char> dense(items->size() * ms);
-      items_to_elements(d.type.get(), mem_type, *items, dense.data(), dxpl, what);
-      scatter(runs, static_cast<unsigned char*>(buf), dense.data(), ms);
+    t.after = [form = *form, buf, items, runs = mem_runs(s)] {
+      std::vector<unsigned char> dense(items->size() * form.mem_size);
+      form.from_items(*items, dense.data());
+      scatter(runs, static_cast<unsigned char*>(buf), dense.data(), form.mem_size);
     };
     return t;
   }
@@ -372,24 +373,10 @@ Transfer prepare_write(DatasetObject& d, hid_t mem_type, hid_t mem_space, hid_t 
     };
     return t;
   }
-  if (vlen_sequence_dataset(d, mem_type)) {  // converted here, stored on store threads
-    std::vector<unsigned char> dense(s.count * sizeof(hvl_t));
-    gather(mem_runs(s), dense.data(), static_cast<const unsigned char*>(buf), sizeof(hvl_t));
-    auto items = std::make_shared<std::vector<std::string>>(
-        sequences_to_items(d.type.get(), mem_type, dense.data(), s.count, t.what));
-    auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
-    t.io = [&d, plan, items] {
-      return io::write_vlen_items(d.store(), d.key_prefix(), *d.node->array, *plan,
-                                  [items](uint64_t i) { return (*items)[i]; });
-    };
-    return t;
-  }
-  if (vlen_element_dataset(d)) {  // serialized here, stored on store threads
-    const size_t ms = H5Tget_size(mem_type);
-    std::vector<unsigned char> dense(s.count * ms);
-    gather(mem_runs(s), dense.data(), static_cast<const unsigned char*>(buf), ms);
-    auto items = std::make_shared<std::vector<std::string>>(
-        elements_to_items(d.type.get(), mem_type, dense.data(), s.count, t.what));
+  if (auto form = item_form(d, mem_type, dxpl, t.what)) {  // converted here, stored on store threads
+    std::vector<unsigned char> dense(s.count * form->mem_size);
+    gather(mem_runs(s), dense.data(), static_cast<const unsigned char*>(buf), form->mem_size);
+    auto items = std::make_shared<std::vector<std::string>>(form->to_items(dense.data(), s.count));
     auto plan = std::make_shared<io::ChunkPlan>(make_plan(d, s, {io::Run{0, s.count}}));
     t.io = [&d, plan, items] {
       return io::write_vlen_items(d.store(), d.key_prefix(), *d.node->array, *plan,
