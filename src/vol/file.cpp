@@ -67,6 +67,17 @@ void lock_for_writing(FileShared& f, hid_t fapl) {
   f.write_lock = check(model::WriteLock::acquire(f.tree->store_ptr(), f.tree->file_key()));
 }
 
+// A user block is bytes at the start of a native HDF5 file that the program writes itself
+// (h5py userblock_size=, then open(name, "r+b")); an arraymorph file has no such bytes, so
+// reporting the size without them would be a silent lie.
+void require_no_userblock(hid_t fcpl, const char* name) {
+  hsize_t size = 0;
+  if (fcpl >= 0 && fcpl != H5P_DEFAULT && H5Pget_userblock(fcpl, &size) >= 0 && size > 0)
+    throw Error(unsupported("a user block of " + std::to_string(size) + " bytes for '" + std::string(name) +
+                            "' (H5Pset_userblock, h5py userblock_size=): it is bytes at the start of a native "
+                            "HDF5 file, and an arraymorph file is a set of objects"));
+}
+
 // A second open of an open file must ask for the same file locking as the first (HDF5 refuses it
 // otherwise, "file locking flag values don't match"): both share one write lock.
 void require_same_locking(const FileShared& open, hid_t fapl, const char* name) {
@@ -133,6 +144,7 @@ void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_
                                                    f->tree->store().describe() + " (errno = 17)"));
   }
   require_page_buffer_allowed(fcpl, fapl);
+  require_no_userblock(fcpl, name);
   lock_for_writing(*f, fapl);
   check(f->tree->create_truncate());
   f->intent = H5F_ACC_RDWR | (flags & H5F_ACC_SWMR_WRITE);

@@ -178,3 +178,19 @@ def test_second_open_needs_the_same_file_locking(backend, tmp_path):
     expected = _locking_session(str(tmp_path / "n.h5"), True)
     assert expected == ["refused", "opened", "refused"]
     assert _locking_session(backend.url("l.h5"), False) == expected
+
+
+def test_user_block_is_refused_clearly(backend, tmp_path):
+    """A user block is bytes at the start of a native file that programs write themselves; the
+    size used to be reported back although no such bytes exist. Native HDF5 keeps it."""
+    with _native_ub(tmp_path) as f:
+        assert f.userblock_size == 512
+    with pytest.raises(Exception, match="not supported by arraymorph: a user block of 512 bytes"):
+        h5py.File(backend.url("u.h5"), "w", userblock_size=512)
+    assert not backend.list_keys("u.h5")
+
+
+def _native_ub(tmp_path):
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    fcpl.set_userblock(512)
+    return h5py.File(h5py.h5f.create(str(tmp_path / "n.h5").encode(), h5py.h5f.ACC_TRUNC, fapl=_fapl(True), fcpl=fcpl))
