@@ -372,7 +372,8 @@ def targets_md(results: dict, meta: dict) -> str:
                       if p.split(" ")[0] not in NOT_DIRECT and " (" not in p]
             cheap = min(direct, key=lambda r: r["cost_usd"], default=None)
             cheap_name = next((p for _, p, r in peers_rows if r is cheap), "-")
-            cpus = [(r["cpu_s"], p) for _, p, r in peers_rows if " (" not in p]
+            cpus = [(r["cpu_s"], p) for _, p, r in peers_rows
+                    if " (" not in p and p not in NOT_DIRECT]
             least = min(cpus, default=None)
             yes = lambda ok: "yes" if ok else "**no**"  # noqa: E731
             lines.append(
@@ -399,7 +400,8 @@ def targets_md(results: dict, meta: dict) -> str:
               "really store it compressed); targets: W10 (gzip, zstd) 0.6, the W8 pass at most 1.2x arraymorph's "
               "own read_all, every other workload 1.0. $: arraymorph's against the cheapest "
               "peer that reads the store directly (not hsds, whose service does). CPU: "
-              "arraymorph's client CPU against the least of every other peer's."]
+              "arraymorph's client CPU against the least of every other peer that does its "
+              "own storage work (not hsds: h5pyd's CPU leaves out the service's)."]
     return "\n".join(lines)
 
 
