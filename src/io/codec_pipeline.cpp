@@ -102,19 +102,47 @@ Result<Buf> gzip_decode_unsized(const Buf& in) {
   return out;
 }
 
+}  // namespace
+
+bool inflate_exact(const unsigned char* in, size_t n, unsigned char* out, size_t size) {
+#ifdef ARRAYMORPH_WITH_LIBDEFLATE
+  libdeflate_decompressor* d = thread_decompressor();
+  if (d == nullptr || n < 2) return false;
+  const bool zlib_header = (in[0] & 0x0f) == 8 && (((in[0] << 8) | in[1]) % 31) == 0;
+  size_t used = 0, produced = 0;
+  const libdeflate_result r = zlib_header ? libdeflate_zlib_decompress_ex(d, in, n, out, size, &used, &produced)
+                                          : libdeflate_gzip_decompress_ex(d, in, n, out, size, &used, &produced);
+  return r == LIBDEFLATE_SUCCESS && produced == size && used == n;
+#else
+  (void)in, (void)n, (void)out, (void)size;
+  return false;
+#endif
+}
+
+uint32_t crc32_update(uint32_t crc, const unsigned char* data, size_t n) {
+#ifdef ARRAYMORPH_WITH_LIBDEFLATE
+  return libdeflate_crc32(crc, data, n);
+#else
+  while (n > 0) {  // zlib takes uInt lengths
+    const uInt step = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+    crc = static_cast<uint32_t>(crc32(crc, data, step));
+    data += step;
+    n -= step;
+  }
+  return crc;
+#endif
+}
+
+namespace {
+
 Result<Buf> gzip_decode(const Buf& in, size_t expected) {
   if (expected == 0) return gzip_decode_unsized(in);
 #ifdef ARRAYMORPH_WITH_LIBDEFLATE
   // A single gzip member or a zlib stream of exactly `expected` bytes; anything else (several
   // gzip members, a corrupt or short stream) goes to zlib below, which decides and words the error.
-  if (libdeflate_decompressor* d = thread_decompressor(); d && in.size() >= 2) {
+  {
     Buf out(expected);
-    const bool zlib_header = (in[0] & 0x0f) == 8 && (((in[0] << 8) | in[1]) % 31) == 0;
-    size_t used = 0, produced = 0;
-    const libdeflate_result r =
-        zlib_header ? libdeflate_zlib_decompress_ex(d, in.data(), in.size(), out.data(), out.size(), &used, &produced)
-                    : libdeflate_gzip_decompress_ex(d, in.data(), in.size(), out.data(), out.size(), &used, &produced);
-    if (r == LIBDEFLATE_SUCCESS && produced == expected && used == in.size()) return out;
+    if (inflate_exact(in.data(), in.size(), out.data(), out.size())) return out;
   }
 #endif
   z_stream zs{};

@@ -15,6 +15,14 @@
 
 namespace arraymorph::io {
 
+// Inflates a whole zlib (RFC 1950) or single-member gzip stream `in` of `n` bytes into exactly
+// `size` bytes at `out`, checking its Adler-32 / CRC-32 trailer, with libdeflate. False when this
+// build has no libdeflate or the stream is anything else (corrupt, shorter, longer, trailing
+// bytes): the caller then decides with zlib, which words the error. No allocation.
+bool inflate_exact(const unsigned char* in, size_t n, unsigned char* out, size_t size);
+// CRC-32 (gzip's) of `n` bytes continuing from `crc` (0 to start): libdeflate's when built in.
+uint32_t crc32_update(uint32_t crc, const unsigned char* data, size_t n);
+
 // True when every codec of the chain is known to this build.
 Status check_codecs(const std::vector<model::Codec>& codecs);
 // raw (chunk_bytes long, or vlen-utf8/vlen-bytes bytes) -> stored object bytes

@@ -79,6 +79,7 @@ def _child(kind: str, url: str, tasks, done) -> None:
         fd = os.open(ring_path, os.O_RDWR)
         ring = mmap.mmap(fd, 0)
         os.close(fd)
+        ring_bytes = np.frombuffer(ring, dtype=np.uint8)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
         done.put((-1, f"cannot open source {url}: {exc}", None))
         return
@@ -91,13 +92,16 @@ def _child(kind: str, url: str, tasks, done) -> None:
         try:
             dset = src[path]
             if isinstance(box, RawChunks):
-                meta, pos = [], slot * slot_bytes
-                for off, mask, data in _read_raw(dset, box.offsets):
-                    if pos + len(data) > (slot + 1) * slot_bytes:
-                        raise RuntimeError(f"chunk at {off} ({len(data)} bytes) overflows the buffer")
-                    ring[pos:pos + len(data)] = data
-                    meta.append((off, mask, pos, len(data)))
-                    pos += len(data)
+                meta, pos, end = [], slot * slot_bytes, (slot + 1) * slot_bytes
+                for off in box.offsets:
+                    # straight into the ring: no bytes object per chunk, no second copy
+                    try:
+                        mask, data = dset.id.read_direct_chunk(off, out=ring_bytes[pos:end])
+                    except ValueError as exc:  # h5py: the chunk is larger than the space left
+                        raise RuntimeError(f"chunk at {off} overflows the buffer ({exc})") from None
+                    meta.append((off, mask, pos, data.nbytes))
+                    pos += data.nbytes
+                    del data
                 done.put((slot, None, meta))
                 continue
             shape = box_shape(box)
@@ -107,6 +111,7 @@ def _child(kind: str, url: str, tasks, done) -> None:
             done.put((slot, None, None))
         except BaseException as exc:  # noqa: BLE001
             done.put((slot, f"reading {path}: {type(exc).__name__}: {exc}", None))
+    del ring_bytes
     src.close()
 
 
