@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -137,7 +138,9 @@ def markdown(rows: list[dict], meta: dict) -> str:
     out = [f"File: {meta['file_mib']:.0f} MiB on disk ({meta['logical_mib']:.0f} MiB of float64 values), "
            f"{meta['datasets']} datasets (gzip level 4 + shuffle and raw alternately), 1 MiB chunks; "
            f"SeaweedFS behind the latency proxy; {meta['machine']}; load average before the run "
-           f"{meta['load']}.", "",
+           f"{meta['load']}, after {meta['load_after']}; "
+           + (f"median of {meta['reps']} runs per cell, the three methods alternating "
+              "(peak memory: the largest)." if meta["reps"] > 1 else "one run per cell."), "",
            "| latency ms | method | seconds | MB/s (file bytes) | peak memory MiB (PSS) | cp vs this |",
            "|---:|---|---:|---:|---:|---:|"]
     for r in rows:
@@ -155,6 +158,8 @@ def main() -> int:
     ap.add_argument("--size-mib", type=int, default=1024, help="logical size of the file's values")
     ap.add_argument("--datasets", type=int, default=4)
     ap.add_argument("--latencies", default="0,20", help="injected ms per request")
+    ap.add_argument("--reps", type=int, default=1,
+                    help="repetitions, the three methods alternating; the table shows medians")
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--update-docs", action="store_true")
     ap.add_argument("--out", default=str(HERE / "results"), help="folder for import_export.json")
@@ -165,7 +170,8 @@ def main() -> int:
 
     lats = [float(x) for x in args.latencies.split(",")]
     extra = dict(kv.split("=", 1) for kv in args.arraymorph_env)
-    meta = {"machine": machine(), "datasets": args.datasets, "load": " ".join(open("/proc/loadavg").read().split()[:3]),
+    meta = {"machine": machine(), "datasets": args.datasets, "reps": args.reps,
+            "load": " ".join(open("/proc/loadavg").read().split()[:3]),
             "command": "python benchmarks/import_export.py " + " ".join(sys.argv[1:])}
     print(f"# {meta['command']}\n# {meta['machine']}", flush=True)
     rows = []
@@ -188,24 +194,30 @@ def main() -> int:
             env["HDF5_VOL_CONNECTOR"] = "arraymorph"
             for lat in lats:
                 proxy.latency = lat / 1000.0
-                tag = f"l{lat:g}"
-                cells = {
-                    "upload": [sys.executable, "-c", UPLOAD, proxy.endpoint, s3.bucket, f"{tag}/upload.h5",
-                               path, s3.access_key, s3.secret_key, s3.region],
-                    "cp": [sys.executable, "-m", "arraymorph", "cp", path, f"s3://{s3.bucket}/{tag}/cp.h5"],
-                    "h5py loop": [sys.executable, "-c", LOOP, path, f"s3://{s3.bucket}/{tag}/loop.h5"],
-                }
-                res = {}
-                for method, cmd in cells.items():
-                    res[method] = timed(cmd, env, args.timeout)
-                    print(f"{lat:g} ms  {method:10s} {res[method]['seconds']:8.2f} s  "
-                          f"{meta['file_mib'] * 1.048576 / res[method]['seconds']:8.1f} MB/s  "
-                          f"peak {res[method]['peak_mib']:.0f} MiB", flush=True)
+                runs: dict = {}
+                for rep in range(args.reps):
+                    tag = f"l{lat:g}r{rep}"
+                    cells = {
+                        "upload": [sys.executable, "-c", UPLOAD, proxy.endpoint, s3.bucket, f"{tag}/upload.h5",
+                                   path, s3.access_key, s3.secret_key, s3.region],
+                        "cp": [sys.executable, "-m", "arraymorph", "cp", path, f"s3://{s3.bucket}/{tag}/cp.h5"],
+                        "h5py loop": [sys.executable, "-c", LOOP, path, f"s3://{s3.bucket}/{tag}/loop.h5"],
+                    }
+                    for method, cmd in cells.items():
+                        r = timed(cmd, env, args.timeout)
+                        runs.setdefault(method, []).append(r)
+                        print(f"{lat:g} ms  {method:10s} {r['seconds']:8.2f} s  "
+                              f"{meta['file_mib'] * 1.048576 / r['seconds']:8.1f} MB/s  "
+                              f"peak {r['peak_mib']:.0f} MiB", flush=True)
+                res = {m: {"seconds": statistics.median(r["seconds"] for r in rs),
+                           "peak_mib": max(r["peak_mib"] for r in rs),
+                           "all_seconds": [r["seconds"] for r in rs]} for m, rs in runs.items()}
                 for method, r in res.items():
                     rows.append(dict(r, latency_ms=lat, method=method,
                                      cp_ratio=r["seconds"] / res["cp"]["seconds"]))
         finally:
             proxy.stop()
+    meta["load_after"] = " ".join(open("/proc/loadavg").read().split()[:3])
     md = markdown(rows, meta)
     print(md)
     out = Path(args.out)

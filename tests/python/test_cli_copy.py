@@ -300,3 +300,22 @@ def test_references_dimension_scales_track_order(backend, tmp_path, capsys):
             assert [s.name for s in f["x"].dims[0].values()] == ["/time"]
             assert f[f["x"].attrs["see"]].name == "/time"
             assert [f[r].name for r in f["refs"][...]] == ["/x", "/ordered"]
+
+
+def test_raw_batches_fill_the_read_ahead_buffer_by_stored_bytes():
+    """Undecoded chunk batches are cut by the chunks' stored sizes: every chunk once, in grid
+    order, each batch within the buffer (a chunk alone may exceed it), compressed chunks packed
+    more densely than their logical size would allow."""
+    from arraymorph.cli.chunk_copy import raw_batches
+
+    budget = 1 << 20
+    sizes = {(i, j): (i * 7919 + j * 104729) % 200_000 + 1 for i in range(9) for j in range(5)}
+    batches = raw_batches(list(sizes.items())[::-1], budget)
+    assert [c for b in batches for c in b] == sorted(sizes)
+    for b in batches:
+        assert len(b) == 1 or sum(sizes[c] * 1.25 + 4096 for c in b) <= budget
+    # the next chunk did not fit: no batch was cut early
+    for b, nxt in zip(batches, batches[1:]):
+        assert sum(sizes[c] * 1.25 + 4096 for c in b + nxt[:1]) > budget
+    assert raw_batches([((0,), 5 * budget)], budget) == [((0,),)]
+    assert raw_batches([], budget) == []
