@@ -132,6 +132,29 @@ def test_interleaved_writes_to_shared_chunks(s3):
         np.testing.assert_array_equal(f["x"][...], expect)
 
 
+def test_collective_writes_into_one_shard_lose_nothing(s3):
+    """Ranks writing different inner chunks of one shard: the shard has one owner, which
+    rewrites it once with every rank's chunks (per-chunk owners would each rewrite the shard and
+    the last PUT would drop the others' chunks)."""
+    url = f"{s3}/shard.h5"
+    shape, chunks = (8 * SIZE + 8, 32), (8, 8)  # 4 x 4 chunks per shard: one shard row per 32 rows
+    expect = np.full(shape, -1, dtype="f4")
+    for r in range(SIZE):
+        expect[8 * r:8 * r + 8, :] = r
+    with arraymorph.collective(COMM) as coll:
+        f = coll.open(url, "w")
+        with arraymorph.shards(4):
+            ds = coll.create_dataset(f, "x", shape=shape, dtype="f4", chunks=chunks, fillvalue=-1)
+        arraymorph.reset_stats()
+        ds[8 * RANK:8 * RANK + 8, :] = expect[8 * RANK:8 * RANK + 8, :]
+        puts = total(requests("put"))
+        f.close()
+    assert puts == (8 * SIZE + 31) // 32  # one PUT per shard written, whichever ranks wrote into it
+    COMM.Barrier()
+    with arraymorph.open(url, "r") as f:
+        np.testing.assert_array_equal(f["x"][...], expect)
+
+
 def test_partial_collective_writes_keep_old_values(s3):
     url = f"{s3}/rmw.h5"
     old = np.arange(40 * 12, dtype="f4").reshape(40, 12)
