@@ -33,7 +33,7 @@ def configure(
     shard_chunks : int, tuple or str, optional (keyword)
         Store the chunks of datasets created afterwards (also in files already open) in Zarr
         shards of this many chunks per dimension: ``16``, or ``(4, 64)`` for rank-2 datasets
-        (``"4x64"``); ``0`` turns shards off. See also :func:`shards`.
+        (``"4x64"``; datasets of other ranks are not sharded); ``0`` turns shards off. See also :func:`shards`.
         Env: ``ARRAYMORPH_SHARD_CHUNKS``.
     **more
         Any other key of the C API ``arraymorph_configure`` (``log_level="debug"``,

@@ -207,8 +207,8 @@ Result<std::optional<ShardLayout>> shard_layout_for(const std::string& spec, con
   if (counts.empty() || (counts.size() == 1 && counts[0] <= 1)) return std::optional<ShardLayout>();
   if (rank == 0) return std::optional<ShardLayout>();  // a scalar has one chunk
   if (counts.size() == 1) counts.assign(rank, counts[0]);
-  if (counts.size() != rank)
-    return bad("gives " + std::to_string(counts.size()) + " counts for a dataset of rank " + std::to_string(rank));
+  // One count per dimension applies to datasets of that rank only (as `cp --chunks SHAPE`).
+  if (counts.size() != rank) return std::optional<ShardLayout>();
   ShardLayout l;
   uint64_t total = 1;
   for (size_t k = 0; k < rank; ++k) {

@@ -75,7 +75,7 @@ nlohmann::json sharding_codecs_json(const ArrayMeta& a, const nlohmann::json& in
 
 // A shard shape from a "chunks per shard" setting (ARRAYMORPH_SHARD_CHUNKS, docs/configuration.md):
 // `spec` is "" / "0" / "1" (no sharding), "N" (N chunks along every dimension) or "AxBxC" (one
-// per dimension; must match the rank). Along a dimension with a finite max extent the count is
+// per dimension: datasets of that rank only, others are not sharded, as `cp --chunks SHAPE`). Along a dimension with a finite max extent the count is
 // capped at the chunks that extent needs. nullopt: no sharding (also when every count is 1).
 // `name` names the setting in errors.
 Result<std::optional<ShardLayout>> shard_layout_for(const std::string& spec, const std::vector<uint64_t>& chunk_shape,

@@ -175,12 +175,15 @@ def test_shard_setting_and_its_errors(backend, monkeypatch):
         f.create_dataset("a", data=DATA, chunks=INNER)
         f.create_dataset("plain", data=DATA)  # no chunks=: stored unsharded
         f.create_dataset("s", data=np.array(["x", "yy"], dtype=object), dtype=h5py.string_dtype(), chunks=(1,))
+        f.create_dataset("three", shape=(4, 4, 4), chunks=(2, 2, 2), dtype="i1")  # "2x3" is for rank 2
+    monkeypatch.setenv("ARRAYMORPH_SHARD_CHUNKS", "2x0")
+    with h5py.File(url, "a") as f:
         with pytest.raises(ValueError, match="ARRAYMORPH_SHARD_CHUNKS"):
-            f.create_dataset("three", shape=(4, 4, 4), chunks=(2, 2, 2), dtype="i1")
+            f.create_dataset("bad", shape=(4, 4), chunks=(2, 2), dtype="i1")
     monkeypatch.delenv("ARRAYMORPH_SHARD_CHUNKS")
     g = zarr.open_group(backend.zarr_store("cfg.h5", read_only=True), mode="r")
     assert g["a"].shards == (16, 24)
-    assert g["plain"].shards is None and g["s"].shards is None
+    assert g["plain"].shards is None and g["s"].shards is None and g["three"].shards is None
     with pytest.raises(ValueError, match="shard_chunks"):
         arraymorph.configure(shard_chunks="lots")
 
