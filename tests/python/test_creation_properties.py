@@ -89,7 +89,7 @@ def test_unavailable_optional_filter_is_kept_but_skipped(backend, tmp_path):
         assert _unknown_filter_session(f) == expected
     with h5py.File(backend.url("u.h5"), "r") as f:
         assert [f["d"].compression, sorted(f["d"]._filters), f["d"][()].tolist(), f["g"].compression] == expected
-    assert expected[0] == "unknown" and "256" in expected[1]
+    assert expected[0] in ("unknown", None) and "256" in expected[1]  # h5py < 3.16 names it None
     meta = json.loads(backend.read_key("u.h5/d/zarr.json"))
     assert [c["name"] for c in meta["codecs"]] == ["bytes"]       # chunks are stored without it
     assert meta["attributes"]["_hdf5"]["skipped_filters"][0]["id"] == 256

@@ -7,6 +7,7 @@ listed, but following it fails clearly: a VOL connector can only hand HDF5 its o
 Before this, creating any external link failed with "not supported by arraymorph"."""
 
 import ctypes
+import inspect
 
 import h5py
 import numpy as np
@@ -121,8 +122,10 @@ def test_external_link_by_url_and_writes_through_it(backend):
     with h5py.File(backend.url("t2.h5"), "r") as t:
         assert t["g/new"][()].tolist() == [1, 2] and t["g"].attrs["a"] == "x"
     with h5py.File(backend.url("m2.h5"), "r") as f:
-        g = f.get("ext", elink_mode="r")
-        assert sorted(g) == ["new"] and g.file.mode == "r"
+        assert sorted(f["ext"]) == ["new"]
+        if "elink_mode" in inspect.signature(h5py.Group.get).parameters:  # h5py >= 3.16
+            g = f.get("ext", elink_mode="r")
+            assert sorted(g) == ["new"] and g.file.mode == "r"
 
 
 def test_external_link_into_a_native_file_is_refused_clearly(backend, tmp_path):

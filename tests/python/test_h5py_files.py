@@ -122,11 +122,11 @@ def test_is_hdf5_and_root_group_identity_match_native(backend, tmp_path):
 
     native = str(tmp_path / "n.h5")
     with native_file(native, "w") as f:
-        refs = f.create_dataset("refs", data=[f.ref])
+        refs = f.create_dataset("refs", data=[f.ref], dtype=h5py.ref_dtype)
         expected = [f[refs[0]] == f, f["/"] == f, f[refs[0]] == f.create_group("g")]
     url = backend.url("i.h5")
     with h5py.File(url, "w") as f:
-        refs = f.create_dataset("refs", data=[f.ref])
+        refs = f.create_dataset("refs", data=[f.ref], dtype=h5py.ref_dtype)
         assert [f[refs[0]] == f, f["/"] == f, f[refs[0]] == f.create_group("g")] == expected == [True, True, False]
     for is_hdf5 in (h5py.is_hdf5, h5py._hl.base.is_hdf5):
         assert is_hdf5(url)
