@@ -319,7 +319,6 @@ def test_racing_writers_lose_no_update(backend):
     _base_file(url)
     workers, per = 4, 10
     body = f"""
-worker = int(sys.argv[1])
 done = 0
 deadline = time.monotonic() + 240
 while done < {per}:
@@ -336,9 +335,7 @@ while done < {per}:
     done += 1
 print("done", flush=True)
 """
-    procs = [subprocess.Popen([sys.executable, "-c", PRELUDE + textwrap.dedent(body), str(w)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, **backend_env(backend)}) for w in range(workers)]
+    procs = [start_py(PRELUDE + f"worker = {w}\n" + body, env=backend_env(backend)) for w in range(workers)]
     outs = [p.communicate(timeout=300) for p in procs]
     for p, (out, err) in zip(procs, outs):
         assert p.returncode == 0 and "done" in out, err
